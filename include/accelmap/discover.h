@@ -1,0 +1,21 @@
+// accelmap/discover.h — run the providers over a root and collect facts.
+//
+//   auto root = accelmap::FsRoot::open("/");
+//   accelmap::DiscoverOptions opt;
+//   opt.pci_ids_path = "/usr/share/misc/pci.ids";
+//   auto facts = accelmap::discover(*root, opt);
+//
+// Errors: only an invalid `options.providers` selection is a hard error; all
+// per-file trouble lands in FactSet::diagnostics().
+// Thread-safety: discover() is reentrant; it shares nothing between calls.
+#pragma once
+
+#include "accelmap/facts.h"
+#include "accelmap/fs_root.h"
+#include "accelmap/provider.h"
+
+namespace accelmap {
+
+Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options);
+
+}  // namespace accelmap

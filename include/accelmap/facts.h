@@ -1,0 +1,147 @@
+// accelmap/facts.h — what discovery read: keyed objects with typed, sourced attributes.
+//
+// Facts are the seam of the pipeline: providers write them, the snapshot
+// builder reads them, and they serialize to a versioned JSON format
+// (schema/facts.schema.json, docs/facts.md) so that `accelmap show --facts F`
+// rebuilds the very same snapshot with no tree at all.
+//
+// Every attribute carries its unit, its provenance and the in-root path it was
+// read from. A value the kernel left unknown is absent (or Value{} = null),
+// never 0.
+//
+//   FactSet facts;
+//   Object& n = facts.object("numa:1", "numa_node");
+//   n.set("capacity", Value::integer(34359738368), Unit::kBytes, Provenance::kKernel,
+//         "/sys/devices/system/node/node1/meminfo");
+//
+// Thread-safety: plain values. A FactSet is built by one thread, then read by many.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "accelmap/status.h"
+
+namespace accelmap {
+
+/// Units of numeric attributes. Names (unit_name) are part of the JSON format.
+enum class Unit : std::uint8_t {
+  kNone,       ///< identifiers, flags, strings
+  kBytes,      ///< capacities, sizes
+  kMBps,       ///< bandwidth, 10^6 bytes per second (HMAT, KFD)
+  kNs,         ///< latency, nanoseconds
+  kGTps,       ///< PCIe per-lane transfer rate, giga-transfers per second
+  kLanes,      ///< PCIe link width
+  kCount,      ///< a number of things (VFs, queues, engines)
+  kMHz,        ///< clocks
+  kRelative,   ///< unitless relative figures (ACPI SLIT distance, KFD weight)
+  kBits,       ///< bus widths
+};
+
+/// Where a value came from. Trust order for numbers that compete:
+/// user > measured > firmware > link_trained > nominal > unknown.
+/// `kernel` marks what the OS reports about itself (capacities, drivers, ids),
+/// `derived` what accelmap computed from other facts (and says so).
+enum class Provenance : std::uint8_t {
+  kUnknown,
+  kNominal,      ///< a table: PCI ID database, nominal link rates
+  kLinkTrained,  ///< PCIe current speed x width as negotiated
+  kFirmware,     ///< ACPI HMAT / SLIT / CDAT as relayed by the kernel
+  kKernel,       ///< the kernel's own accounting (meminfo, driver binding)
+  kDerived,      ///< computed by accelmap from other facts
+  kMeasured,
+  kUser,
+};
+
+const char* unit_name(Unit u) noexcept;
+const char* provenance_name(Provenance p) noexcept;
+std::optional<Unit> unit_from_name(std::string_view s) noexcept;
+std::optional<Provenance> provenance_from_name(std::string_view s) noexcept;
+
+/// A sorted set of small ids (CPUs, NUMA nodes); serialized as "0-3,8".
+struct IdSet {
+  std::vector<std::uint32_t> ids;
+  friend bool operator==(const IdSet&, const IdSet&) = default;
+};
+
+/// A typed value. std::monostate means "known to be unknown".
+using Value = std::variant<std::monostate, bool, std::int64_t, double, std::string, IdSet,
+                           std::vector<std::int64_t>, std::vector<std::string>>;
+
+struct Attr {
+  Value value;
+  Unit unit = Unit::kNone;
+  Provenance provenance = Provenance::kKernel;
+  std::string source;  ///< in-root path (or "pci.ids", "derived") it came from
+  friend bool operator==(const Attr&, const Attr&) = default;
+};
+
+/// One thing discovery found, e.g. key "pci:0000:3b:00.0", kind "pci_device".
+struct Object {
+  std::string key;
+  std::string kind;
+  std::map<std::string, Attr, std::less<>> attrs;
+
+  void set(std::string name, Value value, Unit unit, Provenance provenance, std::string source);
+  const Attr* find(std::string_view name) const;
+  /// Typed getters; nullopt when absent, null, or of another type.
+  std::optional<std::int64_t> get_int(std::string_view name) const;
+  std::optional<double> get_double(std::string_view name) const;
+  std::optional<bool> get_bool(std::string_view name) const;
+  const std::string* get_string(std::string_view name) const;
+  const IdSet* get_ids(std::string_view name) const;
+  const std::vector<std::int64_t>* get_ints(std::string_view name) const;
+  const std::vector<std::string>* get_strings(std::string_view name) const;
+  friend bool operator==(const Object&, const Object&) = default;
+};
+
+enum class Severity : std::uint8_t { kInfo, kWarning, kError };
+const char* severity_name(Severity s) noexcept;
+
+/// A soft problem: discovery went on without this piece.
+struct Diagnostic {
+  Severity severity = Severity::kWarning;
+  std::string provider;  ///< "pci", "hmat", ...
+  std::string path;      ///< in-root path (or key) involved
+  std::string message;   ///< the reason, one sentence
+  friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
+};
+
+/// Every object and diagnostic of one discovery, ordered by key.
+class FactSet {
+ public:
+  static constexpr int kFormatVersion = 1;
+
+  /// Returns the object with `key`, creating it with `kind` if needed.
+  Object& object(const std::string& key, std::string_view kind);
+  const Object* find(std::string_view key) const;
+  /// All objects of one kind, in key order.
+  std::vector<const Object*> of_kind(std::string_view kind) const;
+  const std::map<std::string, Object, std::less<>>& objects() const { return objects_; }
+
+  void add(Diagnostic d) { diagnostics_.push_back(std::move(d)); }
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  /// Sorts diagnostics (provider, path, message) so output never depends on probe order.
+  void normalize();
+
+  friend bool operator==(const FactSet&, const FactSet&) = default;
+
+ private:
+  std::map<std::string, Object, std::less<>> objects_;
+  std::vector<Diagnostic> diagnostics_;
+};
+
+/// Versioned JSON form (see docs/facts.md). Deterministic: same facts, same bytes.
+std::string facts_to_json(const FactSet& facts);
+/// Parses facts JSON; kDataLoss with a sentence naming what is wrong.
+Result<FactSet> facts_from_json(std::string_view text);
+
+/// Compares two keys so that numeric parts sort numerically ("numa:2" < "numa:10").
+bool natural_less(std::string_view a, std::string_view b) noexcept;
+
+}  // namespace accelmap

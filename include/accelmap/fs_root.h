@@ -1,0 +1,140 @@
+// accelmap/fs_root.h — the one object through which accelmap reads /sys and /proc.
+//
+// A FsRoot is opened on a directory that mirrors a machine's filesystem root
+// ("/" for the live machine, or an extracted recording such as
+// corpus/sysfs/hwloc-fakeheteromemtiers). Every path given to it is absolute
+// *inside* that root ("/sys/devices/system/node/online").
+//
+// Confinement: symlinks are resolved inside the root. An absolute link target
+// is taken relative to the root and ".." never climbs above it (the kernel's
+// openat2(RESOLVE_IN_ROOT) where available, and the same rule implemented by
+// hand otherwise). Nothing outside the root is ever opened.
+//
+// Never blocks: files are opened O_NONBLOCK and anything that is not a regular
+// file (FIFO, socket, device node, directory) is refused before it is read.
+// Reads are bounded (Options::max_file_bytes).
+//
+//   auto root = accelmap::FsRoot::open("/tmp/corpus/hwloc-16amd64-8n2c");
+//   if (!root) return root.error();
+//   auto text = root->read_text("/sys/devices/system/node/online");  // "0-7\n"
+//
+// Errors: open() fails only when the root itself is unusable. Per-file reads
+// return a Status whose message names the in-root path and the reason; callers
+// (providers) turn those into Diagnostics.
+//
+// Thread-safety: all const methods are safe to call concurrently. An attached
+// AccessRecorder is internally synchronised.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accelmap/status.h"
+
+namespace accelmap {
+
+/// What kind of filesystem object a directory entry is (from d_type / lstat).
+enum class EntryType : std::uint8_t { kFile, kDir, kLink, kOther };
+
+struct DirEntry {
+  std::string name;
+  EntryType type = EntryType::kOther;
+  friend bool operator==(const DirEntry&, const DirEntry&) = default;
+};
+
+/// Records every path a discovery touched, so `accelmap capture` can write
+/// exactly those files (and the symlinks on the way) into an archive.
+/// Paths are absolute in-root paths. Owned by the caller; shared with FsRoot.
+class AccessRecorder {
+ public:
+  void add_file(const std::string& path);
+  void add_dir(const std::string& path);
+  void add_link(const std::string& path, const std::string& target);
+
+  /// Snapshot of what was recorded, sorted by path.
+  std::set<std::string> files() const;
+  std::set<std::string> dirs() const;
+  std::map<std::string, std::string> links() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::string> files_;
+  std::set<std::string> dirs_;
+  std::map<std::string, std::string> links_;
+};
+
+class FsRoot {
+ public:
+  struct Options {
+    /// Files larger than this are refused with a diagnostic (sysfs attributes are
+    /// at most a page; /proc/crypto is tens of KiB). Bytes.
+    std::size_t max_file_bytes = 4u << 20;
+    /// Maximum number of symlinks followed while resolving one path (as the kernel's 40).
+    int max_symlinks = 40;
+    /// Entries beyond this in one directory are dropped with an error (hostile trees).
+    std::size_t max_dir_entries = 1u << 20;
+    /// Set to record every access (used by `accelmap capture`). Forces the
+    /// hand-written resolver so every symlink on the way is seen.
+    std::shared_ptr<AccessRecorder> recorder;
+  };
+
+  /// Opens `dir` as the root. Fails with kNotFound / kInvalidArgument when it
+  /// does not exist or is not a directory.
+  static Result<FsRoot> open(const std::string& dir, Options options);
+  static Result<FsRoot> open(const std::string& dir) { return open(dir, Options{}); }
+
+  FsRoot(FsRoot&&) noexcept;
+  FsRoot& operator=(FsRoot&&) noexcept;
+  FsRoot(const FsRoot&) = delete;
+  FsRoot& operator=(const FsRoot&) = delete;
+  ~FsRoot();
+
+  /// The directory this root was opened on, as given.
+  const std::string& path() const noexcept { return dir_; }
+
+  /// Whole contents of a regular file (bounded, non-blocking).
+  Result<std::string> read_text(std::string_view path) const;
+
+  /// Sorted entries of a directory ("." and ".." excluded).
+  Result<std::vector<DirEntry>> list_dir(std::string_view path) const;
+
+  /// Raw target of the symlink at `path` (the last component is not followed).
+  Result<std::string> read_link(std::string_view path) const;
+
+  /// Canonical in-root path of `path` with every symlink resolved inside the
+  /// root, e.g. "/sys/bus/pci/devices/0000:00:01.0" ->
+  /// "/sys/devices/pci0000:00/0000:00:01.0". Fails if a component is missing.
+  Result<std::string> resolve(std::string_view path) const;
+
+  /// True when `path` resolves to something (file, dir, ...).
+  bool exists(std::string_view path) const;
+
+  /// True when `path` resolves to a directory.
+  bool is_dir(std::string_view path) const;
+
+ private:
+  FsRoot(std::string dir, int fd, Options options, bool have_openat2);
+  // Opens `path` with `flags`, confined to the root; returns fd or -errno.
+  int open_confined(std::string_view path, int flags, std::string* canonical) const;
+  // Hand-written confined resolution; returns 0 or -errno. `canonical` receives
+  // the in-root path of the final object; links on the way go to the recorder.
+  int walk(std::string_view path, bool follow_last, std::string* canonical) const;
+
+  std::string dir_;
+  int fd_ = -1;
+  Options options_;
+  bool have_openat2_ = false;
+  bool untrusted_ = true;  // any root but "/": check types before opening
+};
+
+/// Normalises an in-root path lexically ("a//b/./c" -> "/a/b/c"); ".." is
+/// clamped at "/". Used for keys and messages, never to escape the root.
+std::string normalize_path(std::string_view path);
+
+}  // namespace accelmap

@@ -1,0 +1,97 @@
+// accelmap/provider.h — the provider interface: one provider per kernel interface.
+//
+// A provider reads one kernel interface through the FsRoot and writes facts.
+// Providers are stateless (probe is const) and run in phases; a later phase may
+// read (never change) what earlier phases wrote, which is how joins happen
+// (e.g. memory kinds read the DAX and CXL facts, device providers join their
+// PCI function by key "pci:DDDD:BB:DD.F").
+//
+// A provider never fails discovery: a missing interface is normal (nothing is
+// written), a missing or malformed file becomes a Diagnostic via ProbeContext.
+//
+// Thread-safety: probe() must not touch anything but its arguments.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accelmap/facts.h"
+#include "accelmap/fs_root.h"
+
+namespace accelmap {
+
+/// Discovery phases, run in this order (as hwloc's component phases).
+enum class Phase : std::uint8_t {
+  kPlatform,  ///< CPUs, NUMA nodes, HMAT
+  kBus,       ///< PCI tree, CXL ports/regions, DAX devices
+  kDevice,    ///< accelerators and their functions
+  kLink,      ///< device-to-device links
+  kAnnotate,  ///< names, memory kinds, tiers: joins over earlier facts
+};
+
+/// Inputs that are not in the tree (host files, user choices). Front ends fill
+/// this; the library never reads the environment.
+struct DiscoverOptions {
+  /// PCI ID database for human names; empty = no names.
+  std::string pci_ids_path;
+  /// hwloc-style selection: "" = all, "pci,numa" = only those, "-pci" = all but pci.
+  std::string providers;
+};
+
+/// What a provider gets: the root, options, earlier facts, and a diagnostic sink.
+class ProbeContext {
+ public:
+  ProbeContext(const FsRoot& fs, const DiscoverOptions& options, std::string_view provider, FactSet& facts)
+      : fs_(fs), options_(options), provider_(provider), facts_(facts) {}
+
+  const FsRoot& fs() const { return fs_; }
+  const DiscoverOptions& options() const { return options_; }
+  FactSet& facts() const { return facts_; }
+  std::string_view provider() const { return provider_; }
+
+  /// Records a soft problem with `path` (in-root path or key).
+  void warn(std::string path, std::string message, Severity severity = Severity::kWarning) const;
+  /// Records a failed read; Status messages already name the path.
+  void warn(const Status& status, Severity severity = Severity::kWarning) const;
+
+  // --- Reading helpers: each returns nullopt and records a diagnostic when the
+  // file exists but cannot be read or parsed. A *missing* file is silent when
+  // `optional` is true (most sysfs attributes are optional), else diagnosed.
+  std::optional<std::string> read(std::string_view path, bool optional = true) const;
+  /// read() then trim.
+  std::optional<std::string> read_trimmed(std::string_view path, bool optional = true) const;
+  std::optional<std::int64_t> read_int(std::string_view path, bool optional = true) const;
+  std::optional<std::uint64_t> read_uint(std::string_view path, bool optional = true) const;  // dec or 0x hex
+  std::optional<IdSet> read_id_list(std::string_view path, bool optional = true) const;
+  std::optional<IdSet> read_hex_mask(std::string_view path, bool optional = true) const;
+  /// list_dir, silent when missing; other failures diagnosed.
+  std::vector<DirEntry> list(std::string_view path) const;
+
+ private:
+  const FsRoot& fs_;
+  const DiscoverOptions& options_;
+  std::string_view provider_;
+  FactSet& facts_;
+};
+
+class Provider {
+ public:
+  virtual ~Provider() = default;
+  /// Short stable name, e.g. "pci"; used in diagnostics and --providers.
+  virtual std::string_view name() const noexcept = 0;
+  virtual Phase phase() const noexcept = 0;
+  /// The kernel ABI document this provider follows (shown by `accelmap providers`).
+  virtual std::string_view abi() const noexcept = 0;
+  /// Reads through ctx.fs() and writes into ctx.facts().
+  virtual void probe(const ProbeContext& ctx) const = 0;
+};
+
+/// Every built-in provider, in phase then registration order. The registry is
+/// a plain function (no static registration objects, no global state).
+std::vector<std::unique_ptr<Provider>> builtin_providers();
+
+}  // namespace accelmap

@@ -1,0 +1,143 @@
+#include "accelmap/facts.h"
+
+#include <algorithm>
+#include <array>
+#include <tuple>
+
+namespace accelmap {
+
+namespace {
+constexpr std::array<std::pair<Unit, const char*>, 10> kUnitNames{{
+    {Unit::kNone, "none"}, {Unit::kBytes, "bytes"}, {Unit::kMBps, "MB/s"}, {Unit::kNs, "ns"},
+    {Unit::kGTps, "GT/s"}, {Unit::kLanes, "lanes"}, {Unit::kCount, "count"}, {Unit::kMHz, "MHz"},
+    {Unit::kRelative, "relative"}, {Unit::kBits, "bits"},
+}};
+constexpr std::array<std::pair<Provenance, const char*>, 8> kProvenanceNames{{
+    {Provenance::kUnknown, "unknown"}, {Provenance::kNominal, "nominal"},
+    {Provenance::kLinkTrained, "link-trained"}, {Provenance::kFirmware, "firmware"},
+    {Provenance::kKernel, "kernel"}, {Provenance::kDerived, "derived"},
+    {Provenance::kMeasured, "measured"}, {Provenance::kUser, "user"},
+}};
+}  // namespace
+
+const char* unit_name(Unit u) noexcept {
+  for (auto& [k, n] : kUnitNames)
+    if (k == u) return n;
+  return "none";
+}
+const char* provenance_name(Provenance p) noexcept {
+  for (auto& [k, n] : kProvenanceNames)
+    if (k == p) return n;
+  return "unknown";
+}
+std::optional<Unit> unit_from_name(std::string_view s) noexcept {
+  for (auto& [k, n] : kUnitNames)
+    if (s == n) return k;
+  return std::nullopt;
+}
+std::optional<Provenance> provenance_from_name(std::string_view s) noexcept {
+  for (auto& [k, n] : kProvenanceNames)
+    if (s == n) return k;
+  return std::nullopt;
+}
+const char* severity_name(Severity s) noexcept {
+  switch (s) {
+    case Severity::kInfo: return "info";
+    case Severity::kWarning: return "warning";
+    case Severity::kError: return "error";
+  }
+  return "warning";
+}
+
+void Object::set(std::string name, Value value, Unit unit, Provenance provenance, std::string source) {
+  attrs[std::move(name)] = Attr{std::move(value), unit, provenance, std::move(source)};
+}
+
+const Attr* Object::find(std::string_view name) const {
+  auto it = attrs.find(name);
+  return it == attrs.end() ? nullptr : &it->second;
+}
+
+template <typename T>
+static const T* get_as(const Object& o, std::string_view name) {
+  const Attr* a = o.find(name);
+  return a ? std::get_if<T>(&a->value) : nullptr;
+}
+
+std::optional<std::int64_t> Object::get_int(std::string_view name) const {
+  auto* v = get_as<std::int64_t>(*this, name);
+  return v ? std::optional<std::int64_t>(*v) : std::nullopt;
+}
+std::optional<double> Object::get_double(std::string_view name) const {
+  if (auto* v = get_as<double>(*this, name)) return *v;
+  if (auto* v = get_as<std::int64_t>(*this, name)) return static_cast<double>(*v);
+  return std::nullopt;
+}
+std::optional<bool> Object::get_bool(std::string_view name) const {
+  auto* v = get_as<bool>(*this, name);
+  return v ? std::optional<bool>(*v) : std::nullopt;
+}
+const std::string* Object::get_string(std::string_view name) const { return get_as<std::string>(*this, name); }
+const IdSet* Object::get_ids(std::string_view name) const { return get_as<IdSet>(*this, name); }
+const std::vector<std::int64_t>* Object::get_ints(std::string_view name) const {
+  return get_as<std::vector<std::int64_t>>(*this, name);
+}
+const std::vector<std::string>* Object::get_strings(std::string_view name) const {
+  return get_as<std::vector<std::string>>(*this, name);
+}
+
+Object& FactSet::object(const std::string& key, std::string_view kind) {
+  auto it = objects_.find(key);
+  if (it == objects_.end()) {
+    it = objects_.emplace(key, Object{key, std::string(kind), {}}).first;
+  }
+  return it->second;
+}
+
+const Object* FactSet::find(std::string_view key) const {
+  auto it = objects_.find(key);
+  return it == objects_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Object*> FactSet::of_kind(std::string_view kind) const {
+  std::vector<const Object*> out;
+  for (const auto& [k, o] : objects_)
+    if (o.kind == kind) out.push_back(&o);
+  std::sort(out.begin(), out.end(), [](const Object* a, const Object* b) { return natural_less(a->key, b->key); });
+  return out;
+}
+
+void FactSet::normalize() {
+  std::sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return std::tie(a.provider, a.path, a.message, a.severity) < std::tie(b.provider, b.path, b.message, b.severity);
+  });
+  diagnostics_.erase(std::unique(diagnostics_.begin(), diagnostics_.end()), diagnostics_.end());
+}
+
+bool natural_less(std::string_view a, std::string_view b) noexcept {
+  std::size_t i = 0, j = 0;
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  while (i < a.size() && j < b.size()) {
+    if (digit(a[i]) && digit(b[j])) {
+      std::size_t i2 = i, j2 = j;
+      while (i2 < a.size() && a[i2] == '0') ++i2;
+      while (j2 < b.size() && b[j2] == '0') ++j2;
+      std::size_t ie = i2, je = j2;
+      while (ie < a.size() && digit(a[ie])) ++ie;
+      while (je < b.size() && digit(b[je])) ++je;
+      if (ie - i2 != je - j2) return ie - i2 < je - j2;
+      int c = a.substr(i2, ie - i2).compare(b.substr(j2, je - j2));
+      if (c != 0) return c < 0;
+      if (ie - i != je - j) return ie - i < je - j;  // fewer leading zeros first
+      i = ie;
+      j = je;
+      continue;
+    }
+    if (a[i] != b[j]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[j]);
+    ++i;
+    ++j;
+  }
+  return a.size() - i < b.size() - j;
+}
+
+}  // namespace accelmap

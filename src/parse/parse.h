@@ -1,0 +1,62 @@
+// Parsers for the value formats of sysfs and procfs files.
+//
+// Pure functions of a string: no I/O, no allocation beyond their result, no
+// exceptions. Every one of them is fuzzed; malformed input yields std::nullopt
+// (or an error string) and never a partial, guessed value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace accelmap::parse {
+
+/// Removes leading and trailing ASCII white space (including the '\n' sysfs appends).
+std::string_view trim(std::string_view s);
+
+/// Decimal integer with optional sign ("-1", "42\n"). Rejects trailing garbage and overflow.
+std::optional<std::int64_t> to_int64(std::string_view s);
+/// Unsigned integer, decimal or hex with 0x prefix ("0x10de", "16").
+std::optional<std::uint64_t> to_uint64(std::string_view s);
+/// Hex without prefix ("3f0000000"), as NVIDIA's procfs prints addresses and sizes.
+std::optional<std::uint64_t> hex_to_uint64(std::string_view s);
+
+/// Largest id a list or mask may name; a range beyond it is rejected instead of
+/// allocating gigabytes ("0-4294967295" in a hostile tree).
+inline constexpr std::uint32_t kMaxListId = 1u << 20;
+
+/// cpulist / nodelist: "0-2,4,6,8-9", "" (empty set), "0-63:2" is not accepted.
+/// Result is sorted and unique.
+std::optional<std::vector<std::uint32_t>> id_list(std::string_view s);
+/// Formats a sorted id list back as ranges ("0-2,4").
+std::string format_id_list(const std::vector<std::uint32_t>& ids);
+
+/// cpumask / %*pb bitmap: comma-separated 32-bit hex words, most significant
+/// first ("0000,0000ffff"). Returns the set bit positions, sorted.
+std::optional<std::vector<std::uint32_t>> hex_mask(std::string_view s);
+
+/// PCIe link speed in GT/s per lane, from either kernel format: "8 GT/s"
+/// (before 4.13), "8.0 GT/s PCIe", "2.5 GT/s PCIe". "Unknown" or garbage -> nullopt.
+std::optional<double> link_speed_gts(std::string_view s);
+
+/// Split into lines, without the line terminators; a final empty line is dropped.
+std::vector<std::string_view> lines(std::string_view s);
+
+/// "key value" or "Key: value" lines (KFD properties, NVIDIA information,
+/// /proc/crypto records). `sep` is ':' for colon files, ' ' for space files.
+/// Keys and values are trimmed; lines without a separator are skipped.
+std::vector<std::pair<std::string_view, std::string_view>> key_values(std::string_view s, char sep);
+
+/// The MemTotal line of a node's meminfo ("Node 0 MemTotal:  3005392 kB") in bytes.
+std::optional<std::uint64_t> node_meminfo_total_bytes(std::string_view meminfo);
+
+/// Space-separated unsigned integers ("10 21 21"). nullopt on any bad token.
+std::optional<std::vector<std::uint64_t>> uint_list(std::string_view s);
+
+/// True when every byte is printable ASCII or UTF-8-looking (no NULs or control bytes other than \t\n).
+bool is_clean_text(std::string_view s);
+
+}  // namespace accelmap::parse

@@ -1,0 +1,62 @@
+#include "accelmap/discover.h"
+
+#include <algorithm>
+#include <set>
+
+namespace accelmap {
+
+namespace {
+
+// Parses hwloc-style selections: "pci,numa" keeps only those; "-pci,-hmat"
+// drops those from all. Mixing both forms is refused.
+Result<std::set<std::string>> select(const std::vector<std::unique_ptr<Provider>>& all, const std::string& spec) {
+  std::set<std::string> names;
+  for (const auto& p : all) names.emplace(p->name());
+  if (spec.empty()) return names;
+  std::set<std::string> keep, drop;
+  std::size_t i = 0;
+  while (i <= spec.size()) {
+    std::size_t j = spec.find(',', i);
+    if (j == std::string::npos) j = spec.size();
+    std::string tok = spec.substr(i, j - i);
+    i = j + 1;
+    if (tok.empty()) {
+      if (j == spec.size()) break;
+      continue;
+    }
+    bool neg = tok[0] == '-';
+    if (neg) tok.erase(0, 1);
+    if (!names.count(tok)) {
+      std::string known;
+      for (const auto& n : names) known += (known.empty() ? "" : ", ") + n;
+      return Status(StatusCode::kInvalidArgument, "unknown provider '" + tok + "' (known: " + known + ")");
+    }
+    (neg ? drop : keep).insert(tok);
+    if (j == spec.size()) break;
+  }
+  if (!keep.empty() && !drop.empty())
+    return Status(StatusCode::kInvalidArgument, "provider selection mixes 'name' and '-name' forms");
+  if (!keep.empty()) return keep;
+  for (const auto& d : drop) names.erase(d);
+  return names;
+}
+
+}  // namespace
+
+Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
+  auto providers = builtin_providers();
+  auto selected = select(providers, options.providers);
+  if (!selected) return selected.error();
+  std::stable_sort(providers.begin(), providers.end(),
+                   [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
+  FactSet facts;
+  for (const auto& p : providers) {
+    if (!selected->count(std::string(p->name()))) continue;
+    ProbeContext ctx(root, options, p->name(), facts);
+    p->probe(ctx);
+  }
+  facts.normalize();
+  return facts;
+}
+
+}  // namespace accelmap

@@ -1,0 +1,88 @@
+#include "accelmap/provider.h"
+#include "parse/parse.h"
+
+namespace accelmap {
+
+void ProbeContext::warn(std::string path, std::string message, Severity severity) const {
+  facts_.add(Diagnostic{severity, std::string(provider_), std::move(path), std::move(message)});
+}
+
+void ProbeContext::warn(const Status& status, Severity severity) const {
+  // Status messages read "PATH: reason"; split them so the path is a field.
+  const std::string& m = status.message();
+  std::size_t k = m.find(": ");
+  if (k == std::string::npos) warn(std::string(), m, severity);
+  else warn(m.substr(0, k), m.substr(k + 2), severity);
+}
+
+std::optional<std::string> ProbeContext::read(std::string_view path, bool optional) const {
+  auto r = fs_.read_text(path);
+  if (!r) {
+    if (optional && r.error().code() == StatusCode::kNotFound) return std::nullopt;
+    warn(r.error());
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
+std::optional<std::string> ProbeContext::read_trimmed(std::string_view path, bool optional) const {
+  auto r = read(path, optional);
+  if (!r) return std::nullopt;
+  return std::string(parse::trim(*r));
+}
+
+std::optional<std::int64_t> ProbeContext::read_int(std::string_view path, bool optional) const {
+  auto r = read(path, optional);
+  if (!r) return std::nullopt;
+  auto v = parse::to_int64(*r);
+  if (!v) {
+    // Empty files are how recorded trees show attributes whose read failed.
+    warn(std::string(path), parse::trim(*r).empty() ? "empty, expected an integer" : "not an integer");
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<std::uint64_t> ProbeContext::read_uint(std::string_view path, bool optional) const {
+  auto r = read(path, optional);
+  if (!r) return std::nullopt;
+  auto v = parse::to_uint64(*r);
+  if (!v) {
+    warn(std::string(path), parse::trim(*r).empty() ? "empty, expected a number" : "not an unsigned number");
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<IdSet> ProbeContext::read_id_list(std::string_view path, bool optional) const {
+  auto r = read(path, optional);
+  if (!r) return std::nullopt;
+  auto v = parse::id_list(*r);
+  if (!v) {
+    warn(std::string(path), "not a valid id list (expected e.g. \"0-3,8\")");
+    return std::nullopt;
+  }
+  return IdSet{std::move(*v)};
+}
+
+std::optional<IdSet> ProbeContext::read_hex_mask(std::string_view path, bool optional) const {
+  auto r = read(path, optional);
+  if (!r) return std::nullopt;
+  auto v = parse::hex_mask(*r);
+  if (!v) {
+    warn(std::string(path), "not a valid hex mask (expected e.g. \"0000,0000ffff\")");
+    return std::nullopt;
+  }
+  return IdSet{std::move(*v)};
+}
+
+std::vector<DirEntry> ProbeContext::list(std::string_view path) const {
+  auto r = fs_.list_dir(path);
+  if (!r) {
+    if (r.error().code() != StatusCode::kNotFound) warn(r.error());
+    return {};
+  }
+  return std::move(*r);
+}
+
+}  // namespace accelmap

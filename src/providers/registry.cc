@@ -1,0 +1,11 @@
+#include "providers/providers.h"
+
+namespace accelmap {
+
+std::vector<std::unique_ptr<Provider>> builtin_providers() {
+  std::vector<std::unique_ptr<Provider>> out;
+  out.push_back(providers::make_machine_provider());
+  return out;
+}
+
+}  // namespace accelmap
