@@ -240,7 +240,10 @@ int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical
 }
 
 int FsRoot::open_confined(std::string_view path, int flags, std::string* canonical) const {
-  flags |= O_CLOEXEC | O_NOCTTY;
+  // openat2 rejects flags that do not apply to O_PATH (EINVAL), so O_NOCTTY
+  // is only added to real opens.
+  flags |= O_CLOEXEC;
+  if (!(flags & O_PATH)) flags |= O_NOCTTY;
   if (have_openat2_ && !options_.recorder) {
     open_how how{};
     how.flags = static_cast<std::uint64_t>(flags);

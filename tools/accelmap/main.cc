@@ -1,1 +1,81 @@
-int main() { return 0; }
+// accelmap — accelerators, their functions, and the memory around them.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: accelmap <command> [options]
+
+Commands:
+  show        the machine as a tree: packages, NUMA nodes and memory (kind, capacity,
+              tier, HMAT bandwidth/latency), memory regions, the PCI tree
+  facts       dump what discovery read, as versioned JSON (replay it with --facts)
+  capture     record exactly the files accelmap reads into OUT.tar.xz (a test case)
+  providers   list the discovery providers and the kernel interface each reads
+
+Options of show / facts / capture:
+  --root DIR         read the machine below DIR instead of / (a recorded tree)
+  --facts FILE       rebuild from a facts file instead of reading a root (show, facts)
+  --providers LIST   only these providers ("pci,numa") or all but these ("-pci")
+  --pci-ids FILE     PCI ID database for names (default: Debian's pci.ids; "none" for no names)
+show only:
+  --json             the snapshot as JSON (docs/snapshot-json.md)
+  --diagnostics      list every file that was missing or malformed
+  --color WHEN       auto (default: only on a terminal), always, never
+  --ascii            ASCII instead of box-drawing characters
+  -o, --output FILE  write to FILE instead of standard output (also facts)
+
+Exit codes:
+  0 success   1 no match (queries)   2 wrong usage   3 unusable root or facts file
+  4 cannot write output   5 internal error
+
+Examples:
+  accelmap show
+  accelmap show --root demo/root
+  accelmap facts > machine.json && accelmap show --facts machine.json
+  accelmap capture my-machine.tar.xz
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace accelmap::cli;
+  std::vector<std::string> all(argv + 1, argv + argc);
+  try {
+    if (all.empty()) {
+      std::fputs(kUsage, stderr);
+      return kExitUsage;
+    }
+    std::string cmd = all[0];
+    std::vector<std::string> rest(all.begin() + 1, all.end());
+    for (const auto& a : rest)
+      if (a == "-h" || a == "--help") {
+        std::fputs(kUsage, stdout);
+        return kExitOk;
+      }
+    Args args(rest);
+    if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+      std::fputs(kUsage, stdout);
+      return kExitOk;
+    }
+    if (cmd == "--version" || cmd == "version") {
+      std::printf("accelmap %s\n", ACCELMAP_VERSION);
+      return kExitOk;
+    }
+    if (cmd == "show") return cmd_show(args);
+    if (cmd == "facts") return cmd_facts(args);
+    if (cmd == "capture") return cmd_capture(args);
+    if (cmd == "providers") return cmd_providers(args);
+    throw CliError{kExitUsage, "unknown command '" + cmd + "' (accelmap --help lists them)"};
+  } catch (const CliError& e) {
+    std::fprintf(stderr, "accelmap: %s\n", e.message.c_str());
+    return e.code;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "accelmap: internal error: %s\n", e.what());
+    return kExitInternal;
+  }
+}

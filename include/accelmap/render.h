@@ -1,0 +1,33 @@
+// accelmap/render.h — front-end renderings of a snapshot: JSON and a readable tree.
+//
+// Both are deterministic: same snapshot, same bytes. Neither does I/O; the CLI
+// writes the returned text.
+//
+// Thread-safety: pure functions of an immutable snapshot.
+#pragma once
+
+#include <string>
+
+#include "accelmap/snapshot.h"
+
+namespace accelmap {
+
+/// The snapshot as JSON ({"format": "accelmap-snapshot", "version": 1, ...}),
+/// documented in docs/snapshot-json.md. Includes diagnostics.
+std::string snapshot_to_json(const Snapshot& snap);
+
+struct TextOptions {
+  bool color = false;          ///< ANSI colours (the CLI sets this only on a terminal)
+  bool diagnostics = false;    ///< list every diagnostic instead of a one-line count
+  bool unicode = true;         ///< box-drawing characters for the tree (else ASCII)
+};
+
+/// The readable tree of `accelmap show`.
+std::string render_text(const Snapshot& snap, const TextOptions& options);
+
+/// "16 GiB", "1.5 TiB", "512 MiB" — binary units, at most one decimal.
+std::string format_bytes(std::int64_t bytes);
+/// "25.6 GB/s" from MB/s (decimal units, as bandwidth is quoted).
+std::string format_bandwidth_mbps(double mbps);
+
+}  // namespace accelmap

@@ -1,0 +1,199 @@
+// accelmap/snapshot.h — the immutable, typed picture of one machine.
+//
+// A Snapshot is built from facts by a pure function (build_snapshot) and never
+// changes afterwards; share it as std::shared_ptr<const Snapshot>. Readers need
+// no locks. Later stages (path index, queries) are built *from* it.
+//
+//   auto facts = accelmap::discover(*root, options);
+//   std::shared_ptr<const accelmap::Snapshot> snap = accelmap::build_snapshot(*facts);
+//   for (const auto& node : snap->numa_nodes()) ...
+//
+// Every number is a Measured<T>: a value that may be unknown, with the
+// provenance and source it came from. Unknown is never 0.
+//
+// Ordering: every vector is sorted by id / natural key order, so iteration
+// (and therefore all output) is deterministic.
+//
+// Thread-safety: immutable after construction; safe to share between threads.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accelmap/facts.h"
+
+namespace accelmap {
+
+/// A number that may be unknown, with where it came from.
+template <typename T>
+struct Measured {
+  std::optional<T> value;
+  Provenance provenance = Provenance::kUnknown;
+  std::string source;
+  bool known() const { return value.has_value(); }
+  friend bool operator==(const Measured&, const Measured&) = default;
+};
+
+/// Memory kinds. Names (memory_kind_name) are part of the JSON output.
+enum class MemoryKind : std::uint8_t {
+  kUnknown,
+  kDram,          ///< ordinary system DRAM (DDR)
+  kHbm,           ///< high-bandwidth memory on the CPU package (flat mode)
+  kSpecificPurpose,  ///< EFI soft-reserved memory not otherwise classified
+  kPmem,          ///< persistent memory (NVDIMM namespaces)
+  kCxl,           ///< CXL-attached volatile memory (type-3 expander)
+  kCxlPmem,       ///< CXL-attached persistent memory
+  kDevice,        ///< memory owned by a device (GPU memory as a NUMA node)
+};
+const char* memory_kind_name(MemoryKind k) noexcept;
+
+struct Cpu {
+  std::uint32_t id = 0;
+  bool online = true;
+  std::optional<std::int64_t> package;
+  std::optional<std::int64_t> core;
+  std::optional<std::int64_t> die;
+};
+
+struct Package {
+  std::int64_t id = 0;
+  IdSet cpus;
+  IdSet numa_nodes;  ///< nodes with CPUs of this package, plus memory-only nodes whose best CPU initiator is here
+};
+
+/// One row of HMAT performance: from `initiators` to the node that owns it.
+struct MemoryAccess {
+  int access_class = 0;  ///< 0 = best initiator of any kind (devices too), 1 = best CPU initiator
+  IdSet initiators;      ///< NUMA nodes of the initiators
+  Measured<std::int64_t> read_bandwidth;   ///< MB/s
+  Measured<std::int64_t> write_bandwidth;  ///< MB/s
+  Measured<std::int64_t> read_latency;     ///< ns
+  Measured<std::int64_t> write_latency;    ///< ns
+};
+
+struct MemorySideCache {
+  int level = 0;
+  Measured<std::int64_t> size;       ///< bytes
+  Measured<std::int64_t> line_size;  ///< bytes
+  std::string indexing;              ///< "direct-mapped", "indexed", "other"
+  std::string write_policy;          ///< "write-back", "write-through", "other"
+};
+
+struct NumaNode {
+  std::uint32_t id = 0;
+  std::string key;  ///< "numa:N"
+  bool online = true;
+  bool has_cpu = false;
+  bool has_memory = false;
+  bool generic_initiator = false;  ///< holds an ACPI Generic Initiator (a device, no CPUs)
+  IdSet cpus;
+  std::optional<std::int64_t> package;  ///< package of its CPUs, when they agree
+  Measured<std::int64_t> capacity;      ///< bytes
+  std::vector<std::pair<std::uint32_t, std::int64_t>> distances;  ///< (node, SLIT distance), relative
+  MemoryKind kind = MemoryKind::kUnknown;
+  std::string kind_reason;  ///< why the kind was chosen, in one sentence
+  std::optional<int> tier;  ///< smaller is faster
+  bool tier_derived = false;  ///< true when accelmap derived it (no kernel memory_tiering)
+  std::string owner;          ///< device key that owns this memory (GPU), if any
+  std::vector<MemoryAccess> access;  ///< by access class
+  std::vector<MemorySideCache> caches;
+  std::vector<std::string> dax;  ///< dax device keys whose memory is this node
+};
+
+/// Memory that is not (or not only) a NUMA node: DAX devices, CXL regions.
+struct MemoryRegion {
+  std::string key;   ///< "dax:dax0.0", "cxl:region0"
+  MemoryKind kind = MemoryKind::kUnknown;
+  std::string kind_reason;
+  Measured<std::int64_t> capacity;  ///< bytes
+  std::optional<std::uint32_t> numa_node;  ///< node it is onlined as (system-ram mode)
+  std::optional<std::int64_t> near_node;   ///< closest CPU node (dax numa_node)
+  std::string mode;     ///< "system-ram", "devdax", "ram", "pmem"
+  std::string parent;   ///< dax: the platform/ndbus/cxl parent path
+  std::vector<std::string> members;  ///< cxl region: memdev keys; dax: its CXL region
+  std::vector<std::string> devices;  ///< PCI keys of the devices backing it
+};
+
+enum class PciRole : std::uint8_t {
+  kHostBridge,
+  kRootPort,
+  kSwitchUpstream,
+  kSwitchDownstream,
+  kBridge,     ///< a bridge whose role is not clear from sysfs (e.g. PCI-to-PCI legacy)
+  kEndpoint,
+};
+const char* pci_role_name(PciRole r) noexcept;
+
+struct PciLink {
+  Measured<double> speed;          ///< GT/s per lane
+  Measured<std::int64_t> width;    ///< lanes
+  /// Usable bandwidth MB/s: speed x width x encoding (8b/10b below 8 GT/s, 128b/130b above) / 8.
+  Measured<double> bandwidth;
+};
+
+struct PciDevice {
+  std::string key;          ///< "pci:0000:3b:00.0" or "hostbridge:0000:3a"
+  std::string bdf;          ///< "0000:3b:00.0" ("" for host bridges)
+  PciRole role = PciRole::kEndpoint;
+  std::int64_t domain = 0, bus = 0, device = 0, function = 0;
+  std::string parent;       ///< key of the upstream bridge or host bridge; "" at the top / flat trees
+  std::vector<std::string> children;  ///< keys, sorted
+  std::optional<std::int64_t> vendor_id, device_id, subsystem_vendor_id, subsystem_device_id, class_code,
+      revision;
+  std::string vendor_name, device_name, subsystem_name, class_name;
+  std::string driver;
+  std::optional<std::int64_t> numa_node;  ///< unknown when the kernel says -1
+  IdSet local_cpus;
+  bool local_cpus_known = false;
+  PciLink current_link, max_link;
+  std::optional<std::int64_t> sriov_totalvfs, sriov_numvfs;
+  std::string physfn;                   ///< key of the PF, for a VF
+  std::vector<std::string> virtfns;     ///< keys of the VFs, for a PF
+  std::string sysfs_path;
+};
+
+struct MachineInfo {
+  std::string product_name, sys_vendor, kernel_release, cpu_model;
+};
+
+class Snapshot {
+ public:
+  const MachineInfo& machine() const { return machine_; }
+  const std::vector<Cpu>& cpus() const { return cpus_; }
+  const std::vector<Package>& packages() const { return packages_; }
+  const std::vector<NumaNode>& numa_nodes() const { return numa_nodes_; }
+  const std::vector<MemoryRegion>& memory_regions() const { return memory_regions_; }
+  /// Host bridges and PCI functions, in tree order (parents before children, siblings by bus id).
+  const std::vector<PciDevice>& pci_devices() const { return pci_; }
+  const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
+  /// "kernel" when the kernel published memory tiers, "derived" when accelmap computed them, "" when none.
+  const std::string& tiering_source() const { return tiering_source_; }
+  /// The facts this snapshot was built from (kept for replay and diff).
+  const FactSet& facts() const { return facts_; }
+
+  const NumaNode* find_numa(std::uint32_t id) const;
+  const PciDevice* find_pci(std::string_view key) const;
+
+ private:
+  friend class SnapshotBuilder;
+  MachineInfo machine_;
+  std::vector<Cpu> cpus_;
+  std::vector<Package> packages_;
+  std::vector<NumaNode> numa_nodes_;
+  std::vector<MemoryRegion> memory_regions_;
+  std::vector<PciDevice> pci_;
+  std::map<std::string, std::size_t, std::less<>> pci_index_;
+  std::vector<Diagnostic> diagnostics_;
+  std::string tiering_source_;
+  FactSet facts_;
+};
+
+/// Pure: the same facts always give an identical snapshot. Never fails;
+/// inconsistencies between facts become diagnostics of the snapshot.
+std::shared_ptr<const Snapshot> build_snapshot(FactSet facts);
+
+}  // namespace accelmap

@@ -1,0 +1,271 @@
+// The readable tree of `accelmap show`: machine, packages with NUMA nodes and
+// their memory, memory regions, the PCI tree, diagnostics.
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <map>
+
+#include "accelmap/render.h"
+#include "parse/parse.h"
+
+namespace accelmap {
+
+std::string format_bytes(std::int64_t bytes) {
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024.0 && u < 6) {
+    v /= 1024.0;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0 || std::fabs(v - std::round(v)) < 0.05) std::snprintf(buf, sizeof(buf), "%.0f %s", v, kUnits[u]);
+  else std::snprintf(buf, sizeof(buf), "%.1f %s", v, kUnits[u]);
+  return buf;
+}
+
+std::string format_bandwidth_mbps(double mbps) {
+  char buf[32];
+  if (mbps >= 1000.0) std::snprintf(buf, sizeof(buf), "%.1f GB/s", mbps / 1000.0);
+  else std::snprintf(buf, sizeof(buf), "%.0f MB/s", mbps);
+  return buf;
+}
+
+namespace {
+
+class Writer {
+ public:
+  explicit Writer(const TextOptions& o) : o_(o) {}
+  std::string bold(const std::string& s) const { return wrap("1", s); }
+  std::string dim(const std::string& s) const { return wrap("2", s); }
+  std::string cyan(const std::string& s) const { return wrap("36", s); }
+  std::string green(const std::string& s) const { return wrap("32", s); }
+  std::string yellow(const std::string& s) const { return wrap("33", s); }
+  std::string magenta(const std::string& s) const { return wrap("35", s); }
+  std::string tee() const { return o_.unicode ? "├─ " : "|- "; }
+  std::string elbow() const { return o_.unicode ? "└─ " : "`- "; }
+  std::string pipe() const { return o_.unicode ? "│  " : "|  "; }
+  std::string dot() const { return o_.unicode ? " · " : " | "; }
+  std::string out;
+
+ private:
+  std::string wrap(const char* code, const std::string& s) const {
+    return o_.color ? "\033[" + std::string(code) + "m" + s + "\033[0m" : s;
+  }
+  const TextOptions& o_;
+};
+
+std::string hex4(std::optional<std::int64_t> v) {
+  if (!v) return "????";
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "%04" PRIx64, static_cast<std::uint64_t>(*v));
+  return buf;
+}
+
+std::string ids(const IdSet& s) { return parse::format_id_list(s.ids); }
+
+std::string kind_text(const Writer& w, MemoryKind k) {
+  std::string s = memory_kind_name(k);
+  switch (k) {
+    case MemoryKind::kHbm: return w.magenta(s);
+    case MemoryKind::kCxl:
+    case MemoryKind::kCxlPmem: return w.yellow(s);
+    case MemoryKind::kPmem: return w.green(s);
+    case MemoryKind::kDevice: return w.cyan(s);
+    case MemoryKind::kUnknown: return w.dim("kind unknown");
+    default: return s;
+  }
+}
+
+std::string link_text(const PciDevice& d) {
+  auto one = [](const PciLink& l) -> std::string {
+    if (!l.speed.known() && !l.width.known()) return {};
+    char buf[64];
+    std::string speed = l.speed.known() ? (std::fabs(*l.speed.value - std::round(*l.speed.value)) < 1e-9
+                                               ? std::to_string(static_cast<int>(*l.speed.value))
+                                               : (std::snprintf(buf, sizeof(buf), "%.1f", *l.speed.value), buf))
+                                        : std::string("?");
+    std::string width = l.width.known() ? "x" + std::to_string(*l.width.value) : "x?";
+    return speed + " GT/s " + width;
+  };
+  std::string cur = one(d.current_link), max = one(d.max_link);
+  if (cur.empty() && max.empty()) return {};
+  std::string s = cur.empty() ? "link ? " : cur;
+  if (d.current_link.bandwidth.known()) s += " (" + format_bandwidth_mbps(*d.current_link.bandwidth.value) + ")";
+  if (!max.empty() && max != cur) s += ", max " + max;
+  return s;
+}
+
+std::string access_text(const Writer& w, const MemoryAccess& a) {
+  auto num = [&](const Measured<std::int64_t>& m, bool bw) {
+    if (!m.known()) return w.dim("unknown");
+    return bw ? format_bandwidth_mbps(static_cast<double>(*m.value)) : std::to_string(*m.value) + " ns";
+  };
+  std::string from = a.access_class == 1 ? "best CPU" : "best initiator";
+  return from + " (node " + ids(a.initiators) + "): read " + num(a.read_bandwidth, true) + ", write " +
+         num(a.write_bandwidth, true) + ", latency " + num(a.read_latency, false) + " read / " +
+         num(a.write_latency, false) + " write";
+}
+
+void render_node(Writer& w, const Snapshot& snap, const NumaNode& n, const std::string& prefix, bool last) {
+  std::string line = prefix + (last ? w.elbow() : w.tee()) + w.bold("NUMA " + std::to_string(n.id));
+  line += w.dot() + (n.cpus.ids.empty() ? w.dim("no CPUs") : "CPUs " + ids(n.cpus));
+  if (n.generic_initiator) line += w.dot() + w.yellow("generic initiator (device)");
+  if (n.has_memory || n.capacity.known()) {
+    line += w.dot() + (n.capacity.known() ? format_bytes(*n.capacity.value) : w.dim("capacity unknown"));
+    line += " " + kind_text(w, n.kind);
+    if (n.tier) line += w.dot() + "tier " + std::to_string(*n.tier) + (n.tier_derived ? w.dim(" (derived)") : "");
+  } else {
+    line += w.dot() + w.dim("no memory");
+  }
+  if (!n.online) line += w.dot() + w.yellow("offline");
+  w.out += line + "\n";
+  std::string sub = prefix + (last ? "   " : w.pipe()) + "   ";
+  if (!n.owner.empty()) w.out += sub + "owned by " + w.cyan(n.owner) + "\n";
+  if (n.kind != MemoryKind::kDram && !n.kind_reason.empty() && n.has_memory)
+    w.out += sub + w.dim(n.kind_reason) + "\n";
+  for (const auto& a : n.access) w.out += sub + "HMAT " + access_text(w, a) + "\n";
+  for (const auto& c : n.caches) {
+    w.out += sub + "memory-side cache L" + std::to_string(c.level) + ": " +
+             (c.size.known() ? format_bytes(*c.size.value) : w.dim("size unknown")) +
+             (c.line_size.known() ? ", " + std::to_string(*c.line_size.value) + " B lines" : "") +
+             (c.indexing.empty() ? "" : ", " + c.indexing) + (c.write_policy.empty() ? "" : ", " + c.write_policy) +
+             "\n";
+  }
+  if (n.distances.size() > 1) {
+    std::string d;
+    for (const auto& [to, v] : n.distances) d += (d.empty() ? "" : " ") + std::to_string(to) + ":" + std::to_string(v);
+    w.out += sub + w.dim("distances " + d) + "\n";
+  }
+  (void)snap;
+}
+
+void render_pci(Writer& w, const Snapshot& snap, const PciDevice& d, const std::string& prefix, bool last,
+                bool top) {
+  std::string line = top ? std::string() : prefix + (last ? w.elbow() : w.tee());
+  if (d.role == PciRole::kHostBridge) {
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%04" PRIx64 ":%02" PRIx64, static_cast<std::uint64_t>(d.domain),
+                  static_cast<std::uint64_t>(d.bus));
+    line += w.bold(std::string("Host bridge ") + buf);
+  } else {
+    line += w.cyan(d.bdf);
+    std::string name = !d.device_name.empty() ? d.device_name : !d.class_name.empty() ? d.class_name : "";
+    std::string vendor = d.vendor_name;
+    if (d.role != PciRole::kEndpoint) line += " " + w.dim(std::string(pci_role_name(d.role)));
+    line += " " + (vendor.empty() ? std::string() : vendor + " ") + (name.empty() ? "device" : name);
+    line += w.dim(" [" + hex4(d.vendor_id) + ":" + hex4(d.device_id) + "]");
+    if (!d.driver.empty()) line += w.dot() + "driver " + d.driver;
+    if (d.numa_node) line += w.dot() + "NUMA " + std::to_string(*d.numa_node);
+    std::string link = link_text(d);
+    if (!link.empty()) line += w.dot() + link;
+    if (!d.virtfns.empty()) line += w.dot() + std::to_string(d.virtfns.size()) + " VFs";
+    if (!d.physfn.empty()) line += w.dot() + "VF of " + d.physfn.substr(4);
+  }
+  w.out += line + "\n";
+  std::string child_prefix = top ? std::string() : prefix + (last ? "   " : w.pipe());
+  for (std::size_t i = 0; i < d.children.size(); ++i) {
+    const PciDevice* c = snap.find_pci(d.children[i]);
+    if (c) render_pci(w, snap, *c, child_prefix, i + 1 == d.children.size(), false);
+  }
+}
+
+}  // namespace
+
+std::string render_text(const Snapshot& snap, const TextOptions& options) {
+  Writer w(options);
+  const MachineInfo& m = snap.machine();
+  std::string title = "Machine";
+  std::string desc;
+  auto add = [&](const std::string& s) {
+    if (!s.empty()) desc += (desc.empty() ? "" : w.dot()) + s;
+  };
+  add(m.sys_vendor.empty() ? m.product_name : m.sys_vendor + " " + m.product_name);
+  add(m.cpu_model);
+  add(m.kernel_release.empty() ? "" : "Linux " + m.kernel_release);
+  w.out += w.bold(title) + (desc.empty() ? "" : "  " + desc) + "\n";
+  std::int64_t total = 0;
+  bool total_known = true;
+  for (const auto& n : snap.numa_nodes()) {
+    if (n.capacity.known()) total += *n.capacity.value;
+    else if (n.has_memory) total_known = false;
+  }
+  std::size_t online_cpus = 0;
+  for (const auto& c : snap.cpus()) online_cpus += c.online ? 1 : 0;
+  std::size_t pci_functions = 0;
+  for (const auto& d : snap.pci_devices()) pci_functions += d.role == PciRole::kHostBridge ? 0 : 1;
+  w.out += std::to_string(snap.packages().size()) + " packages" + w.dot() + std::to_string(snap.numa_nodes().size()) +
+           " NUMA nodes" + w.dot() + std::to_string(online_cpus) + " CPUs" + w.dot() +
+           (snap.numa_nodes().empty() ? std::string("memory unknown")
+                                      : format_bytes(total) + (total_known ? "" : "+") + " memory") +
+           w.dot() + std::to_string(pci_functions) + " PCI functions\n";
+
+  // ---- CPUs and memory
+  if (!snap.numa_nodes().empty() || !snap.packages().empty()) {
+    w.out += "\n" + w.bold("CPUs and memory") + "\n";
+    std::map<std::uint32_t, bool> placed;
+    for (const auto& p : snap.packages()) {
+      w.out += w.bold("Package " + std::to_string(p.id)) + w.dot() + "CPUs " + ids(p.cpus) + "\n";
+      for (std::size_t i = 0; i < p.numa_nodes.ids.size(); ++i) {
+        const NumaNode* n = snap.find_numa(p.numa_nodes.ids[i]);
+        if (!n) continue;
+        placed[n->id] = true;
+        render_node(w, snap, *n, "", i + 1 == p.numa_nodes.ids.size());
+      }
+    }
+    std::vector<const NumaNode*> rest;
+    for (const auto& n : snap.numa_nodes())
+      if (!placed.count(n.id)) rest.push_back(&n);
+    if (!rest.empty()) {
+      w.out += w.bold(snap.packages().empty() ? "NUMA nodes" : "Not attached to one package") + "\n";
+      for (std::size_t i = 0; i < rest.size(); ++i) render_node(w, snap, *rest[i], "", i + 1 == rest.size());
+    }
+    if (!snap.tiering_source().empty())
+      w.out += w.dim(snap.tiering_source() == "kernel"
+                         ? "Memory tiers as published by the kernel (memory_tiering); smaller is faster."
+                         : "Memory tiers derived by accelmap with the kernel's formula (no memory_tiering in "
+                           "this tree); smaller is faster.") +
+               "\n";
+  }
+
+  // ---- memory regions
+  if (!snap.memory_regions().empty()) {
+    w.out += "\n" + w.bold("Memory regions") + "\n";
+    for (const auto& r : snap.memory_regions()) {
+      std::string line = "  " + w.cyan(r.key) + "  " + kind_text(w, r.kind) + "  " +
+                         (r.capacity.known() ? format_bytes(*r.capacity.value) : w.dim("size unknown"));
+      if (!r.mode.empty()) line += w.dot() + r.mode;
+      if (r.numa_node) line += w.dot() + "NUMA " + std::to_string(*r.numa_node);
+      else if (r.near_node) line += w.dot() + "near NUMA " + std::to_string(*r.near_node);
+      for (const auto& mem : r.members) line += w.dot() + mem;
+      for (const auto& dev : r.devices) line += w.dot() + "device " + dev.substr(4);
+      w.out += line + "\n";
+    }
+  }
+
+  // ---- PCI
+  if (!snap.pci_devices().empty()) {
+    w.out += "\n" + w.bold("PCI") + "\n";
+    for (const auto& d : snap.pci_devices())
+      if (d.parent.empty()) render_pci(w, snap, d, "", true, true);
+  }
+
+  // ---- diagnostics
+  const auto& diags = snap.diagnostics();
+  if (!diags.empty()) {
+    w.out += "\n";
+    if (options.diagnostics) {
+      w.out += w.bold("Diagnostics") + "\n";
+      for (const auto& d : diags)
+        w.out += "  " + std::string(severity_name(d.severity)) + " [" + d.provider + "] " +
+                 (d.path.empty() ? "" : d.path + ": ") + d.message + "\n";
+    } else {
+      w.out += w.dim(std::to_string(diags.size()) + " diagnostic" + (diags.size() == 1 ? "" : "s") +
+                     " (files that were missing or malformed); `accelmap show --diagnostics` lists them") +
+               "\n";
+    }
+  }
+  return w.out;
+}
+
+}  // namespace accelmap

@@ -1,0 +1,564 @@
+// SnapshotBuilder: the pure function FactSet -> Snapshot.
+//
+// Everything that interprets facts lives here: memory kinds from DAX/CXL/GPU
+// ownership, memory tiers (kernel's, or derived with the kernel's own
+// formula), PCIe port roles from the tree shape, link bandwidth from speed x
+// width. Providers only report what the files say.
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "accelmap/snapshot.h"
+
+namespace accelmap {
+
+const char* memory_kind_name(MemoryKind k) noexcept {
+  switch (k) {
+    case MemoryKind::kUnknown: return "unknown";
+    case MemoryKind::kDram: return "dram";
+    case MemoryKind::kHbm: return "hbm";
+    case MemoryKind::kSpecificPurpose: return "specific-purpose";
+    case MemoryKind::kPmem: return "pmem";
+    case MemoryKind::kCxl: return "cxl";
+    case MemoryKind::kCxlPmem: return "cxl-pmem";
+    case MemoryKind::kDevice: return "device";
+  }
+  return "unknown";
+}
+
+const char* pci_role_name(PciRole r) noexcept {
+  switch (r) {
+    case PciRole::kHostBridge: return "host-bridge";
+    case PciRole::kRootPort: return "root-port";
+    case PciRole::kSwitchUpstream: return "switch-upstream";
+    case PciRole::kSwitchDownstream: return "switch-downstream";
+    case PciRole::kBridge: return "bridge";
+    case PciRole::kEndpoint: return "endpoint";
+  }
+  return "endpoint";
+}
+
+const NumaNode* Snapshot::find_numa(std::uint32_t id) const {
+  auto it = std::lower_bound(numa_nodes_.begin(), numa_nodes_.end(), id,
+                             [](const NumaNode& n, std::uint32_t v) { return n.id < v; });
+  return it != numa_nodes_.end() && it->id == id ? &*it : nullptr;
+}
+
+const PciDevice* Snapshot::find_pci(std::string_view key) const {
+  auto it = pci_index_.find(key);
+  return it == pci_index_.end() ? nullptr : &pci_[it->second];
+}
+
+namespace {
+
+template <typename T>
+Measured<T> measured(const Object& o, std::string_view name) {
+  Measured<T> m;
+  const Attr* a = o.find(name);
+  if (!a) return m;
+  m.provenance = a->provenance;
+  m.source = a->source;
+  if constexpr (std::is_same_v<T, double>) {
+    if (auto* d = std::get_if<double>(&a->value)) m.value = *d;
+    else if (auto* i = std::get_if<std::int64_t>(&a->value)) m.value = static_cast<double>(*i);
+  } else {
+    if (auto* i = std::get_if<std::int64_t>(&a->value)) m.value = static_cast<T>(*i);
+  }
+  if (!m.value) m.provenance = Provenance::kUnknown;
+  return m;
+}
+
+std::string str(const Object& o, std::string_view name) {
+  const std::string* s = o.get_string(name);
+  return s ? *s : std::string();
+}
+
+std::optional<std::uint32_t> node_id_of(std::string_view key) {
+  constexpr std::string_view kPrefix = "numa:";
+  if (key.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+  std::uint32_t v = 0;
+  std::string_view d = key.substr(kPrefix.size());
+  if (d.empty() || d.size() > 9) return std::nullopt;
+  for (char c : d) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  return v;
+}
+
+bool is_bridge_class(std::optional<std::int64_t> cls) {
+  // 0x0604 PCI-to-PCI bridge, 0x0609 semi-transparent PCI-to-PCI bridge.
+  return cls && ((*cls >> 8) == 0x0604 || (*cls >> 8) == 0x0609);
+}
+
+PciLink make_link(const Object& o, const char* speed_attr, const char* width_attr, Provenance bw_provenance) {
+  PciLink l;
+  l.speed = measured<double>(o, speed_attr);
+  l.width = measured<std::int64_t>(o, width_attr);
+  if (l.speed.known() && l.width.known()) {
+    double gts = *l.speed.value;
+    // 8b/10b line code up to 5 GT/s, 128b/130b from 8 GT/s (PCIe 3.0-5.0). PCIe 6.0
+    // FLIT mode is close to 128b/130b in payload efficiency; treated the same.
+    double encoding = gts < 8.0 ? 0.8 : 128.0 / 130.0;
+    l.bandwidth.value = std::round(gts * encoding * static_cast<double>(*l.width.value) / 8.0 * 1000.0);
+    l.bandwidth.provenance = bw_provenance;
+    l.bandwidth.source = "derived: " + std::string(speed_attr) + " x " + width_attr;
+  }
+  return l;
+}
+
+}  // namespace
+
+class SnapshotBuilder {
+ public:
+  explicit SnapshotBuilder(FactSet facts) : snap_(std::make_shared<Snapshot>()) { snap_->facts_ = std::move(facts); }
+
+  std::shared_ptr<const Snapshot> build() {
+    const FactSet& f = snap_->facts_;
+    snap_->diagnostics_ = f.diagnostics();
+    build_machine(f);
+    build_cpus(f);
+    build_numa(f);
+    build_regions(f);
+    classify_memory(f);
+    assign_tiers(f);
+    build_packages();
+    build_pci(f);
+    std::stable_sort(snap_->diagnostics_.begin(), snap_->diagnostics_.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.provider, a.path, a.message) < std::tie(b.provider, b.path, b.message);
+    });
+    return snap_;
+  }
+
+ private:
+  void note(std::string path, std::string message) {
+    snap_->diagnostics_.push_back({Severity::kWarning, "snapshot", std::move(path), std::move(message)});
+  }
+
+  NumaNode* numa(std::uint32_t id) { return const_cast<NumaNode*>(snap_->find_numa(id)); }
+
+  void build_machine(const FactSet& f) {
+    if (const Object* m = f.find("machine")) {
+      snap_->machine_ = {str(*m, "product_name"), str(*m, "sys_vendor"), str(*m, "kernel_release"),
+                         str(*m, "cpu_model")};
+    }
+  }
+
+  void build_cpus(const FactSet& f) {
+    for (const Object* o : f.of_kind("cpu")) {
+      auto id = o->key.substr(4);
+      Cpu c;
+      try {
+        c.id = static_cast<std::uint32_t>(std::stoul(id));
+      } catch (...) {
+        note(o->key, "cpu key is not numeric");
+        continue;
+      }
+      c.online = o->get_bool("online").value_or(true);
+      c.package = o->get_int("package_id");
+      c.core = o->get_int("core_id");
+      c.die = o->get_int("die_id");
+      snap_->cpus_.push_back(c);
+    }
+    std::sort(snap_->cpus_.begin(), snap_->cpus_.end(), [](const Cpu& a, const Cpu& b) { return a.id < b.id; });
+  }
+
+  std::optional<std::int64_t> package_of_cpus(const IdSet& cpus) const {
+    std::optional<std::int64_t> pkg;
+    for (std::uint32_t c : cpus.ids) {
+      auto it = std::lower_bound(snap_->cpus_.begin(), snap_->cpus_.end(), c,
+                                 [](const Cpu& x, std::uint32_t v) { return x.id < v; });
+      if (it == snap_->cpus_.end() || it->id != c || !it->package) return std::nullopt;
+      if (pkg && *pkg != *it->package) return std::nullopt;
+      pkg = it->package;
+    }
+    return pkg;
+  }
+
+  void build_numa(const FactSet& f) {
+    for (const Object* o : f.of_kind("numa_node")) {
+      auto id = node_id_of(o->key);
+      if (!id) {
+        note(o->key, "NUMA key is not numa:<number>");
+        continue;
+      }
+      NumaNode n;
+      n.id = *id;
+      n.key = o->key;
+      n.online = o->get_bool("online").value_or(true);
+      n.has_cpu = o->get_bool("has_cpu").value_or(false);
+      n.has_memory = o->get_bool("has_memory").value_or(false);
+      n.generic_initiator = o->get_bool("generic_initiator").value_or(false);
+      if (const IdSet* c = o->get_ids("cpus")) n.cpus = *c;
+      if (!o->find("has_cpu")) n.has_cpu = !n.cpus.ids.empty();
+      n.capacity = measured<std::int64_t>(*o, "capacity");
+      if (!o->find("has_memory")) n.has_memory = n.capacity.known() && *n.capacity.value > 0;
+      const auto* dist = o->get_ints("distances");
+      const IdSet* dnodes = o->get_ids("distance_nodes");
+      if (dist && dnodes && dist->size() == dnodes->ids.size())
+        for (std::size_t i = 0; i < dist->size(); ++i) n.distances.emplace_back(dnodes->ids[i], (*dist)[i]);
+      n.package = package_of_cpus(n.cpus);
+      if (n.cpus.ids.empty()) n.package.reset();
+      snap_->numa_nodes_.push_back(std::move(n));
+    }
+    std::sort(snap_->numa_nodes_.begin(), snap_->numa_nodes_.end(),
+              [](const NumaNode& a, const NumaNode& b) { return a.id < b.id; });
+
+    for (const Object* o : f.of_kind("hmat_access")) {
+      auto target = o->get_int("target");
+      NumaNode* n = target && *target >= 0 ? numa(static_cast<std::uint32_t>(*target)) : nullptr;
+      if (!n) {
+        note(o->key, "HMAT data for a NUMA node that was not found");
+        continue;
+      }
+      MemoryAccess a;
+      a.access_class = static_cast<int>(o->get_int("access_class").value_or(0));
+      if (const IdSet* i = o->get_ids("initiators")) a.initiators = *i;
+      a.read_bandwidth = measured<std::int64_t>(*o, "read_bandwidth");
+      a.write_bandwidth = measured<std::int64_t>(*o, "write_bandwidth");
+      a.read_latency = measured<std::int64_t>(*o, "read_latency");
+      a.write_latency = measured<std::int64_t>(*o, "write_latency");
+      n->access.push_back(std::move(a));
+    }
+    for (const Object* o : f.of_kind("memory_side_cache")) {
+      auto node = o->get_int("node");
+      NumaNode* n = node && *node >= 0 ? numa(static_cast<std::uint32_t>(*node)) : nullptr;
+      if (!n) {
+        note(o->key, "memory-side cache of a NUMA node that was not found");
+        continue;
+      }
+      MemorySideCache c;
+      c.level = static_cast<int>(o->get_int("level").value_or(0));
+      c.size = measured<std::int64_t>(*o, "size");
+      c.line_size = measured<std::int64_t>(*o, "line_size");
+      c.indexing = str(*o, "indexing");
+      c.write_policy = str(*o, "write_policy");
+      n->caches.push_back(std::move(c));
+    }
+    for (auto& n : snap_->numa_nodes_) {
+      std::sort(n.access.begin(), n.access.end(),
+                [](const MemoryAccess& a, const MemoryAccess& b) { return a.access_class < b.access_class; });
+      std::sort(n.caches.begin(), n.caches.end(),
+                [](const MemorySideCache& a, const MemorySideCache& b) { return a.level < b.level; });
+    }
+  }
+
+  void build_regions(const FactSet& f) {
+    for (const Object* o : f.of_kind("dax_device")) {
+      MemoryRegion r;
+      r.key = o->key;
+      r.capacity = measured<std::int64_t>(*o, "size");
+      r.mode = str(*o, "mode");
+      r.parent = str(*o, "parent_path");
+      r.near_node = o->get_int("numa_node");
+      auto target = o->get_int("target_node");
+      std::string pk = str(*o, "parent_kind");
+      if (pk == "hmem") {
+        r.kind = MemoryKind::kSpecificPurpose;
+        r.kind_reason = "DAX device below platform/hmem: EFI soft-reserved (specific-purpose) memory";
+      } else if (pk == "nvdimm" || pk == "e820_pmem") {
+        r.kind = MemoryKind::kPmem;
+        r.kind_reason = pk == "nvdimm" ? "DAX device below an NVDIMM bus (ndbus): persistent memory"
+                                       : "DAX device below e820_pmem (memmap= emulated persistent memory)";
+      } else if (pk == "cxl_ram") {
+        r.kind = MemoryKind::kCxl;
+        r.kind_reason = "DAX device below a CXL RAM region";
+      } else if (pk == "cxl_pmem") {
+        r.kind = MemoryKind::kCxlPmem;
+        r.kind_reason = "DAX device below a CXL persistent-memory region";
+      }
+      if (const std::string* reg = o->get_string("cxl_region")) r.members.push_back(*reg);
+      if (target && *target >= 0 && r.mode == "system-ram") {
+        r.numa_node = static_cast<std::uint32_t>(*target);
+        if (NumaNode* n = numa(*r.numa_node)) n->dax.push_back(r.key);
+        else note(o->key, "DAX device is onlined as NUMA node " + std::to_string(*target) + ", which was not found");
+      }
+      snap_->memory_regions_.push_back(std::move(r));
+    }
+    for (const Object* o : f.of_kind("cxl_region")) {
+      MemoryRegion r;
+      r.key = o->key;
+      r.capacity = measured<std::int64_t>(*o, "size");
+      r.mode = str(*o, "mode");
+      r.kind = r.mode == "pmem" ? MemoryKind::kCxlPmem : MemoryKind::kCxl;
+      r.kind_reason = "CXL region in " + (r.mode.empty() ? std::string("unknown") : r.mode) + " mode";
+      if (const auto* m = o->get_strings("memdevs")) r.members = *m;
+      for (const std::string& md : r.members)
+        if (const Object* mo = f.find(md))
+          if (const std::string* pci = mo->get_string("pci")) r.devices.push_back(*pci);
+      if (const auto* dax = o->get_strings("dax")) {
+        for (const std::string& d : *dax) {
+          const Object* dobj = f.find(d);
+          auto t = dobj ? dobj->get_int("target_node") : std::nullopt;
+          if (dobj && t && *t >= 0 && str(*dobj, "mode") == "system-ram") r.numa_node = static_cast<std::uint32_t>(*t);
+        }
+      }
+      snap_->memory_regions_.push_back(std::move(r));
+    }
+    std::sort(snap_->memory_regions_.begin(), snap_->memory_regions_.end(),
+              [](const MemoryRegion& a, const MemoryRegion& b) { return natural_less(a.key, b.key); });
+  }
+
+  static std::optional<double> best_read_bandwidth(const NumaNode& n) {
+    // Prefer the CPU view (access1), as the kernel and hwloc do.
+    std::optional<double> bw;
+    for (const auto& a : n.access)
+      if (a.read_bandwidth.known() && (!bw || a.access_class == 1)) bw = static_cast<double>(*a.read_bandwidth.value);
+    return bw;
+  }
+
+  void classify_memory(const FactSet& f) {
+    // 1. Device-owned memory (NVIDIA coherent GPU memory as a NUMA node).
+    for (const Object* o : f.of_kind("nvidia_gpu")) {
+      auto node = o->get_int("numa_memory_node");
+      if (!node || *node < 0) continue;
+      NumaNode* n = numa(static_cast<std::uint32_t>(*node));
+      if (!n) continue;
+      n->kind = MemoryKind::kDevice;
+      n->owner = str(*o, "pci");
+      std::string model = str(*o, "model");
+      n->kind_reason = "memory of GPU " + (model.empty() ? n->owner : model + " (" + n->owner + ")") +
+                       ", per " + (o->find("numa_memory_node") ? o->find("numa_memory_node")->source : "numa_status");
+    }
+    // 2. DRAM reference bandwidth: nodes with CPUs.
+    std::optional<double> dram_bw;
+    for (const auto& n : snap_->numa_nodes_)
+      if (n.has_cpu && n.kind == MemoryKind::kUnknown)
+        if (auto bw = best_read_bandwidth(n)) dram_bw = std::max(dram_bw.value_or(0.0), *bw);
+    // 3. Kinds from the DAX / CXL region that backs the node.
+    for (auto& n : snap_->numa_nodes_) {
+      if (n.kind != MemoryKind::kUnknown) continue;
+      const MemoryRegion* backing = nullptr;
+      for (const auto& r : snap_->memory_regions_)
+        if (r.numa_node == n.id && r.kind != MemoryKind::kUnknown) {
+          // A CXL region outranks the DAX device carved from it (same memory, more precise).
+          if (!backing || (r.key.rfind("cxl:", 0) == 0)) backing = &r;
+        }
+      if (backing) {
+        n.kind = backing->kind;
+        n.kind_reason = backing->kind_reason + " (" + backing->key + ")";
+        if (n.kind == MemoryKind::kSpecificPurpose && dram_bw) {
+          if (auto bw = best_read_bandwidth(n); bw && *bw > *dram_bw) {
+            n.kind = MemoryKind::kHbm;
+            n.kind_reason += "; HMAT read bandwidth " + std::to_string(static_cast<long long>(*bw)) +
+                             " MB/s exceeds DRAM's " + std::to_string(static_cast<long long>(*dram_bw)) +
+                             " MB/s, so high-bandwidth memory";
+          }
+        }
+        continue;
+      }
+      if (!n.has_memory) continue;
+      if (n.has_cpu) {
+        n.kind = MemoryKind::kDram;
+        n.kind_reason = "node with CPUs and no DAX, CXL or device owner: system DRAM";
+        continue;
+      }
+      // Memory-only node with no owner in sysfs: HBM in flat mode shows up this
+      // way (SRAT lists it as plain memory). Only HMAT can tell it apart.
+      if (auto bw = best_read_bandwidth(n); bw && dram_bw && *bw > 1.5 * *dram_bw) {
+        n.kind = MemoryKind::kHbm;
+        n.kind_reason = "memory-only node whose HMAT read bandwidth " + std::to_string(static_cast<long long>(*bw)) +
+                        " MB/s is over 1.5x DRAM's " + std::to_string(static_cast<long long>(*dram_bw)) +
+                        " MB/s: high-bandwidth memory (derived)";
+      } else {
+        n.kind_reason = "memory-only node with no DAX, CXL or device owner in sysfs; kind not published";
+      }
+    }
+  }
+
+  void assign_tiers(const FactSet& f) {
+    auto tiers = f.of_kind("memory_tier");
+    if (!tiers.empty()) {
+      snap_->tiering_source_ = "kernel";
+      for (const Object* o : tiers) {
+        auto chunk = o->get_int("abstract_distance_chunk");
+        if (!chunk) continue;
+        if (const IdSet* nodes = o->get_ids("nodes"))
+          for (std::uint32_t id : nodes->ids)
+            if (NumaNode* n = numa(id)) n->tier = static_cast<int>(*chunk);
+      }
+      return;
+    }
+    // The kernel's own rule (mm/memory-tiers.c): abstract distance
+    // adist = 576 * (lat / dram_lat) * (dram_bw / bw), tier = adist >> 7, where
+    // latency and bandwidth are read+write sums of the node's best CPU access.
+    // Without performance data: DRAM 576 (tier 4), dax/kmem memory 2880 (tier 22).
+    constexpr double kDramAdistance = 576.0;
+    struct Perf { double lat, bw; };
+    auto perf_of = [](const NumaNode& n) -> std::optional<Perf> {
+      const MemoryAccess* best = nullptr;
+      for (const auto& a : n.access)
+        if (a.access_class == 1 || !best) best = &a;
+      if (!best || !best->read_latency.known() || !best->write_latency.known() || !best->read_bandwidth.known() ||
+          !best->write_bandwidth.known())
+        return std::nullopt;
+      double lat = static_cast<double>(*best->read_latency.value + *best->write_latency.value);
+      double bw = static_cast<double>(*best->read_bandwidth.value + *best->write_bandwidth.value);
+      if (lat <= 0 || bw <= 0) return std::nullopt;
+      return Perf{lat, bw};
+    };
+    std::optional<Perf> dram;
+    for (const auto& n : snap_->numa_nodes_)
+      if (n.has_cpu && n.has_memory && n.kind == MemoryKind::kDram)
+        if (auto p = perf_of(n)) { dram = p; break; }
+    bool any = false;
+    for (auto& n : snap_->numa_nodes_) {
+      if (!n.has_memory) continue;
+      std::optional<double> adist;
+      auto p = perf_of(n);
+      if (p && dram) adist = kDramAdistance * (p->lat / dram->lat) * (dram->bw / p->bw);
+      else if (n.kind == MemoryKind::kDram) adist = kDramAdistance;
+      else if (!n.dax.empty()) adist = kDramAdistance * 5;  // MEMTIER_DEFAULT_DAX_ADISTANCE
+      if (!adist) continue;
+      n.tier = static_cast<int>(static_cast<long long>(*adist) >> 7);
+      n.tier_derived = true;
+      any = true;
+    }
+    if (any) snap_->tiering_source_ = "derived";
+  }
+
+  void build_packages() {
+    std::map<std::int64_t, Package> pk;
+    for (const auto& c : snap_->cpus_) {
+      if (!c.package || !c.online) continue;
+      Package& p = pk[*c.package];
+      p.id = *c.package;
+      p.cpus.ids.push_back(c.id);
+    }
+    for (const auto& n : snap_->numa_nodes_) {
+      std::optional<std::int64_t> pkg = n.package;
+      if (!pkg && !n.has_cpu) {
+        // Memory-only node: the package of its best CPU initiators (HMAT access1).
+        for (const auto& a : n.access) {
+          if (a.access_class != 1) continue;
+          std::optional<std::int64_t> cand;
+          bool agree = true;
+          for (std::uint32_t i : a.initiators.ids) {
+            const NumaNode* in = snap_->find_numa(i);
+            if (!in || !in->package || (cand && *cand != *in->package)) { agree = false; break; }
+            cand = in->package;
+          }
+          if (agree) pkg = cand;
+        }
+      }
+      if (pkg && pk.count(*pkg)) pk[*pkg].numa_nodes.ids.push_back(n.id);
+    }
+    for (auto& [id, p] : pk) snap_->packages_.push_back(std::move(p));
+  }
+
+  void build_pci(const FactSet& f) {
+    std::vector<PciDevice> all;
+    for (const Object* o : f.of_kind("pci_host_bridge")) {
+      PciDevice d;
+      d.key = o->key;
+      d.role = PciRole::kHostBridge;
+      d.domain = o->get_int("domain").value_or(0);
+      d.bus = o->get_int("bus").value_or(0);
+      d.sysfs_path = str(*o, "sysfs_path");
+      all.push_back(std::move(d));
+    }
+    for (const Object* o : f.of_kind("pci_device")) {
+      PciDevice d;
+      d.key = o->key;
+      d.bdf = o->key.substr(4);
+      d.domain = o->get_int("domain").value_or(0);
+      d.bus = o->get_int("bus").value_or(0);
+      d.device = o->get_int("device").value_or(0);
+      d.function = o->get_int("function").value_or(0);
+      d.parent = str(*o, "parent");
+      d.vendor_id = o->get_int("vendor_id");
+      d.device_id = o->get_int("device_id");
+      d.subsystem_vendor_id = o->get_int("subsystem_vendor_id");
+      d.subsystem_device_id = o->get_int("subsystem_device_id");
+      d.class_code = o->get_int("class_code");
+      d.revision = o->get_int("revision");
+      d.vendor_name = str(*o, "vendor_name");
+      d.device_name = str(*o, "device_name");
+      d.subsystem_name = str(*o, "subsystem_name");
+      d.class_name = str(*o, "class_name");
+      d.driver = str(*o, "driver");
+      d.numa_node = o->get_int("numa_node");
+      if (const IdSet* c = o->get_ids("local_cpus")) {
+        d.local_cpus = *c;
+        d.local_cpus_known = true;
+      }
+      d.current_link = make_link(*o, "current_link_speed", "current_link_width", Provenance::kLinkTrained);
+      d.max_link = make_link(*o, "max_link_speed", "max_link_width", Provenance::kNominal);
+      d.sriov_totalvfs = o->get_int("sriov_totalvfs");
+      d.sriov_numvfs = o->get_int("sriov_numvfs");
+      d.physfn = str(*o, "physfn");
+      d.sysfs_path = str(*o, "sysfs_path");
+      d.role = is_bridge_class(d.class_code) ? PciRole::kBridge : PciRole::kEndpoint;
+      all.push_back(std::move(d));
+    }
+    std::map<std::string, std::size_t, std::less<>> idx;
+    for (std::size_t i = 0; i < all.size(); ++i) idx[all[i].key] = i;
+    for (auto& d : all) {
+      if (!d.parent.empty() && !idx.count(d.parent)) {
+        note(d.key, "parent " + d.parent + " was not found; shown at the top level");
+        d.parent.clear();
+      }
+      if (!d.physfn.empty() && !idx.count(d.physfn)) {
+        note(d.key, "physical function " + d.physfn + " was not found");
+        d.physfn.clear();
+      }
+    }
+    for (auto& d : all) {
+      if (!d.parent.empty()) all[idx[d.parent]].children.push_back(d.key);
+      if (!d.physfn.empty()) all[idx[d.physfn]].virtfns.push_back(d.key);
+    }
+    for (auto& d : all) {
+      std::sort(d.children.begin(), d.children.end(), natural_less);
+      std::sort(d.virtfns.begin(), d.virtfns.end(), natural_less);
+    }
+    // Port roles from the tree shape (sysfs has no port type without config space):
+    // a bridge right below a host bridge is a root port; a bridge below a root
+    // port or downstream port that itself has bridges below is a switch upstream
+    // port, and the bridges below an upstream port are its downstream ports.
+    std::vector<std::string> roots;
+    for (const auto& d : all)
+      if (d.parent.empty()) roots.push_back(d.key);
+    std::sort(roots.begin(), roots.end(), [&](const std::string& a, const std::string& b) {
+      bool ha = all[idx[a]].role == PciRole::kHostBridge, hb = all[idx[b]].role == PciRole::kHostBridge;
+      if (ha != hb) return ha;  // host bridges first, then orphans
+      return natural_less(a, b);
+    });
+    std::vector<std::size_t> order;
+    std::vector<std::pair<std::size_t, bool>> stack;  // (index, visited)
+    std::vector<char> seen(all.size(), 0);
+    for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.push_back({idx[*it], false});
+    while (!stack.empty()) {
+      auto [i, _] = stack.back();
+      stack.pop_back();
+      if (seen[i]) continue;  // a cycle in hostile facts
+      seen[i] = 1;
+      order.push_back(i);
+      PciDevice& d = all[i];
+      if (d.role == PciRole::kBridge && !d.parent.empty()) {
+        const PciDevice& p = all[idx[d.parent]];
+        bool has_bridge_child = std::any_of(d.children.begin(), d.children.end(), [&](const std::string& c) {
+          return is_bridge_class(all[idx[c]].class_code);
+        });
+        if (p.role == PciRole::kHostBridge) d.role = PciRole::kRootPort;
+        else if (p.role == PciRole::kSwitchUpstream) d.role = PciRole::kSwitchDownstream;
+        else if ((p.role == PciRole::kRootPort || p.role == PciRole::kSwitchDownstream) && has_bridge_child)
+          d.role = PciRole::kSwitchUpstream;
+      }
+      for (auto it = d.children.rbegin(); it != d.children.rend(); ++it) stack.push_back({idx[*it], false});
+    }
+    for (std::size_t i = 0; i < all.size(); ++i)
+      if (!seen[i]) {
+        note(all[i].key, "part of a parent cycle; shown at the top level");
+        all[i].parent.clear();
+        order.push_back(i);
+      }
+    for (std::size_t i : order) snap_->pci_.push_back(std::move(all[i]));
+    for (std::size_t i = 0; i < snap_->pci_.size(); ++i) snap_->pci_index_[snap_->pci_[i].key] = i;
+  }
+
+  std::shared_ptr<Snapshot> snap_;
+};
+
+std::shared_ptr<const Snapshot> build_snapshot(FactSet facts) { return SnapshotBuilder(std::move(facts)).build(); }
+
+}  // namespace accelmap

@@ -1,0 +1,102 @@
+#include "cli.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace accelmap::cli {
+
+bool Args::value(const std::string& name, std::string* out) {
+  if (done()) return false;
+  const std::string& a = args_[i_];
+  if (a == name) {
+    if (i_ + 1 >= args_.size()) throw CliError{kExitUsage, name + " needs a value"};
+    *out = args_[i_ + 1];
+    i_ += 2;
+    return true;
+  }
+  if (a.rfind(name + "=", 0) == 0) {
+    *out = a.substr(name.size() + 1);
+    ++i_;
+    return true;
+  }
+  return false;
+}
+
+bool Args::flag(const std::string& name) {
+  if (!done() && args_[i_] == name) {
+    ++i_;
+    return true;
+  }
+  return false;
+}
+
+bool machine_option(Args& args, MachineOptions* opts) {
+  return args.value("--root", &opts->root) || args.value("--facts", &opts->facts_file) ||
+         args.value("--providers", &opts->providers) || args.value("--pci-ids", &opts->pci_ids);
+}
+
+DiscoverOptions discover_options(const MachineOptions& opts) {
+  DiscoverOptions d;
+  d.providers = opts.providers;
+  if (opts.pci_ids == "none") {
+    d.pci_ids_path.clear();
+  } else if (!opts.pci_ids.empty()) {
+    d.pci_ids_path = opts.pci_ids;
+  } else if (const char* env = std::getenv("ACCELMAP_PCI_IDS"); env && *env) {
+    d.pci_ids_path = env;
+  } else {
+    d.pci_ids_path = ACCELMAP_DEFAULT_PCI_IDS;
+  }
+  return d;
+}
+
+FactSet load_facts(const MachineOptions& opts) {
+  if (!opts.facts_file.empty()) {
+    std::ifstream f(opts.facts_file, std::ios::binary);
+    if (!f) throw CliError{kExitInput, "cannot read facts file " + opts.facts_file};
+    std::stringstream ss;
+    ss << f.rdbuf();
+    auto facts = facts_from_json(ss.str());
+    if (!facts) throw CliError{kExitInput, opts.facts_file + ": " + facts.error().message()};
+    return std::move(*facts);
+  }
+  auto root = FsRoot::open(opts.root);
+  if (!root) throw CliError{kExitInput, root.error().message()};
+  auto facts = discover(*root, discover_options(opts));
+  if (!facts) throw CliError{kExitUsage, facts.error().message()};
+  return std::move(*facts);
+}
+
+std::shared_ptr<const Snapshot> load_snapshot(const MachineOptions& opts) { return build_snapshot(load_facts(opts)); }
+
+void write_output(const std::string& out, const std::string& text) {
+  if (out.empty() || out == "-") {
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+      throw CliError{kExitOutput, "cannot write to standard output"};
+    return;
+  }
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  if (!f) throw CliError{kExitOutput, "cannot write " + out};
+  f << text;
+  f.close();
+  if (!f) throw CliError{kExitOutput, "cannot write " + out};
+}
+
+bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
+
+bool color_wanted(const std::string& mode) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  if (mode != "auto") throw CliError{kExitUsage, "--color takes auto, always or never"};
+  const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org
+  if (no_color && *no_color) return false;
+  const char* term = std::getenv("TERM");
+  if (term && std::string(term) == "dumb") return false;
+  return stdout_is_terminal();
+}
+
+}  // namespace accelmap::cli
