@@ -166,6 +166,8 @@ static Result<FactSet> parse_facts(std::string_view text) {
     for (const auto& jd : root["diagnostics"]) {
       if (!jd.is_object()) return Status(StatusCode::kDataLoss, "a diagnostic is not an object");
       Diagnostic d;
+      if (jd.contains("severity") && !jd["severity"].is_string())
+        return Status(StatusCode::kDataLoss, "a diagnostic's \"severity\" is not a string");
       std::string sev = jd.value("severity", "warning");
       d.severity = sev == "info" ? Severity::kInfo : sev == "error" ? Severity::kError : Severity::kWarning;
       auto str = [&](const char* k) { return jd.contains(k) && jd[k].is_string() ? jd[k].get<std::string>() : std::string(); };

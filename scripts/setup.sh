@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages accelmap needs, only those missing, then builds.
+# Idempotent: a second run installs nothing and rebuilds only what changed.
+#   scripts/setup.sh [BUILD_DIR]        (default: build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR="${1:-build}"
+
+# Build: compiler, CMake, pkg-config. Library: JSON, archives (capture), PCI names.
+# Tests: GoogleTest, hwloc (the oracle) and its headers, xz/tar for the corpus.
+PACKAGES=(g++ cmake make pkg-config nlohmann-json3-dev libarchive-dev pci.ids
+          libgtest-dev hwloc libhwloc-dev xz-utils tar)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j"$(nproc)"
