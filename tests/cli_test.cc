@@ -1,0 +1,124 @@
+// The command line contract: one clear line on stderr and a documented exit
+// code for every error; nothing partial on stdout.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "test_util.h"
+
+namespace accelmap {
+namespace {
+
+using testing::run_command;
+
+std::string cli() { return "'" + testing::cli_path() + "'"; }
+
+int lines(const std::string& s) {
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return n;
+}
+
+TEST(Cli, NoArgumentsIsUsage) {
+  auto r = run_command(cli());
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("usage: accelmap"), std::string::npos);
+}
+
+TEST(Cli, UnknownCommandIsOneLine) {
+  auto r = run_command(cli() + " frobnicate");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos);
+  EXPECT_TRUE(r.out.empty());
+}
+
+TEST(Cli, UnknownOptionIsOneLine) {
+  auto r = run_command(cli() + " show --bogus");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(lines(r.err), 1) << r.err;
+}
+
+TEST(Cli, MissingOptionValue) {
+  auto r = run_command(cli() + " show --root");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--root needs a value"), std::string::npos);
+}
+
+TEST(Cli, MissingRootExit3) {
+  auto r = run_command(cli() + " show --root /no/such/root --json");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err, "accelmap: root /no/such/root does not exist\n");
+  EXPECT_TRUE(r.out.empty());  // no partial JSON
+}
+
+TEST(Cli, GarbageFactsExit3) {
+  std::string d = testing::make_temp_dir();
+  testing::write_file(d, "f.json", "{not json");
+  auto r = run_command(cli() + " show --facts " + d + "/f.json");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(lines(r.err), 1);
+  EXPECT_NE(r.err.find("f.json: not valid JSON"), std::string::npos);
+  auto missing = run_command(cli() + " show --facts " + d + "/none.json");
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_NE(missing.err.find("cannot read facts file"), std::string::npos);
+}
+
+TEST(Cli, UnknownProviderIsUsage) {
+  auto r = run_command(cli() + " show --root / --providers nosuch");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("unknown provider 'nosuch'"), std::string::npos);
+}
+
+TEST(Cli, UnwritableOutputExit4) {
+  auto r = run_command(cli() + " show --root " + testing::corpus_root("hwloc-16amd64-8n2c") + " -o /no/such/dir/out.txt");
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_EQ(lines(r.err), 1);
+  auto c = run_command(cli() + " capture /no/such/dir/x.tar.xz --root " + testing::corpus_root("hwloc-16amd64-8n2c"));
+  EXPECT_EQ(c.exit_code, 4) << c.err;
+  EXPECT_EQ(lines(c.err), 1);
+}
+
+TEST(Cli, ReplayThroughFactsFileIsIdentical) {
+  std::string root = testing::corpus_root("hwloc-fakeheteromemtiers");
+  std::string d = testing::make_temp_dir();
+  auto facts = run_command(cli() + " facts --root " + root + " -o " + d + "/f.json");
+  ASSERT_EQ(facts.exit_code, 0) << facts.err;
+  auto a = run_command(cli() + " show --json --root " + root);
+  auto b = run_command(cli() + " show --json --facts " + d + "/f.json");
+  ASSERT_EQ(a.exit_code, 0);
+  ASSERT_EQ(b.exit_code, 0);
+  EXPECT_EQ(a.out, b.out);
+  auto j = nlohmann::json::parse(a.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["format"], "accelmap-snapshot");
+}
+
+TEST(Cli, TextHasNoColourWhenNotATerminal) {
+  auto r = run_command(cli() + " show --root " + testing::corpus_root("hwloc-16amd64-8n2c"));
+  ASSERT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out.find('\033'), std::string::npos);
+  auto c = run_command(cli() + " show --color always --root " + testing::corpus_root("hwloc-16amd64-8n2c"));
+  EXPECT_NE(c.out.find('\033'), std::string::npos);
+}
+
+TEST(Cli, CaptureWritesAUsableRoot) {
+  std::string root = testing::corpus_root("hwloc-fakeheteromemtiers");
+  std::string d = testing::make_temp_dir();
+  auto c = run_command(cli() + " capture " + d + "/m.tar.xz --root " + root);
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  ASSERT_EQ(run_command("tar -xJf " + d + "/m.tar.xz -C " + d).exit_code, 0);
+  auto a = run_command(cli() + " show --json --root " + root);
+  auto b = run_command(cli() + " show --json --root " + d + "/m");
+  EXPECT_EQ(a.out, b.out);
+}
+
+TEST(Cli, VersionAndHelp) {
+  EXPECT_EQ(run_command(cli() + " --version").exit_code, 0);
+  auto h = run_command(cli() + " show --help");
+  EXPECT_EQ(h.exit_code, 0);
+  EXPECT_NE(h.out.find("Exit codes"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace accelmap
