@@ -1,0 +1,247 @@
+// pci_names: human names of PCI functions from the PCI ID database.
+// Source: pci.ids (PCI ID database, Debian package pci.ids, format described in its
+// header): vendor lines "VVVV  name" at column 0 sorted by id, device lines
+// "\tDDDD  name", subsystem lines "\t\tSSSS TTTT  name", then the class section
+// "C CC  name" / "\tSS  name" / "\t\tPP  name".
+//
+// This is the one provider that reads a host file outside the root: the database
+// describes ids, not the machine. It is 1.3 MB, so it is mapped and searched
+// (binary search over vendor lines) instead of being parsed into maps each run.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <charconv>
+#include <cstring>
+#include <map>
+
+#include "parse/parse.h"
+#include "providers/providers.h"
+
+namespace accelmap::providers {
+namespace {
+
+constexpr const char* kSource = "pci.ids";
+
+// A read-only mapping of the database, unmapped on scope exit.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+
+  // Returns an empty string on success, else the reason.
+  std::string open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return std::strerror(errno);
+    struct stat st {};
+    std::string err;
+    if (::fstat(fd, &st) != 0) err = std::strerror(errno);
+    else if (!S_ISREG(st.st_mode)) err = "not a regular file";
+    else if (st.st_size == 0) err = "empty";
+    else {
+      void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) err = std::strerror(errno);
+      else {
+        data_ = p;
+        size_ = static_cast<std::size_t>(st.st_size);
+      }
+    }
+    ::close(fd);
+    return err;
+  }
+
+  std::string_view view() const { return {static_cast<const char*>(data_), size_}; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+bool hex_at(std::string_view s, std::size_t pos, std::size_t n, std::uint32_t& out) {
+  if (pos + n > s.size()) return false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(s[pos + i]))) return false;
+  std::from_chars(s.data() + pos, s.data() + pos + n, out, 16);
+  return true;
+}
+
+std::size_t line_end(std::string_view s, std::size_t pos) {
+  std::size_t e = s.find('\n', pos);
+  return e == std::string_view::npos ? s.size() : e;
+}
+
+std::string clean_name(std::string_view s) {
+  s = parse::trim(s);
+  if (s.empty() || !parse::is_clean_text(s)) return {};
+  return std::string(s);
+}
+
+// Lookups on the mapped text; every function returns "" when not found.
+class PciIds {
+ public:
+  explicit PciIds(std::string_view db) : db_(db) {}
+
+  // Offset of vendor line `vendor`, or npos. Vendor lines are sorted by id.
+  std::size_t find_vendor(std::uint32_t vendor) const {
+    std::size_t lo = 0, hi = db_.size();
+    while (lo < hi) {
+      std::size_t mid = lo + (hi - lo) / 2;
+      std::size_t p = next_vendor_line(mid, hi);
+      if (p == std::string_view::npos) {
+        hi = mid;
+        continue;
+      }
+      std::uint32_t id = 0;
+      hex_at(db_, p, 4, id);
+      if (id == vendor) return p;
+      if (id < vendor) lo = line_end(db_, p);
+      else hi = mid;  // nothing vendor-like in [mid, p)
+    }
+    return std::string_view::npos;
+  }
+
+  std::string vendor_name(std::size_t vline) const { return clean_name(line_text(vline, 6)); }
+
+  // Offset of "\tDDDD  name" in the block of the vendor at `vline`, or npos.
+  std::size_t find_device(std::size_t vline, std::uint32_t device) const {
+    for (std::size_t p = line_end(db_, vline) + 1; p < db_.size(); p = line_end(db_, p) + 1) {
+      char c = db_[p];
+      if (c == '#' || c == '\n') continue;
+      if (c != '\t') break;  // next vendor
+      std::uint32_t id = 0;
+      if (p + 1 < db_.size() && db_[p + 1] != '\t' && hex_at(db_, p + 1, 4, id) && id == device) return p;
+    }
+    return std::string_view::npos;
+  }
+
+  std::string device_name(std::size_t dline) const { return clean_name(line_text(dline, 7)); }
+
+  std::string subsystem_name(std::size_t dline, std::uint32_t sv, std::uint32_t sd) const {
+    for (std::size_t p = line_end(db_, dline) + 1; p < db_.size(); p = line_end(db_, p) + 1) {
+      if (db_[p] == '#' || db_[p] == '\n') continue;
+      if (db_.substr(p, 2) != "\t\t") break;  // next device or vendor
+      std::uint32_t a = 0, b = 0;
+      if (hex_at(db_, p + 2, 4, a) && p + 6 < db_.size() && db_[p + 6] == ' ' && hex_at(db_, p + 7, 4, b) && a == sv &&
+          b == sd)
+        return clean_name(line_text(p, 13));
+    }
+    return {};
+  }
+
+  // Name of base class `base`, subclass `sub`: the subclass name when listed, else the class name.
+  std::string class_name(std::uint32_t base, std::uint32_t sub) const {
+    // The class section closes the file: search backwards from the end, cheap.
+    char head[8];
+    std::snprintf(head, sizeof head, "\nC %02x ", base);
+    std::size_t c = db_.rfind(head);
+    if (c == std::string_view::npos) return {};
+    ++c;
+    std::string base_name = clean_name(line_text(c, 6));
+    for (std::size_t p = line_end(db_, c) + 1; p < db_.size(); p = line_end(db_, p) + 1) {
+      char ch = db_[p];
+      if (ch == '#' || ch == '\n') continue;
+      if (ch != '\t') break;
+      std::uint32_t id = 0;
+      if (p + 1 < db_.size() && db_[p + 1] != '\t' && hex_at(db_, p + 1, 2, id) && id == sub) {
+        std::string n = clean_name(line_text(p, 5));
+        return n.empty() ? base_name : n;
+      }
+    }
+    return base_name;
+  }
+
+ private:
+  // First line starting in [pos, limit) that is a vendor line ("VVVV  "), or npos.
+  std::size_t next_vendor_line(std::size_t pos, std::size_t limit) const {
+    if (pos != 0 && db_[pos - 1] != '\n') {
+      pos = db_.find('\n', pos);
+      if (pos == std::string_view::npos) return pos;
+      ++pos;
+    }
+    std::uint32_t id = 0;
+    while (pos < limit) {
+      if (hex_at(db_, pos, 4, id) && db_.substr(pos + 4, 2) == "  ") return pos;
+      pos = line_end(db_, pos) + 1;
+    }
+    return std::string_view::npos;
+  }
+
+  std::string_view line_text(std::size_t line, std::size_t skip) const {
+    std::size_t e = line_end(db_, line);
+    if (line + skip >= e) return {};
+    return db_.substr(line + skip, e - line - skip);
+  }
+
+  std::string_view db_;
+};
+
+class PciNamesProvider final : public Provider {
+ public:
+  std::string_view name() const noexcept override { return "pci_names"; }
+  Phase phase() const noexcept override { return Phase::kAnnotate; }
+  std::string_view abi() const noexcept override { return "pci.ids (PCI ID database, Debian package pci.ids)"; }
+
+  void probe(const ProbeContext& ctx) const override {
+    const std::string& path = ctx.options().pci_ids_path;
+    if (path.empty()) return;
+    std::vector<std::string> keys;
+    for (const Object* o : ctx.facts().of_kind("pci_device")) keys.push_back(o->key);
+    if (keys.empty()) return;  // no need to touch the file
+
+    MappedFile file;
+    if (std::string err = file.open(path); !err.empty()) {
+      ctx.warn(path, "cannot read the PCI ID database: " + err + "; no PCI names");
+      return;
+    }
+    PciIds ids(file.view());
+    std::map<std::uint32_t, std::size_t> vendor_lines;  // many functions share a vendor
+    auto vendor_line = [&](std::uint32_t v) {
+      auto it = vendor_lines.find(v);
+      if (it == vendor_lines.end()) it = vendor_lines.emplace(v, ids.find_vendor(v)).first;
+      return it->second;
+    };
+    auto put = [](Object& o, const char* attr, std::string value) {
+      if (!value.empty()) o.set(attr, Value(std::move(value)), Unit::kNone, Provenance::kNominal, kSource);
+    };
+
+    for (const std::string& key : keys) {
+      Object& o = ctx.facts().object(key, "pci_device");
+      auto vendor = o.get_int("vendor_id");
+      auto device = o.get_int("device_id");
+      if (vendor) {
+        std::size_t vl = vendor_line(static_cast<std::uint32_t>(*vendor));
+        if (vl != std::string_view::npos) {
+          put(o, "vendor_name", ids.vendor_name(vl));
+          if (device) {
+            std::size_t dl = ids.find_device(vl, static_cast<std::uint32_t>(*device));
+            if (dl != std::string_view::npos) {
+              put(o, "device_name", ids.device_name(dl));
+              auto sv = o.get_int("subsystem_vendor_id");
+              auto sd = o.get_int("subsystem_device_id");
+              if (sv && sd)
+                put(o, "subsystem_name",
+                    ids.subsystem_name(dl, static_cast<std::uint32_t>(*sv), static_cast<std::uint32_t>(*sd)));
+            }
+          }
+        }
+      }
+      if (auto cls = o.get_int("class_code"))
+        put(o, "class_name",
+            ids.class_name(static_cast<std::uint32_t>(*cls >> 16) & 0xff, static_cast<std::uint32_t>(*cls >> 8) & 0xff));
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_pci_names_provider() { return std::make_unique<PciNamesProvider>(); }
+
+}  // namespace accelmap::providers
