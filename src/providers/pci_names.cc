@@ -91,35 +91,23 @@ class PciIds {
 
   // Offset of vendor line `vendor`, or npos. Vendor lines are sorted by id.
   std::size_t find_vendor(std::uint32_t vendor) const {
-    std::size_t lo = 0, hi = db_.size();
-    while (lo < hi) {
-      std::size_t mid = lo + (hi - lo) / 2;
-      std::size_t p = next_vendor_line(mid, hi);
-      if (p == std::string_view::npos) {
-        hi = mid;
-        continue;
-      }
-      std::uint32_t id = 0;
-      hex_at(db_, p, 4, id);
-      if (id == vendor) return p;
-      if (id < vendor) lo = line_end(db_, p);
-      else hi = mid;  // nothing vendor-like in [mid, p)
-    }
-    return std::string_view::npos;
+    std::size_t p = lower_bound(0, db_.size(), 0, vendor);
+    return p != std::string_view::npos && id_at(p, 0) == vendor ? p : std::string_view::npos;
   }
 
   std::string vendor_name(std::size_t vline) const { return clean_name(line_text(vline, 6)); }
 
-  // Offset of "\tDDDD  name" in the block of the vendor at `vline`, or npos.
-  std::size_t find_device(std::size_t vline, std::uint32_t device) const {
-    for (std::size_t p = line_end(db_, vline) + 1; p < db_.size(); p = line_end(db_, p) + 1) {
-      char c = db_[p];
-      if (c == '#' || c == '\n') continue;
-      if (c != '\t') break;  // next vendor
-      std::uint32_t id = 0;
-      if (p + 1 < db_.size() && db_[p + 1] != '\t' && hex_at(db_, p + 1, 4, id) && id == device) return p;
-    }
-    return std::string_view::npos;
+  // End of the block of the vendor at `vline`: the next vendor line (or the class section).
+  std::size_t vendor_block_end(std::size_t vline) const {
+    std::size_t e = lower_bound(line_end(db_, vline) + 1, db_.size(), 0, id_at(vline, 0) + 1);
+    return e == std::string_view::npos ? db_.size() : e;
+  }
+
+  // Offset of "\tDDDD  name" in the vendor block [vline, block_end), or npos.
+  // Device lines are sorted within a vendor.
+  std::size_t find_device(std::size_t vline, std::size_t block_end, std::uint32_t device) const {
+    std::size_t p = lower_bound(line_end(db_, vline) + 1, block_end, 1, device);
+    return p != std::string_view::npos && id_at(p, 1) == device ? p : std::string_view::npos;
   }
 
   std::string device_name(std::size_t dline) const { return clean_name(line_text(dline, 7)); }
@@ -138,12 +126,20 @@ class PciIds {
 
   // Name of base class `base`, subclass `sub`: the subclass name when listed, else the class name.
   std::string class_name(std::uint32_t base, std::uint32_t sub) const {
-    // The class section closes the file: search backwards from the end, cheap.
-    char head[8];
-    std::snprintf(head, sizeof head, "\nC %02x ", base);
-    std::size_t c = db_.rfind(head);
+    // The class section closes the file; find its start once, then walk its ~20 "C" lines.
+    if (class_start_ == 0) {
+      std::size_t c = db_.rfind("\nC 00 ");
+      class_start_ = c == std::string_view::npos ? db_.size() : c + 1;
+    }
+    std::size_t c = std::string_view::npos;
+    for (std::size_t p = class_start_; p < db_.size(); p = line_end(db_, p) + 1) {
+      std::uint32_t id = 0;
+      if (db_[p] == 'C' && p + 1 < db_.size() && db_[p + 1] == ' ' && hex_at(db_, p + 2, 2, id) && id == base) {
+        c = p;
+        break;
+      }
+    }
     if (c == std::string_view::npos) return {};
-    ++c;
     std::string base_name = clean_name(line_text(c, 6));
     for (std::size_t p = line_end(db_, c) + 1; p < db_.size(); p = line_end(db_, p) + 1) {
       char ch = db_[p];
@@ -159,19 +155,53 @@ class PciIds {
   }
 
  private:
-  // First line starting in [pos, limit) that is a vendor line ("VVVV  "), or npos.
-  std::size_t next_vendor_line(std::size_t pos, std::size_t limit) const {
+  // True when a line starting at `pos` is an id line at `depth` tabs: "VVVV  " or "\tDDDD  ".
+  bool is_id_line(std::size_t pos, std::size_t depth) const {
+    std::uint32_t id = 0;
+    for (std::size_t i = 0; i < depth; ++i)
+      if (pos + i >= db_.size() || db_[pos + i] != '\t') return false;
+    return hex_at(db_, pos + depth, 4, id) && db_.substr(pos + depth + 4, 2) == "  ";
+  }
+
+  std::uint32_t id_at(std::size_t pos, std::size_t depth) const {
+    std::uint32_t id = 0;
+    hex_at(db_, pos + depth, 4, id);
+    return id;
+  }
+
+  // First id line at `depth` starting in [pos, limit), or npos.
+  std::size_t next_id_line(std::size_t pos, std::size_t limit, std::size_t depth) const {
     if (pos != 0 && db_[pos - 1] != '\n') {
       pos = db_.find('\n', pos);
       if (pos == std::string_view::npos) return pos;
       ++pos;
     }
-    std::uint32_t id = 0;
     while (pos < limit) {
-      if (hex_at(db_, pos, 4, id) && db_.substr(pos + 4, 2) == "  ") return pos;
+      if (is_id_line(pos, depth)) return pos;
       pos = line_end(db_, pos) + 1;
     }
     return std::string_view::npos;
+  }
+
+  // First id line at `depth` in [lo, hi) whose id is >= `id` (lines there are sorted), or npos.
+  // Bisects on byte offsets: from any offset the next id line is found by a short scan.
+  std::size_t lower_bound(std::size_t lo, std::size_t hi, std::size_t depth, std::uint32_t id) const {
+    std::size_t best = std::string_view::npos;
+    while (lo < hi) {
+      std::size_t mid = lo + (hi - lo) / 2;
+      std::size_t p = next_id_line(mid, hi, depth);
+      if (p == std::string_view::npos) {
+        hi = mid;
+        continue;
+      }
+      if (id_at(p, depth) < id) {
+        lo = line_end(db_, p) + 1;
+      } else {
+        best = p;
+        hi = mid;  // no id line in [mid, p), so anything earlier is before mid
+      }
+    }
+    return best;
   }
 
   std::string_view line_text(std::size_t line, std::size_t skip) const {
@@ -181,6 +211,7 @@ class PciIds {
   }
 
   std::string_view db_;
+  mutable std::size_t class_start_ = 0;  // 0 = not located yet (the file never starts with classes)
 };
 
 class PciNamesProvider final : public Provider {
@@ -202,12 +233,23 @@ class PciNamesProvider final : public Provider {
       return;
     }
     PciIds ids(file.view());
-    std::map<std::uint32_t, std::size_t> vendor_lines;  // many functions share a vendor
-    auto vendor_line = [&](std::uint32_t v) {
-      auto it = vendor_lines.find(v);
-      if (it == vendor_lines.end()) it = vendor_lines.emplace(v, ids.find_vendor(v)).first;
+    // Many functions share a vendor: locate each vendor block once.
+    struct Block {
+      std::size_t line = std::string_view::npos;
+      std::size_t end = std::string_view::npos;
+    };
+    std::map<std::uint32_t, Block> blocks;
+    auto block_of = [&](std::uint32_t v) {
+      auto it = blocks.find(v);
+      if (it == blocks.end()) {
+        Block b;
+        b.line = ids.find_vendor(v);
+        if (b.line != std::string_view::npos) b.end = ids.vendor_block_end(b.line);
+        it = blocks.emplace(v, b).first;
+      }
       return it->second;
     };
+    std::map<std::uint32_t, std::string> class_names;  // by base class << 8 | subclass
     auto put = [](Object& o, const char* attr, std::string value) {
       if (!value.empty()) o.set(attr, Value(std::move(value)), Unit::kNone, Provenance::kNominal, kSource);
     };
@@ -217,11 +259,11 @@ class PciNamesProvider final : public Provider {
       auto vendor = o.get_int("vendor_id");
       auto device = o.get_int("device_id");
       if (vendor) {
-        std::size_t vl = vendor_line(static_cast<std::uint32_t>(*vendor));
-        if (vl != std::string_view::npos) {
-          put(o, "vendor_name", ids.vendor_name(vl));
+        Block b = block_of(static_cast<std::uint32_t>(*vendor));
+        if (b.line != std::string_view::npos) {
+          put(o, "vendor_name", ids.vendor_name(b.line));
           if (device) {
-            std::size_t dl = ids.find_device(vl, static_cast<std::uint32_t>(*device));
+            std::size_t dl = ids.find_device(b.line, b.end, static_cast<std::uint32_t>(*device));
             if (dl != std::string_view::npos) {
               put(o, "device_name", ids.device_name(dl));
               auto sv = o.get_int("subsystem_vendor_id");
@@ -233,9 +275,12 @@ class PciNamesProvider final : public Provider {
           }
         }
       }
-      if (auto cls = o.get_int("class_code"))
-        put(o, "class_name",
-            ids.class_name(static_cast<std::uint32_t>(*cls >> 16) & 0xff, static_cast<std::uint32_t>(*cls >> 8) & 0xff));
+      if (auto cls = o.get_int("class_code")) {
+        auto key16 = static_cast<std::uint32_t>(*cls >> 8) & 0xffff;
+        auto it = class_names.find(key16);
+        if (it == class_names.end()) it = class_names.emplace(key16, ids.class_name(key16 >> 8, key16 & 0xff)).first;
+        put(o, "class_name", it->second);
+      }
     }
   }
 };
