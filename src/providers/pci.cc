@@ -15,6 +15,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <exception>
+
 #include "parse/parse.h"
 #include "providers/providers.h"
 
@@ -130,6 +132,16 @@ class PciProvider final : public Provider {
   std::string_view abi() const noexcept override { return "Documentation/ABI/testing/sysfs-bus-pci"; }
 
   void probe(const ProbeContext& ctx) const override {
+    // Allocation failures must not abort discovery: report and go on with the other providers.
+    try {
+      probe_impl(ctx);
+    } catch (const std::exception& e) {
+      ctx.warn(std::string(kDevicesDir), std::string("stopped: ") + e.what(), Severity::kError);
+    }
+  }
+
+ private:
+  void probe_impl(const ProbeContext& ctx) const {
     std::vector<DirEntry> entries = ctx.list(kDevicesDir);
     if (entries.empty()) return;
 
@@ -175,7 +187,6 @@ class PciProvider final : public Provider {
     for (const Found& f : found) probe_function(ctx, f, enumerated);
   }
 
- private:
   static void probe_function(const ProbeContext& ctx, const Found& f,
                              const std::unordered_set<std::string>& enumerated) {
     FactSet& facts = ctx.facts();

@@ -19,6 +19,8 @@
 #include <cstring>
 #include <map>
 
+#include <exception>
+
 #include "parse/parse.h"
 #include "providers/providers.h"
 
@@ -221,6 +223,16 @@ class PciNamesProvider final : public Provider {
   std::string_view abi() const noexcept override { return "pci.ids (PCI ID database, Debian package pci.ids)"; }
 
   void probe(const ProbeContext& ctx) const override {
+    // Allocation failures must not abort discovery: report and go on with the other providers.
+    try {
+      probe_impl(ctx);
+    } catch (const std::exception& e) {
+      ctx.warn(std::string(ctx.options().pci_ids_path), std::string("stopped: ") + e.what(), Severity::kError);
+    }
+  }
+
+ private:
+  void probe_impl(const ProbeContext& ctx) const {
     const std::string& path = ctx.options().pci_ids_path;
     if (path.empty()) return;
     std::vector<std::string> keys;
