@@ -9,5 +9,7 @@
 namespace accelmap::providers {
 
 std::unique_ptr<Provider> make_machine_provider();  // machine.cc
+std::unique_ptr<Provider> make_pci_provider();  // pci.cc
+std::unique_ptr<Provider> make_pci_names_provider();  // pci_names.cc
 
 }  // namespace accelmap::providers

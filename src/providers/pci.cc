@@ -1,0 +1,330 @@
+// pci: the PCI/PCIe functions and the tree they hang in.
+// Source: Documentation/ABI/testing/sysfs-bus-pci (vendor, device, class, revision,
+// numa_node, local_cpus/local_cpulist, current/max_link_speed/width, sriov_*, physfn,
+// secondary/subordinate_bus_number) and the driver-model symlinks of
+// Documentation/ABI/testing/sysfs-devices (driver).
+//
+// The tree comes from the canonical path of each /sys/bus/pci/devices/X link:
+// /sys/devices/pci0000:17/0000:17:00.0/0000:18:00.0 says 0000:18:00.0 sits below
+// bridge 0000:17:00.0, below host bridge pci0000:17. Config space is never read
+// (it needs root beyond 64 bytes, and hwloc's reliance on it is what makes it slow
+// and blind in VMs).
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <exception>
+
+#include "parse/parse.h"
+#include "providers/providers.h"
+
+namespace accelmap::providers {
+namespace {
+
+constexpr std::string_view kDevicesDir = "/sys/bus/pci/devices";
+
+struct Bdf {
+  std::uint32_t domain = 0;
+  std::uint32_t bus = 0;
+  std::uint32_t device = 0;
+  std::uint32_t function = 0;
+};
+
+bool parse_hex(std::string_view s, std::size_t min_digits, std::size_t max_digits, std::uint32_t& out) {
+  if (s.size() < min_digits || s.size() > max_digits) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out, 16);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// "DDDD:BB:DD.F" with a 4- to 8-digit domain (Intel VMD and Hyper-V use 32-bit domains).
+std::optional<Bdf> parse_bdf(std::string_view s) {
+  std::size_t c2 = s.rfind(':');
+  if (c2 == std::string_view::npos || c2 == 0) return std::nullopt;
+  std::size_t c1 = s.rfind(':', c2 - 1);
+  std::size_t dot = s.find('.', c2);
+  if (c1 == std::string_view::npos || dot == std::string_view::npos) return std::nullopt;
+  Bdf b;
+  if (!parse_hex(s.substr(0, c1), 4, 8, b.domain) || !parse_hex(s.substr(c1 + 1, c2 - c1 - 1), 2, 2, b.bus) ||
+      !parse_hex(s.substr(c2 + 1, dot - c2 - 1), 2, 2, b.device) || !parse_hex(s.substr(dot + 1), 1, 1, b.function))
+    return std::nullopt;
+  if (b.device > 31 || b.function > 7) return std::nullopt;
+  return b;
+}
+
+// "pciDDDD:BB", the host bridge component of a canonical path.
+std::optional<Bdf> parse_host_bridge(std::string_view s) {
+  if (s.substr(0, 3) != "pci") return std::nullopt;
+  s.remove_prefix(3);
+  std::size_t c = s.find(':');
+  if (c == std::string_view::npos) return std::nullopt;
+  Bdf b;
+  if (!parse_hex(s.substr(0, c), 4, 8, b.domain) || !parse_hex(s.substr(c + 1), 2, 2, b.bus)) return std::nullopt;
+  return b;
+}
+
+std::string device_key(const Bdf& b) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "pci:%04x:%02x:%02x.%x", b.domain, b.bus, b.device, b.function);
+  return buf;
+}
+
+std::string host_bridge_key(const Bdf& b) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "hostbridge:%04x:%02x", b.domain, b.bus);
+  return buf;
+}
+
+std::string_view basename(std::string_view p) {
+  while (!p.empty() && p.back() == '/') p.remove_suffix(1);
+  std::size_t s = p.rfind('/');
+  return s == std::string_view::npos ? p : p.substr(s + 1);
+}
+
+// One function as found in the first pass.
+struct Found {
+  Bdf bdf;
+  std::string key;
+  std::string path;  // canonical in-root directory
+  bool flat = false;
+};
+
+// What the canonical path says is upstream of a function.
+struct Upstream {
+  std::string parent_key;        // empty when unknown
+  std::optional<Bdf> host;       // the pciDDDD:BB component, when present
+  std::string host_path;         // its canonical path
+  std::vector<std::string> skipped;  // bridges on the path missing from /sys/bus/pci/devices
+};
+
+// Walks the path components from the function upwards. Derived from the string
+// alone: the components were canonicalised by the single resolve() of the link.
+Upstream upstream_of(const std::string& path, const std::unordered_set<std::string>& enumerated) {
+  Upstream u;
+  std::string_view p(path);
+  std::size_t end = p.rfind('/');  // drop the function itself
+  while (end != std::string_view::npos && end > 0) {
+    std::size_t start = p.rfind('/', end - 1);
+    if (start == std::string_view::npos) break;
+    std::string_view comp = p.substr(start + 1, end - start - 1);
+    if (auto b = parse_bdf(comp)) {
+      std::string k = device_key(*b);
+      if (u.parent_key.empty()) {
+        if (enumerated.count(k)) u.parent_key = std::move(k);
+        else u.skipped.push_back(std::move(k));
+      }
+    } else if (auto h = parse_host_bridge(comp)) {
+      u.host = h;
+      u.host_path = std::string(p.substr(0, end));
+      if (u.parent_key.empty()) u.parent_key = host_bridge_key(*h);
+      break;
+    }
+    end = start;
+  }
+  return u;
+}
+
+class PciProvider final : public Provider {
+ public:
+  std::string_view name() const noexcept override { return "pci"; }
+  Phase phase() const noexcept override { return Phase::kBus; }
+  std::string_view abi() const noexcept override { return "Documentation/ABI/testing/sysfs-bus-pci"; }
+
+  void probe(const ProbeContext& ctx) const override {
+    // Allocation failures must not abort discovery: report and go on with the other providers.
+    try {
+      probe_impl(ctx);
+    } catch (const std::exception& e) {
+      ctx.warn(std::string(kDevicesDir), std::string("stopped: ") + e.what(), Severity::kError);
+    }
+  }
+
+ private:
+  void probe_impl(const ProbeContext& ctx) const {
+    std::vector<DirEntry> entries = ctx.list(kDevicesDir);
+    if (entries.empty()) return;
+
+    // Pass 1: resolve every link once.
+    std::vector<Found> found;
+    found.reserve(entries.size());
+    std::size_t flat = 0;
+    for (const DirEntry& e : entries) {
+      std::string dir = std::string(kDevicesDir) + "/" + e.name;
+      auto bdf = parse_bdf(e.name);
+      if (!bdf) {
+        ctx.warn(dir, "not a PCI address (expected DDDD:BB:DD.F)");
+        continue;
+      }
+      Found f{*bdf, device_key(*bdf), {}, false};
+      if (e.type == EntryType::kDir) {
+        // Recorded trees sometimes keep real directories here (no /sys/devices).
+        f.path = dir;
+        f.flat = true;
+        ++flat;
+      } else {
+        auto canon = ctx.fs().resolve(dir);
+        if (!canon) {
+          ctx.warn(canon.error());
+          continue;
+        }
+        f.path = std::move(*canon);
+      }
+      found.push_back(std::move(f));
+    }
+    if (flat > 0) {
+      ctx.warn(std::string(kDevicesDir),
+               "the PCI tree has no hierarchy (" + std::to_string(flat) +
+                   " functions are plain directories, not links into /sys/devices); no parent or host bridge",
+               Severity::kInfo);
+    }
+
+    std::unordered_set<std::string> enumerated;
+    enumerated.reserve(found.size());
+    for (const Found& f : found) enumerated.insert(f.key);
+
+    // Pass 2: attributes and tree.
+    for (const Found& f : found) probe_function(ctx, f, enumerated);
+  }
+
+  static void probe_function(const ProbeContext& ctx, const Found& f,
+                             const std::unordered_set<std::string>& enumerated) {
+    FactSet& facts = ctx.facts();
+    Object& o = facts.object(f.key, "pci_device");
+    const std::string& dir = f.path;
+    o.set("domain", Value(std::int64_t{f.bdf.domain}), Unit::kNone, Provenance::kKernel, dir);
+    o.set("bus", Value(std::int64_t{f.bdf.bus}), Unit::kNone, Provenance::kKernel, dir);
+    o.set("device", Value(std::int64_t{f.bdf.device}), Unit::kNone, Provenance::kKernel, dir);
+    o.set("function", Value(std::int64_t{f.bdf.function}), Unit::kNone, Provenance::kKernel, dir);
+    o.set("sysfs_path", Value(dir), Unit::kNone, Provenance::kKernel, dir);
+
+    if (!f.flat) {
+      Upstream u = upstream_of(dir, enumerated);
+      if (u.host) {
+        Object& h = facts.object(host_bridge_key(*u.host), "pci_host_bridge");
+        if (h.attrs.empty()) {
+          h.set("domain", Value(std::int64_t{u.host->domain}), Unit::kNone, Provenance::kKernel, u.host_path);
+          h.set("bus", Value(std::int64_t{u.host->bus}), Unit::kNone, Provenance::kKernel, u.host_path);
+          h.set("sysfs_path", Value(u.host_path), Unit::kNone, Provenance::kKernel, u.host_path);
+        }
+      }
+      if (!u.parent_key.empty()) {
+        o.set("parent", Value(u.parent_key), Unit::kNone, Provenance::kKernel, dir);
+      } else {
+        ctx.warn(dir, "canonical path names no PCI bridge or pciDDDD:BB host bridge; no parent", Severity::kInfo);
+      }
+      for (const std::string& k : u.skipped) {
+        // A recording that kept /sys/devices/.../BRIDGE but not its /sys/bus/pci/devices link:
+        // attach to the nearest function that exists so no key dangles.
+        ctx.warn(dir, "upstream bridge " + k + " is not in " + std::string(kDevicesDir) + "; skipped",
+                 Severity::kInfo);
+      }
+    }
+
+    // One getdents instead of ~20 failed opens for the attributes this function lacks.
+    std::vector<DirEntry> listing = ctx.list(dir);
+    std::unordered_map<std::string_view, EntryType> present;
+    present.reserve(listing.size());
+    for (const DirEntry& e : listing) present.emplace(e.name, e.type);
+    auto has = [&](std::string_view n) { return present.count(n) != 0; };
+    auto path_of = [&](std::string_view n) { return dir + "/" + std::string(n); };
+
+    auto put_uint = [&](std::string_view file, const char* attr, std::uint64_t max) {
+      if (!has(file)) return;
+      std::string p = path_of(file);
+      auto v = ctx.read_uint(p);
+      if (!v) return;
+      if (*v > max) {
+        ctx.warn(p, "out of range");
+        return;
+      }
+      o.set(attr, Value(static_cast<std::int64_t>(*v)), Unit::kNone, Provenance::kKernel, p);
+    };
+    put_uint("vendor", "vendor_id", 0xffff);
+    put_uint("device", "device_id", 0xffff);
+    put_uint("subsystem_vendor", "subsystem_vendor_id", 0xffff);
+    put_uint("subsystem_device", "subsystem_device_id", 0xffff);
+    put_uint("class", "class_code", 0xffffff);
+    put_uint("revision", "revision", 0xff);
+
+    if (has("driver")) {
+      std::string p = path_of("driver");
+      auto target = ctx.fs().read_link(p);
+      if (!target) ctx.warn(target.error());
+      else if (auto b = basename(*target); !b.empty() && parse::is_clean_text(b))
+        o.set("driver", Value(std::string(b)), Unit::kNone, Provenance::kKernel, p);
+      else ctx.warn(p, "link target has no driver name");
+    }
+
+    if (has("numa_node")) {
+      std::string p = path_of("numa_node");
+      if (auto v = ctx.read_int(p)) {
+        if (*v == -1) o.set("numa_node", Value{}, Unit::kNone, Provenance::kKernel, p);
+        else if (*v < 0 || *v > parse::kMaxListId) ctx.warn(p, "not a NUMA node id");
+        else o.set("numa_node", Value(*v), Unit::kNone, Provenance::kKernel, p);
+      }
+    }
+
+    // local_cpulist is the same set as local_cpus in a form that needs no word order.
+    if (has("local_cpulist")) {
+      std::string p = path_of("local_cpulist");
+      if (auto v = ctx.read_id_list(p)) o.set("local_cpus", Value(std::move(*v)), Unit::kNone, Provenance::kKernel, p);
+    } else if (has("local_cpus")) {
+      std::string p = path_of("local_cpus");
+      if (auto v = ctx.read_hex_mask(p)) o.set("local_cpus", Value(std::move(*v)), Unit::kNone, Provenance::kKernel, p);
+    }
+
+    auto put_speed = [&](std::string_view file, const char* attr, Provenance prov) {
+      if (!has(file)) return;
+      std::string p = path_of(file);
+      auto v = ctx.read_trimmed(p);
+      if (!v) return;
+      if (*v == "Unknown") return;  // pci_speed_string() for a link that is down or not PCIe
+      if (auto s = parse::link_speed_gts(*v)) o.set(attr, Value(*s), Unit::kGTps, prov, p);
+      else ctx.warn(p, "not a link speed (expected e.g. \"8.0 GT/s PCIe\")");
+    };
+    put_speed("current_link_speed", "current_link_speed", Provenance::kLinkTrained);
+    put_speed("max_link_speed", "max_link_speed", Provenance::kKernel);
+
+    auto put_width = [&](std::string_view file, const char* attr, Provenance prov) {
+      if (!has(file)) return;
+      std::string p = path_of(file);
+      auto v = ctx.read_int(p);
+      if (!v) return;
+      // 0 is a link that is down, 255 the all-ones of an unreadable register.
+      if (*v == 0 || *v == 255) o.set(attr, Value{}, Unit::kLanes, prov, p);
+      else if (*v < 0 || *v > 32) ctx.warn(p, "not a PCIe link width");
+      else o.set(attr, Value(*v), Unit::kLanes, prov, p);
+    };
+    put_width("current_link_width", "current_link_width", Provenance::kLinkTrained);
+    put_width("max_link_width", "max_link_width", Provenance::kKernel);
+
+    auto put_count = [&](std::string_view file, const char* attr, Unit unit, std::int64_t max) {
+      if (!has(file)) return;
+      std::string p = path_of(file);
+      auto v = ctx.read_int(p);
+      if (!v) return;
+      if (*v < 0 || *v > max) ctx.warn(p, "out of range");
+      else o.set(attr, Value(*v), unit, Provenance::kKernel, p);
+    };
+    put_count("sriov_totalvfs", "sriov_totalvfs", Unit::kCount, 0xffff);
+    put_count("sriov_numvfs", "sriov_numvfs", Unit::kCount, 0xffff);
+    put_count("secondary_bus_number", "secondary_bus", Unit::kNone, 0xff);
+    put_count("subordinate_bus_number", "subordinate_bus", Unit::kNone, 0xff);
+
+    if (has("physfn")) {
+      std::string p = path_of("physfn");
+      auto target = ctx.fs().read_link(p);
+      if (!target) ctx.warn(target.error());
+      else if (auto b = parse_bdf(basename(*target)))
+        o.set("physfn", Value(device_key(*b)), Unit::kNone, Provenance::kKernel, p);
+      else ctx.warn(p, "link target is not a PCI address");
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_pci_provider() { return std::make_unique<PciProvider>(); }
+
+}  // namespace accelmap::providers

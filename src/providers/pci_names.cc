@@ -1,0 +1,304 @@
+// pci_names: human names of PCI functions from the PCI ID database.
+// Source: pci.ids (PCI ID database, Debian package pci.ids, format described in its
+// header): vendor lines "VVVV  name" at column 0 sorted by id, device lines
+// "\tDDDD  name", subsystem lines "\t\tSSSS TTTT  name", then the class section
+// "C CC  name" / "\tSS  name" / "\t\tPP  name".
+//
+// This is the one provider that reads a host file outside the root: the database
+// describes ids, not the machine. It is 1.3 MB, so it is mapped and searched
+// (binary search over vendor lines) instead of being parsed into maps each run.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <charconv>
+#include <cstring>
+#include <map>
+
+#include <exception>
+
+#include "parse/parse.h"
+#include "providers/providers.h"
+
+namespace accelmap::providers {
+namespace {
+
+constexpr const char* kSource = "pci.ids";
+
+// A read-only mapping of the database, unmapped on scope exit.
+class MappedFile {
+ public:
+  MappedFile() = default;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  ~MappedFile() {
+    if (data_ != nullptr) ::munmap(data_, size_);
+  }
+
+  // Returns an empty string on success, else the reason.
+  std::string open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return std::strerror(errno);
+    struct stat st {};
+    std::string err;
+    if (::fstat(fd, &st) != 0) err = std::strerror(errno);
+    else if (!S_ISREG(st.st_mode)) err = "not a regular file";
+    else if (st.st_size == 0) err = "empty";
+    else {
+      void* p = ::mmap(nullptr, static_cast<std::size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+      if (p == MAP_FAILED) err = std::strerror(errno);
+      else {
+        data_ = p;
+        size_ = static_cast<std::size_t>(st.st_size);
+      }
+    }
+    ::close(fd);
+    return err;
+  }
+
+  std::string_view view() const { return {static_cast<const char*>(data_), size_}; }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+bool hex_at(std::string_view s, std::size_t pos, std::size_t n, std::uint32_t& out) {
+  if (pos + n > s.size()) return false;
+  for (std::size_t i = 0; i < n; ++i)
+    if (!std::isxdigit(static_cast<unsigned char>(s[pos + i]))) return false;
+  std::from_chars(s.data() + pos, s.data() + pos + n, out, 16);
+  return true;
+}
+
+std::size_t line_end(std::string_view s, std::size_t pos) {
+  std::size_t e = s.find('\n', pos);
+  return e == std::string_view::npos ? s.size() : e;
+}
+
+std::string clean_name(std::string_view s) {
+  s = parse::trim(s);
+  if (s.empty() || !parse::is_clean_text(s)) return {};
+  return std::string(s);
+}
+
+// Lookups on the mapped text; every function returns "" when not found.
+class PciIds {
+ public:
+  explicit PciIds(std::string_view db) : db_(db) {}
+
+  // Offset of vendor line `vendor`, or npos. Vendor lines are sorted by id.
+  std::size_t find_vendor(std::uint32_t vendor) const {
+    std::size_t p = lower_bound(0, db_.size(), 0, vendor);
+    return p != std::string_view::npos && id_at(p, 0) == vendor ? p : std::string_view::npos;
+  }
+
+  std::string vendor_name(std::size_t vline) const { return clean_name(line_text(vline, 6)); }
+
+  // End of the block of the vendor at `vline`: the next vendor line (or the class section).
+  std::size_t vendor_block_end(std::size_t vline) const {
+    std::size_t e = lower_bound(line_end(db_, vline) + 1, db_.size(), 0, id_at(vline, 0) + 1);
+    return e == std::string_view::npos ? db_.size() : e;
+  }
+
+  // Offset of "\tDDDD  name" in the vendor block [vline, block_end), or npos.
+  // Device lines are sorted within a vendor.
+  std::size_t find_device(std::size_t vline, std::size_t block_end, std::uint32_t device) const {
+    std::size_t p = lower_bound(line_end(db_, vline) + 1, block_end, 1, device);
+    return p != std::string_view::npos && id_at(p, 1) == device ? p : std::string_view::npos;
+  }
+
+  std::string device_name(std::size_t dline) const { return clean_name(line_text(dline, 7)); }
+
+  std::string subsystem_name(std::size_t dline, std::uint32_t sv, std::uint32_t sd) const {
+    for (std::size_t p = line_end(db_, dline) + 1; p < db_.size(); p = line_end(db_, p) + 1) {
+      if (db_[p] == '#' || db_[p] == '\n') continue;
+      if (db_.substr(p, 2) != "\t\t") break;  // next device or vendor
+      std::uint32_t a = 0, b = 0;
+      if (hex_at(db_, p + 2, 4, a) && p + 6 < db_.size() && db_[p + 6] == ' ' && hex_at(db_, p + 7, 4, b) && a == sv &&
+          b == sd)
+        return clean_name(line_text(p, 13));
+    }
+    return {};
+  }
+
+  // Name of base class `base`, subclass `sub`: the subclass name when listed, else the class name.
+  std::string class_name(std::uint32_t base, std::uint32_t sub) const {
+    // The class section closes the file; find its start once, then walk its ~20 "C" lines.
+    if (class_start_ == 0) {
+      std::size_t c = db_.rfind("\nC 00 ");
+      class_start_ = c == std::string_view::npos ? db_.size() : c + 1;
+    }
+    std::size_t c = std::string_view::npos;
+    for (std::size_t p = class_start_; p < db_.size(); p = line_end(db_, p) + 1) {
+      std::uint32_t id = 0;
+      if (db_[p] == 'C' && p + 1 < db_.size() && db_[p + 1] == ' ' && hex_at(db_, p + 2, 2, id) && id == base) {
+        c = p;
+        break;
+      }
+    }
+    if (c == std::string_view::npos) return {};
+    std::string base_name = clean_name(line_text(c, 6));
+    for (std::size_t p = line_end(db_, c) + 1; p < db_.size(); p = line_end(db_, p) + 1) {
+      char ch = db_[p];
+      if (ch == '#' || ch == '\n') continue;
+      if (ch != '\t') break;
+      std::uint32_t id = 0;
+      if (p + 1 < db_.size() && db_[p + 1] != '\t' && hex_at(db_, p + 1, 2, id) && id == sub) {
+        std::string n = clean_name(line_text(p, 5));
+        return n.empty() ? base_name : n;
+      }
+    }
+    return base_name;
+  }
+
+ private:
+  // True when a line starting at `pos` is an id line at `depth` tabs: "VVVV  " or "\tDDDD  ".
+  bool is_id_line(std::size_t pos, std::size_t depth) const {
+    std::uint32_t id = 0;
+    for (std::size_t i = 0; i < depth; ++i)
+      if (pos + i >= db_.size() || db_[pos + i] != '\t') return false;
+    return hex_at(db_, pos + depth, 4, id) && db_.substr(pos + depth + 4, 2) == "  ";
+  }
+
+  std::uint32_t id_at(std::size_t pos, std::size_t depth) const {
+    std::uint32_t id = 0;
+    hex_at(db_, pos + depth, 4, id);
+    return id;
+  }
+
+  // First id line at `depth` starting in [pos, limit), or npos.
+  std::size_t next_id_line(std::size_t pos, std::size_t limit, std::size_t depth) const {
+    if (pos != 0 && db_[pos - 1] != '\n') {
+      pos = db_.find('\n', pos);
+      if (pos == std::string_view::npos) return pos;
+      ++pos;
+    }
+    while (pos < limit) {
+      if (is_id_line(pos, depth)) return pos;
+      pos = line_end(db_, pos) + 1;
+    }
+    return std::string_view::npos;
+  }
+
+  // First id line at `depth` in [lo, hi) whose id is >= `id` (lines there are sorted), or npos.
+  // Bisects on byte offsets: from any offset the next id line is found by a short scan.
+  std::size_t lower_bound(std::size_t lo, std::size_t hi, std::size_t depth, std::uint32_t id) const {
+    std::size_t best = std::string_view::npos;
+    while (lo < hi) {
+      std::size_t mid = lo + (hi - lo) / 2;
+      std::size_t p = next_id_line(mid, hi, depth);
+      if (p == std::string_view::npos) {
+        hi = mid;
+        continue;
+      }
+      if (id_at(p, depth) < id) {
+        lo = line_end(db_, p) + 1;
+      } else {
+        best = p;
+        hi = mid;  // no id line in [mid, p), so anything earlier is before mid
+      }
+    }
+    return best;
+  }
+
+  std::string_view line_text(std::size_t line, std::size_t skip) const {
+    std::size_t e = line_end(db_, line);
+    if (line + skip >= e) return {};
+    return db_.substr(line + skip, e - line - skip);
+  }
+
+  std::string_view db_;
+  mutable std::size_t class_start_ = 0;  // 0 = not located yet (the file never starts with classes)
+};
+
+class PciNamesProvider final : public Provider {
+ public:
+  std::string_view name() const noexcept override { return "pci_names"; }
+  Phase phase() const noexcept override { return Phase::kAnnotate; }
+  std::string_view abi() const noexcept override { return "pci.ids (PCI ID database, Debian package pci.ids)"; }
+
+  void probe(const ProbeContext& ctx) const override {
+    // Allocation failures must not abort discovery: report and go on with the other providers.
+    try {
+      probe_impl(ctx);
+    } catch (const std::exception& e) {
+      ctx.warn(std::string(ctx.options().pci_ids_path), std::string("stopped: ") + e.what(), Severity::kError);
+    }
+  }
+
+ private:
+  void probe_impl(const ProbeContext& ctx) const {
+    const std::string& path = ctx.options().pci_ids_path;
+    if (path.empty()) return;
+    std::vector<std::string> keys;
+    for (const Object* o : ctx.facts().of_kind("pci_device")) keys.push_back(o->key);
+    if (keys.empty()) return;  // no need to touch the file
+
+    MappedFile file;
+    if (std::string err = file.open(path); !err.empty()) {
+      ctx.warn(path, "cannot read the PCI ID database: " + err + "; no PCI names");
+      return;
+    }
+    PciIds ids(file.view());
+    // Many functions share a vendor: locate each vendor block once.
+    struct Block {
+      std::size_t line = std::string_view::npos;
+      std::size_t end = std::string_view::npos;
+    };
+    std::map<std::uint32_t, Block> blocks;
+    auto block_of = [&](std::uint32_t v) {
+      auto it = blocks.find(v);
+      if (it == blocks.end()) {
+        Block b;
+        b.line = ids.find_vendor(v);
+        if (b.line != std::string_view::npos) b.end = ids.vendor_block_end(b.line);
+        it = blocks.emplace(v, b).first;
+      }
+      return it->second;
+    };
+    std::map<std::uint32_t, std::string> class_names;  // by base class << 8 | subclass
+    auto put = [](Object& o, const char* attr, std::string value) {
+      if (!value.empty()) o.set(attr, Value(std::move(value)), Unit::kNone, Provenance::kNominal, kSource);
+    };
+
+    for (const std::string& key : keys) {
+      Object& o = ctx.facts().object(key, "pci_device");
+      auto vendor = o.get_int("vendor_id");
+      auto device = o.get_int("device_id");
+      if (vendor) {
+        Block b = block_of(static_cast<std::uint32_t>(*vendor));
+        if (b.line != std::string_view::npos) {
+          put(o, "vendor_name", ids.vendor_name(b.line));
+          if (device) {
+            std::size_t dl = ids.find_device(b.line, b.end, static_cast<std::uint32_t>(*device));
+            if (dl != std::string_view::npos) {
+              put(o, "device_name", ids.device_name(dl));
+              auto sv = o.get_int("subsystem_vendor_id");
+              auto sd = o.get_int("subsystem_device_id");
+              if (sv && sd)
+                put(o, "subsystem_name",
+                    ids.subsystem_name(dl, static_cast<std::uint32_t>(*sv), static_cast<std::uint32_t>(*sd)));
+            }
+          }
+        }
+      }
+      if (auto cls = o.get_int("class_code")) {
+        auto key16 = static_cast<std::uint32_t>(*cls >> 8) & 0xffff;
+        auto it = class_names.find(key16);
+        if (it == class_names.end()) it = class_names.emplace(key16, ids.class_name(key16 >> 8, key16 & 0xff)).first;
+        put(o, "class_name", it->second);
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_pci_names_provider() { return std::make_unique<PciNamesProvider>(); }
+
+}  // namespace accelmap::providers

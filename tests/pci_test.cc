@@ -1,0 +1,260 @@
+// Tests of the pci and pci_names providers: hand-made trees for the chain
+// parsing and odd values, recorded trees with expectations read off the files.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "accelmap/discover.h"
+#include "test_util.h"
+
+namespace accelmap {
+namespace {
+
+using testing::corpus_root;
+using testing::make_link;
+using testing::make_temp_dir;
+using testing::write_file;
+
+FactSet discover_pci(const std::string& dir, const std::string& pci_ids = "") {
+  auto root = FsRoot::open(dir);
+  EXPECT_TRUE(static_cast<bool>(root)) << dir;
+  if (!root) return {};
+  DiscoverOptions o;
+  o.providers = "pci,pci_names";
+  o.pci_ids_path = pci_ids;
+  auto f = discover(*root, o);
+  EXPECT_TRUE(static_cast<bool>(f));
+  return f ? std::move(*f) : FactSet{};
+}
+
+std::string str(const FactSet& f, const std::string& key, const std::string& attr) {
+  const Object* o = f.find(key);
+  if (!o) return "<no " + key + ">";
+  const std::string* s = o->get_string(attr);
+  return s ? *s : "<none>";
+}
+
+std::set<std::string> keys_of(const FactSet& f, const std::string& kind) {
+  std::set<std::string> out;
+  for (const Object* o : f.of_kind(kind)) out.insert(o->key);
+  return out;
+}
+
+// A device directory under /sys/devices with the usual attributes.
+void add_device(const std::string& root, const std::string& canon, const std::string& vendor = "0x8086\n") {
+  write_file(root, canon + "/vendor", vendor);
+  write_file(root, canon + "/device", "0x1234\n");
+  write_file(root, canon + "/class", "0x0b4000\n");
+}
+
+TEST(PciProvider, ChainParentsHostBridgeRelativeLinksAndAttributes) {
+  std::string r = make_temp_dir();
+  const std::string br = "sys/devices/pci0000:17/0000:17:00.0";
+  const std::string dev = br + "/0000:18:00.0";
+  add_device(r, br);
+  add_device(r, dev);
+  write_file(r, dev + "/numa_node", "-1\n");
+  write_file(r, dev + "/local_cpus", "00ff00ff\n");  // no local_cpulist: the mask is used
+  write_file(r, dev + "/current_link_speed", "8 GT/s\n");        // before Linux 4.13
+  write_file(r, dev + "/max_link_speed", "16.0 GT/s PCIe\n");    // since 4.13
+  write_file(r, dev + "/current_link_width", "0\n");
+  write_file(r, dev + "/max_link_width", "16\n");
+  write_file(r, br + "/current_link_speed", "Unknown\n");
+  write_file(r, br + "/max_link_width", "255\n");
+  write_file(r, br + "/numa_node", "1\n");
+  write_file(r, br + "/local_cpulist", "8-15\n");
+  write_file(r, br + "/local_cpus", "ffffffff\n");  // ignored: cpulist preferred
+  write_file(r, br + "/secondary_bus_number", "24\n");
+  write_file(r, br + "/subordinate_bus_number", "30\n");
+  write_file(r, "sys/bus/pci/drivers/ve_drv/.keep", "");
+  make_link(r, dev + "/driver", "../../../../bus/pci/drivers/ve_drv");
+  make_link(r, "sys/bus/pci/devices/0000:17:00.0", "../../../devices/pci0000:17/0000:17:00.0");
+  make_link(r, "sys/bus/pci/devices/0000:18:00.0", "../../../devices/pci0000:17/0000:17:00.0/0000:18:00.0");
+
+  FactSet f = discover_pci(r);
+  EXPECT_EQ(keys_of(f, "pci_host_bridge"), std::set<std::string>{"hostbridge:0000:17"});
+  EXPECT_EQ(str(f, "pci:0000:17:00.0", "parent"), "hostbridge:0000:17");
+  EXPECT_EQ(str(f, "pci:0000:18:00.0", "parent"), "pci:0000:17:00.0");
+  EXPECT_EQ(str(f, "pci:0000:18:00.0", "sysfs_path"), "/sys/devices/pci0000:17/0000:17:00.0/0000:18:00.0");
+  EXPECT_EQ(str(f, "pci:0000:18:00.0", "driver"), "ve_drv");
+  EXPECT_EQ(str(f, "pci:0000:17:00.0", "driver"), "<none>");  // no driver link: no attribute
+  const Object* d = f.find("pci:0000:18:00.0");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->get_int("vendor_id"), 0x8086);
+  EXPECT_EQ(d->get_int("class_code"), 0x0b4000);
+  ASSERT_NE(d->find("numa_node"), nullptr);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(d->find("numa_node")->value));  // -1 -> null
+  ASSERT_NE(d->get_ids("local_cpus"), nullptr);
+  EXPECT_EQ(d->get_ids("local_cpus")->ids, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20,
+                                                                        21, 22, 23}));
+  EXPECT_EQ(d->get_double("current_link_speed"), 8.0);
+  EXPECT_EQ(d->find("current_link_speed")->provenance, Provenance::kLinkTrained);
+  EXPECT_EQ(d->get_double("max_link_speed"), 16.0);
+  EXPECT_EQ(d->find("max_link_speed")->provenance, Provenance::kKernel);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(d->find("current_link_width")->value));  // 0 -> null
+  EXPECT_EQ(d->get_int("max_link_width"), 16);
+  const Object* b = f.find("pci:0000:17:00.0");
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->find("current_link_speed"), nullptr);  // "Unknown": nothing
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(b->find("max_link_width")->value));  // 255 -> null
+  EXPECT_EQ(b->get_int("numa_node"), 1);
+  EXPECT_EQ(b->get_ids("local_cpus")->ids, (std::vector<std::uint32_t>{8, 9, 10, 11, 12, 13, 14, 15}));
+  EXPECT_EQ(b->get_int("secondary_bus"), 24);
+  EXPECT_EQ(b->get_int("subordinate_bus"), 30);
+  EXPECT_TRUE(f.diagnostics().empty()) << f.diagnostics().front().path << ": " << f.diagnostics().front().message;
+}
+
+TEST(PciProvider, ThirtyTwoBitDomain) {
+  std::string r = make_temp_dir();
+  add_device(r, "sys/devices/pci10000:00/10000:00:02.0");
+  make_link(r, "sys/bus/pci/devices/10000:00:02.0", "../../../devices/pci10000:00/10000:00:02.0/");
+  FactSet f = discover_pci(r);
+  EXPECT_EQ(keys_of(f, "pci_device"), std::set<std::string>{"pci:10000:00:02.0"});
+  EXPECT_EQ(keys_of(f, "pci_host_bridge"), std::set<std::string>{"hostbridge:10000:00"});
+  EXPECT_EQ(str(f, "pci:10000:00:02.0", "parent"), "hostbridge:10000:00");
+  EXPECT_EQ(f.find("pci:10000:00:02.0")->get_int("domain"), 0x10000);
+}
+
+TEST(PciProvider, FlatTreeHasNoParentAndOneInfo) {
+  std::string r = make_temp_dir();
+  add_device(r, "sys/bus/pci/devices/0000:3b:00.0");
+  add_device(r, "sys/bus/pci/devices/0000:00:04.0");
+  FactSet f = discover_pci(r);
+  EXPECT_EQ(keys_of(f, "pci_device").size(), 2u);
+  EXPECT_TRUE(keys_of(f, "pci_host_bridge").empty());
+  EXPECT_EQ(str(f, "pci:0000:3b:00.0", "parent"), "<none>");
+  ASSERT_EQ(f.diagnostics().size(), 1u);
+  EXPECT_EQ(f.diagnostics()[0].severity, Severity::kInfo);
+  EXPECT_NE(f.diagnostics()[0].message.find("no hierarchy"), std::string::npos);
+}
+
+TEST(PciProvider, GarbageVendorIsDiagnosedAndDiscoveryContinues) {
+  std::string r = make_temp_dir();
+  add_device(r, "sys/devices/pci0000:00/0000:00:01.0", "banana\n");
+  add_device(r, "sys/devices/pci0000:00/0000:00:02.0");
+  write_file(r, "sys/devices/pci0000:00/0000:00:02.0/current_link_speed", "fast\n");
+  make_link(r, "sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0");
+  make_link(r, "sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0");
+  make_link(r, "sys/bus/pci/devices/not-a-bdf", "../../../devices/pci0000:00/0000:00:02.0");
+  FactSet f = discover_pci(r);
+  EXPECT_EQ(keys_of(f, "pci_device"), (std::set<std::string>{"pci:0000:00:01.0", "pci:0000:00:02.0"}));
+  EXPECT_EQ(f.find("pci:0000:00:01.0")->find("vendor_id"), nullptr);
+  EXPECT_EQ(f.find("pci:0000:00:01.0")->get_int("device_id"), 0x1234);
+  std::set<std::string> diag;
+  for (const auto& d : f.diagnostics()) diag.insert(d.path);
+  EXPECT_EQ(diag, (std::set<std::string>{"/sys/devices/pci0000:00/0000:00:01.0/vendor",
+                                          "/sys/devices/pci0000:00/0000:00:02.0/current_link_speed",
+                                          "/sys/bus/pci/devices/not-a-bdf"}));
+}
+
+TEST(PciNames, NamesFromPciIdsAndMissingDatabase) {
+  std::string r = make_temp_dir();
+  std::string c = "sys/devices/pci0000:00/0000:00:01.0";
+  write_file(r, c + "/vendor", "0x1bcf\n");
+  write_file(r, c + "/device", "0x001c\n");
+  write_file(r, c + "/class", "0x030200\n");
+  make_link(r, "sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0");
+  FactSet f = discover_pci(r, testing::pci_ids_path());
+  EXPECT_EQ(str(f, "pci:0000:00:01.0", "vendor_name"), "NEC Corporation");
+  EXPECT_EQ(str(f, "pci:0000:00:01.0", "device_name"), "Vector Engine 1.0");
+  EXPECT_EQ(str(f, "pci:0000:00:01.0", "class_name"), "3D controller");
+  EXPECT_EQ(f.find("pci:0000:00:01.0")->find("vendor_name")->provenance, Provenance::kNominal);
+  EXPECT_EQ(f.find("pci:0000:00:01.0")->find("vendor_name")->source, "pci.ids");
+
+  FactSet g = discover_pci(r, "/nonexistent/pci.ids");
+  EXPECT_EQ(str(g, "pci:0000:00:01.0", "vendor_name"), "<none>");
+  ASSERT_EQ(g.diagnostics().size(), 1u);
+  EXPECT_EQ(g.diagnostics()[0].severity, Severity::kWarning);
+}
+
+TEST(PciCorpus, NecVectorEnginesBehindPlxSwitches) {
+  std::string r = corpus_root("hwloc-32intel64-2p8co2t+8ve");
+  ASSERT_FALSE(r.empty());
+  FactSet f = discover_pci(r, testing::pci_ids_path());
+  EXPECT_EQ(keys_of(f, "pci_device").size(), 28u);
+  EXPECT_EQ(keys_of(f, "pci_host_bridge"),
+            (std::set<std::string>{"hostbridge:0000:17", "hostbridge:0000:3a", "hostbridge:0000:5d"}));
+  std::set<std::string> ves;
+  for (const Object* o : f.of_kind("pci_device"))
+    if (o->get_int("vendor_id") == 0x1bcf && o->get_int("device_id") == 0x001c) {
+      ves.insert(o->key);
+      EXPECT_EQ(o->get_int("class_code"), 0x0b4000);
+      EXPECT_EQ(o->get_double("current_link_speed"), 8.0);  // "8 GT/s"
+      EXPECT_EQ(o->get_int("current_link_width"), 16);
+      EXPECT_EQ(*o->get_string("driver"), "ve_drv");
+      // Each VE hangs below one PLX 9797 downstream port.
+      const Object* port = f.find(*o->get_string("parent"));
+      ASSERT_NE(port, nullptr);
+      EXPECT_EQ(port->get_int("vendor_id"), 0x10b5);
+      EXPECT_EQ(port->get_int("device_id"), 0x9797);
+    }
+  EXPECT_EQ(ves, (std::set<std::string>{"pci:0000:1b:00.0", "pci:0000:1c:00.0", "pci:0000:1d:00.0",
+                                         "pci:0000:1e:00.0", "pci:0000:3d:00.0", "pci:0000:3f:00.0",
+                                         "pci:0000:40:00.0", "pci:0000:41:00.0"}));
+  EXPECT_EQ(str(f, "pci:0000:1b:00.0", "parent"), "pci:0000:19:08.0");
+  EXPECT_EQ(str(f, "pci:0000:19:08.0", "parent"), "pci:0000:18:00.0");
+  EXPECT_EQ(str(f, "pci:0000:18:00.0", "parent"), "pci:0000:17:00.0");
+  EXPECT_EQ(str(f, "pci:0000:17:00.0", "parent"), "hostbridge:0000:17");
+  EXPECT_EQ(f.find("pci:0000:18:00.0")->get_int("secondary_bus"), 25);
+  // 0000:5f:03.0 is in the recorded /sys/devices path but has no /sys/bus/pci/devices link.
+  EXPECT_EQ(str(f, "pci:0000:60:00.0", "parent"), "pci:0000:5e:00.0");
+  EXPECT_EQ(f.find("pci:0000:60:00.0")->get_double("current_link_speed"), 2.5);
+  EXPECT_EQ(f.find("pci:0000:60:00.0")->get_int("sriov_totalvfs"), 64);
+  EXPECT_EQ(f.find("pci:0000:1b:00.0")->get_ids("local_cpus")->ids.size(), 16u);  // 0-7,16-23
+  EXPECT_EQ(str(f, "pci:0000:1b:00.0", "vendor_name"), "NEC Corporation");
+  ASSERT_EQ(f.diagnostics().size(), 2u);
+  for (const auto& d : f.diagnostics()) {
+    EXPECT_EQ(d.severity, Severity::kInfo);
+    EXPECT_NE(d.message.find("0000:5f:03.0"), std::string::npos);
+  }
+}
+
+TEST(PciCorpus, QatC62xFlatTree) {
+  std::string r = corpus_root("nfd-qat-c62x");
+  ASSERT_FALSE(r.empty());
+  FactSet f = discover_pci(r);
+  EXPECT_EQ(keys_of(f, "pci_device").size(), 11u);
+  EXPECT_TRUE(keys_of(f, "pci_host_bridge").empty());
+  const Object* qat = f.find("pci:0000:3b:00.0");
+  ASSERT_NE(qat, nullptr);
+  EXPECT_EQ(qat->get_int("vendor_id"), 0x8086);
+  EXPECT_EQ(qat->get_int("device_id"), 0x37c8);
+  EXPECT_EQ(qat->get_int("class_code"), 0x0b4000);
+  EXPECT_EQ(qat->get_int("sriov_totalvfs"), 16);
+  EXPECT_EQ(qat->get_int("sriov_numvfs"), 16);  // the VFs themselves were not recorded
+  EXPECT_EQ(qat->get_double("current_link_speed"), 5.0);
+  EXPECT_EQ(qat->get_int("current_link_width"), 16);
+  EXPECT_EQ(qat->find("parent"), nullptr);
+  for (const Object* o : f.of_kind("pci_device")) EXPECT_EQ(o->find("physfn"), nullptr) << o->key;
+  // I/OAT 00:04.0: "Unknown" speeds, width 0 / 255.
+  const Object* ioat = f.find("pci:0000:00:04.0");
+  ASSERT_NE(ioat, nullptr);
+  EXPECT_EQ(ioat->find("current_link_speed"), nullptr);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(ioat->find("current_link_width")->value));
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(ioat->find("max_link_width")->value));
+  // 00:1f.2 is a dummy with only a class file.
+  const Object* dummy = f.find("pci:0000:00:1f.2");
+  ASSERT_NE(dummy, nullptr);
+  EXPECT_EQ(dummy->find("vendor_id"), nullptr);
+  EXPECT_EQ(dummy->get_int("class_code"), 0x058000);
+  ASSERT_EQ(f.diagnostics().size(), 1u);
+  EXPECT_EQ(f.diagnostics()[0].severity, Severity::kInfo);
+}
+
+TEST(PciCorpus, ThirtyTwoBitDomainTree) {
+  std::string r = corpus_root("hwloc-2pa-pcidomain32bits");
+  ASSERT_FALSE(r.empty());
+  FactSet f = discover_pci(r);
+  EXPECT_EQ(keys_of(f, "pci_device").size(), 9u);
+  EXPECT_EQ(keys_of(f, "pci_host_bridge"), (std::set<std::string>{"hostbridge:0000:00", "hostbridge:10000:00"}));
+  EXPECT_EQ(str(f, "pci:10000:00:04.0", "parent"), "hostbridge:10000:00");
+  EXPECT_EQ(f.find("pci:10000:00:04.0")->get_int("device_id"), 0x1001);
+  EXPECT_EQ(str(f, "pci:10000:00:04.0", "driver"), "virtio-pci");
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(f.find("pci:10000:00:04.0")->find("numa_node")->value));
+  // local_cpulist "0-1" wins over the (inconsistent) recorded local_cpus mask "2".
+  EXPECT_EQ(f.find("pci:10000:00:04.0")->get_ids("local_cpus")->ids, (std::vector<std::uint32_t>{0, 1}));
+  EXPECT_TRUE(f.diagnostics().empty());
+}
+
+}  // namespace
+}  // namespace accelmap
