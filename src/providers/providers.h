@@ -8,6 +8,10 @@
 
 namespace accelmap::providers {
 
-std::unique_ptr<Provider> make_machine_provider();  // machine.cc
+std::unique_ptr<Provider> make_machine_provider();       // machine.cc
+std::unique_ptr<Provider> make_cpu_provider();           // cpu.cc
+std::unique_ptr<Provider> make_numa_provider();          // numa.cc
+std::unique_ptr<Provider> make_hmat_provider();          // hmat.cc
+std::unique_ptr<Provider> make_memory_tiers_provider();  // memory_tiers.cc
 
 }  // namespace accelmap::providers
