@@ -240,7 +240,9 @@ int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical
 }
 
 int FsRoot::open_confined(std::string_view path, int flags, std::string* canonical) const {
-  flags |= O_CLOEXEC | O_NOCTTY;
+  flags |= O_CLOEXEC;
+  // openat2() refuses O_PATH with any flag outside O_PATH|O_DIRECTORY|O_NOFOLLOW|O_CLOEXEC (EINVAL).
+  if (!(flags & O_PATH)) flags |= O_NOCTTY;
   if (have_openat2_ && !options_.recorder) {
     open_how how{};
     how.flags = static_cast<std::uint64_t>(flags);
