@@ -9,6 +9,10 @@
 namespace accelmap::providers {
 
 std::unique_ptr<Provider> make_machine_provider();  // machine.cc
+std::unique_ptr<Provider> make_cpu_provider();           // cpu.cc
+std::unique_ptr<Provider> make_numa_provider();          // numa.cc
+std::unique_ptr<Provider> make_hmat_provider();          // hmat.cc
+std::unique_ptr<Provider> make_memory_tiers_provider();  // memory_tiers.cc
 std::unique_ptr<Provider> make_pci_provider();  // pci.cc
 std::unique_ptr<Provider> make_pci_names_provider();  // pci_names.cc
 

@@ -5,6 +5,10 @@ namespace accelmap {
 std::vector<std::unique_ptr<Provider>> builtin_providers() {
   std::vector<std::unique_ptr<Provider>> out;
   out.push_back(providers::make_machine_provider());
+  out.push_back(providers::make_cpu_provider());
+  out.push_back(providers::make_numa_provider());
+  out.push_back(providers::make_hmat_provider());
+  out.push_back(providers::make_memory_tiers_provider());
   out.push_back(providers::make_pci_provider());
   out.push_back(providers::make_pci_names_provider());
   return out;
