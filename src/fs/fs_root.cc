@@ -240,7 +240,10 @@ int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical
 }
 
 int FsRoot::open_confined(std::string_view path, int flags, std::string* canonical) const {
-  flags |= O_CLOEXEC | O_NOCTTY;
+  // openat2() is strict where openat() is lenient: O_PATH with any flag
+  // outside O_PATH_FLAGS (O_NOCTTY included) fails with EINVAL.
+  flags |= O_CLOEXEC;
+  if (!(flags & O_PATH)) flags |= O_NOCTTY;
   if (have_openat2_ && !options_.recorder) {
     open_how how{};
     how.flags = static_cast<std::uint64_t>(flags);

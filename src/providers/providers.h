@@ -8,6 +8,9 @@
 
 namespace accelmap::providers {
 
-std::unique_ptr<Provider> make_machine_provider();  // machine.cc
+std::unique_ptr<Provider> make_machine_provider();        // machine.cc
+std::unique_ptr<Provider> make_dax_provider();            // dax.cc
+std::unique_ptr<Provider> make_cxl_provider();            // cxl.cc
+std::unique_ptr<Provider> make_nvidia_procfs_provider();  // nvidia_procfs.cc
 
 }  // namespace accelmap::providers

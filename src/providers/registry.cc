@@ -5,6 +5,9 @@ namespace accelmap {
 std::vector<std::unique_ptr<Provider>> builtin_providers() {
   std::vector<std::unique_ptr<Provider>> out;
   out.push_back(providers::make_machine_provider());
+  out.push_back(providers::make_dax_provider());
+  out.push_back(providers::make_cxl_provider());
+  out.push_back(providers::make_nvidia_procfs_provider());
   return out;
 }
 
