@@ -3,7 +3,10 @@
 // Every expected value below was read by hand from the tree's files.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
+#include <variant>
+#include <vector>
 
 #include "accelmap/discover.h"
 #include "test_util.h"
@@ -47,8 +50,11 @@ void expect_dax(const FactSet& f, const DaxExpect& x) {
   EXPECT_EQ(o->get_int("size"), x.size);
   if (const Attr* a = o->find("size")) EXPECT_EQ(a->unit, Unit::kBytes);
   EXPECT_EQ(o->get_int("target_node"), x.target_node);
-  if (x.numa_node < 0) EXPECT_EQ(o->find("numa_node"), nullptr);
-  else EXPECT_EQ(o->get_int("numa_node"), x.numa_node);
+  if (x.numa_node < 0) {
+    EXPECT_EQ(o->find("numa_node"), nullptr);
+  } else {
+    EXPECT_EQ(o->get_int("numa_node"), x.numa_node);
+  }
   ASSERT_NE(o->get_string("mode"), nullptr);
   EXPECT_EQ(*o->get_string("mode"), x.mode);
 }
@@ -145,6 +151,101 @@ TEST(Dax, ParentKindsOfEveryKnownLayout) {
   EXPECT_EQ(*f.find("dax:dax1.0")->get_string("cxl_region"), "cxl:region1");
   // The CXL pmem path has an nd "region2", which is not a CXL region.
   EXPECT_EQ(f.find("dax:dax2.0")->find("cxl_region"), nullptr);
+}
+
+std::string tree(const std::string& name) { return source_dir() + "/tests/trees/" + name; }
+
+// Hand-written Xeon Max-style tree: HBM set aside as hmem, onlined as node 1.
+TEST(Dax, HbmFlatTree) {
+  FactSet f = discover_at(tree("hbm-flat"));
+  ASSERT_EQ(f.of_kind("dax_device").size(), 1u);
+  expect_dax(f, {"dax0.0", "hmem", 17179869184, 1, 0, "system-ram"});
+  EXPECT_TRUE(f.of_kind("cxl_region").empty());
+  EXPECT_TRUE(f.diagnostics().empty());
+}
+
+TEST(Dax, PmemDaxTree) {
+  FactSet f = discover_at(tree("pmem-dax"));
+  ASSERT_EQ(f.of_kind("dax_device").size(), 2u);
+  expect_dax(f, {"dax0.0", "nvdimm", 34359738368, 2, 0, "system-ram"});
+  expect_dax(f, {"dax1.0", "nvdimm", 17179869184, 3, 1, "devdax"});
+  EXPECT_TRUE(f.diagnostics().empty());
+}
+
+// The full chain of single-device.rst: region -> endpoint decoder -> endpoint
+// -> memdev -> PCI function, and region -> dax_region -> dax device.
+TEST(Cxl, ExpanderTreeChain) {
+  FactSet f = discover_at(tree("cxl-expander"));
+  const Object* mem = f.find("cxl:mem0");
+  ASSERT_NE(mem, nullptr);
+  EXPECT_EQ(mem->kind, "cxl_memdev");
+  EXPECT_EQ(mem->get_int("ram_size"), 4294967296);  // "0x100000000"
+  EXPECT_EQ(mem->get_int("pmem_size"), 0);
+  EXPECT_EQ(mem->get_int("serial"), 0x4d2);
+  EXPECT_EQ(mem->get_int("numa_node"), 0);
+  ASSERT_NE(mem->get_string("pci"), nullptr);
+  EXPECT_EQ(*mem->get_string("pci"), "pci:0000:35:00.0");  // not the root port 0000:34:00.0
+  EXPECT_EQ(*mem->get_string("firmware_version"), "BWFW VERSION 00");
+
+  const Object* rg = f.find("cxl:region0");
+  ASSERT_NE(rg, nullptr);
+  EXPECT_EQ(rg->kind, "cxl_region");
+  EXPECT_EQ(*rg->get_string("mode"), "ram");
+  EXPECT_EQ(rg->get_int("size"), 4294967296);
+  EXPECT_EQ(rg->get_int("resource"), 0x1050000000);
+  EXPECT_EQ(rg->get_int("interleave_ways"), 1);
+  EXPECT_EQ(*rg->get_strings("targets"), std::vector<std::string>{"decoder2.0"});
+  EXPECT_EQ(*rg->get_strings("memdevs"), std::vector<std::string>{"cxl:mem0"});
+  EXPECT_EQ(*rg->get_strings("dax"), std::vector<std::string>{"dax:dax0.0"});
+  EXPECT_EQ(rg->get_int("access1_read_bandwidth"), 28000);
+  EXPECT_EQ(rg->get_int("access1_read_latency"), 270);
+  EXPECT_EQ(rg->find("access1_read_latency")->unit, Unit::kNs);
+  EXPECT_EQ(rg->find("access1_read_bandwidth")->provenance, Provenance::kFirmware);
+
+  expect_dax(f, {"dax0.0", "cxl_ram", 4294967296, 1, 0, "system-ram"});
+  EXPECT_EQ(*f.find("dax:dax0.0")->get_string("cxl_region"), "cxl:region0");
+  EXPECT_TRUE(f.diagnostics().empty());
+}
+
+TEST(Cxl, DemoRoot) {
+  FactSet f = discover_at(source_dir() + "/demo/root");
+  expect_dax(f, {"dax0.0", "hmem", 17179869184, 2, 0, "system-ram"});
+  expect_dax(f, {"dax1.0", "cxl_ram", 8589934592, 3, 1, "system-ram"});
+  const Object* rg = f.find("cxl:region1");
+  ASSERT_NE(rg, nullptr);
+  EXPECT_EQ(*rg->get_strings("memdevs"), std::vector<std::string>{"cxl:mem0"});
+  EXPECT_EQ(*f.find("cxl:mem0")->get_string("pci"), "pci:0000:c1:00.0");
+  EXPECT_TRUE(f.diagnostics().empty());
+}
+
+TEST(Cxl, BrokenChainsBecomeDiagnostics) {
+  std::string r = make_temp_dir();
+  const std::string region = "sys/devices/platform/ACPI0017:00/root0/decoder0.0/region0";
+  write_file(r, region + "/mode", "ram\n");
+  write_file(r, region + "/size", "0xzz\n");          // garbage
+  write_file(r, region + "/interleave_ways", "2\n");
+  write_file(r, region + "/target0", "decoder9.0\n");  // dangling decoder
+  write_file(r, region + "/target1", "mem0\n");        // not a decoder
+  write_file(r, region + "/access1/read_bandwidth", "0\n");  // firmware "unknown"
+  make_link(r, "sys/bus/cxl/devices/region0", "../../../devices/platform/ACPI0017:00/root0/decoder0.0/region0");
+  make_link(r, "sys/bus/cxl/devices/decoder9.0", "../../../devices/platform/ACPI0017:00/root0/gone/decoder9.0");
+  make_link(r, "sys/bus/cxl/devices/mem7", "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0/mem7");
+  FactSet f = discover_at(r);
+  const Object* rg = f.find("cxl:region0");
+  ASSERT_NE(rg, nullptr);
+  EXPECT_EQ(*rg->get_string("mode"), "ram");
+  EXPECT_EQ(rg->find("size"), nullptr);
+  EXPECT_EQ(*rg->get_strings("targets"), std::vector<std::string>{"decoder9.0"});
+  EXPECT_EQ(rg->find("memdevs"), nullptr);
+  ASSERT_NE(rg->find("access1_read_bandwidth"), nullptr);
+  EXPECT_TRUE(std::holds_alternative<std::monostate>(rg->find("access1_read_bandwidth")->value));
+  EXPECT_EQ(f.find("cxl:mem7"), nullptr);  // dangling memdev link
+  std::set<std::string> paths;
+  for (const auto& d : f.diagnostics()) paths.insert(d.path);
+  EXPECT_TRUE(paths.count("/sys/bus/cxl/devices/region0/size"));
+  EXPECT_TRUE(paths.count("/sys/bus/cxl/devices/region0/target1"));
+  EXPECT_TRUE(paths.count("/sys/bus/cxl/devices/decoder9.0"));
+  EXPECT_TRUE(paths.count("/sys/bus/cxl/devices/mem7"));
 }
 
 }  // namespace
