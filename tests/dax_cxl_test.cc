@@ -48,7 +48,9 @@ void expect_dax(const FactSet& f, const DaxExpect& x) {
   ASSERT_NE(o->get_string("parent_kind"), nullptr);
   EXPECT_EQ(*o->get_string("parent_kind"), x.parent_kind);
   EXPECT_EQ(o->get_int("size"), x.size);
-  if (const Attr* a = o->find("size")) EXPECT_EQ(a->unit, Unit::kBytes);
+  if (const Attr* a = o->find("size")) {
+    EXPECT_EQ(a->unit, Unit::kBytes);
+  }
   EXPECT_EQ(o->get_int("target_node"), x.target_node);
   if (x.numa_node < 0) {
     EXPECT_EQ(o->find("numa_node"), nullptr);
