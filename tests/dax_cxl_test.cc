@@ -3,6 +3,7 @@
 // Every expected value below was read by hand from the tree's files.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <variant>
@@ -153,6 +154,16 @@ TEST(Dax, ParentKindsOfEveryKnownLayout) {
   EXPECT_EQ(*f.find("dax:dax1.0")->get_string("cxl_region"), "cxl:region1");
   // The CXL pmem path has an nd "region2", which is not a CXL region.
   EXPECT_EQ(f.find("dax:dax2.0")->find("cxl_region"), nullptr);
+}
+
+TEST(Registry, BusProvidersFollowMachineInOrder) {
+  std::vector<std::string> names;
+  for (const auto& p : builtin_providers()) names.emplace_back(p->name());
+  auto at = [&](const char* n) { return std::find(names.begin(), names.end(), n) - names.begin(); };
+  ASSERT_LT(at("nvidia_procfs"), static_cast<long>(names.size()));
+  EXPECT_LT(at("machine"), at("dax"));
+  EXPECT_LT(at("dax"), at("cxl"));
+  EXPECT_LT(at("cxl"), at("nvidia_procfs"));
 }
 
 std::string tree(const std::string& name) { return source_dir() + "/tests/trees/" + name; }
