@@ -15,5 +15,8 @@ std::unique_ptr<Provider> make_hmat_provider();          // hmat.cc
 std::unique_ptr<Provider> make_memory_tiers_provider();  // memory_tiers.cc
 std::unique_ptr<Provider> make_pci_provider();  // pci.cc
 std::unique_ptr<Provider> make_pci_names_provider();  // pci_names.cc
+std::unique_ptr<Provider> make_dax_provider();            // dax.cc
+std::unique_ptr<Provider> make_cxl_provider();            // cxl.cc
+std::unique_ptr<Provider> make_nvidia_procfs_provider();  // nvidia_procfs.cc
 
 }  // namespace accelmap::providers

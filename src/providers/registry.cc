@@ -11,6 +11,9 @@ std::vector<std::unique_ptr<Provider>> builtin_providers() {
   out.push_back(providers::make_memory_tiers_provider());
   out.push_back(providers::make_pci_provider());
   out.push_back(providers::make_pci_names_provider());
+  out.push_back(providers::make_dax_provider());
+  out.push_back(providers::make_cxl_provider());
+  out.push_back(providers::make_nvidia_procfs_provider());
   return out;
 }
 
