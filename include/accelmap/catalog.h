@@ -30,7 +30,9 @@ namespace accelmap {
 
 class FunctionCatalog {
  public:
-  /// Loads and merges catalog files in order.
+  /// The built-in vocabulary (data/functions.json, compiled into the library).
+  static const FunctionCatalog& builtin();
+  /// The built-in vocabulary extended by `files`, merged in order.
   static Result<FunctionCatalog> load(const std::vector<std::string>& files);
   /// Parses one catalog document (for tests and embedded use); `name` is used in messages.
   Status merge_json(std::string_view text, const std::string& name);

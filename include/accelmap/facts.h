@@ -123,6 +123,8 @@ class FactSet {
   /// All objects of one kind, in key order.
   std::vector<const Object*> of_kind(std::string_view kind) const;
   const std::map<std::string, Object, std::less<>>& objects() const { return objects_; }
+  /// Objects whose key starts with `prefix` (for providers amending earlier facts).
+  std::vector<Object*> with_prefix(std::string_view prefix);
 
   void add(Diagnostic d) { diagnostics_.push_back(std::move(d)); }
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }

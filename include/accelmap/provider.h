@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "accelmap/catalog.h"
 #include "accelmap/facts.h"
 #include "accelmap/fs_root.h"
 
@@ -40,15 +41,20 @@ struct DiscoverOptions {
   std::string pci_ids_path;
   /// hwloc-style selection: "" = all, "pci,numa" = only those, "-pci" = all but pci.
   std::string providers;
+  /// Catalog files that extend the built-in function vocabulary, in order.
+  std::vector<std::string> catalog_files;
 };
 
 /// What a provider gets: the root, options, earlier facts, and a diagnostic sink.
 class ProbeContext {
  public:
-  ProbeContext(const FsRoot& fs, const DiscoverOptions& options, std::string_view provider, FactSet& facts)
-      : fs_(fs), options_(options), provider_(provider), facts_(facts) {}
+  ProbeContext(const FsRoot& fs, const DiscoverOptions& options, const FunctionCatalog& catalog,
+               std::string_view provider, FactSet& facts)
+      : fs_(fs), options_(options), catalog_(catalog), provider_(provider), facts_(facts) {}
 
   const FsRoot& fs() const { return fs_; }
+  /// The function vocabulary (built-in plus the user's catalog files).
+  const FunctionCatalog& catalog() const { return catalog_; }
   const DiscoverOptions& options() const { return options_; }
   FactSet& facts() const { return facts_; }
   std::string_view provider() const { return provider_; }
@@ -74,6 +80,7 @@ class ProbeContext {
  private:
   const FsRoot& fs_;
   const DiscoverOptions& options_;
+  const FunctionCatalog& catalog_;
   std::string_view provider_;
   FactSet& facts_;
 };

@@ -1,5 +1,6 @@
 #include "accelmap/catalog.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -8,8 +9,21 @@ namespace accelmap {
 
 using nlohmann::json;
 
+extern const char* const kBuiltinCatalogJson;  // generated from data/functions.json
+
+const FunctionCatalog& FunctionCatalog::builtin() {
+  // A function-local constant, built once on first use: immutable data, not state.
+  static const FunctionCatalog kBuiltin = [] {
+    FunctionCatalog c;
+    Status s = c.merge_json(kBuiltinCatalogJson, "built-in");
+    if (!s.is_ok()) std::abort();  // data/functions.json is checked by the test suite
+    return c;
+  }();
+  return kBuiltin;
+}
+
 Result<FunctionCatalog> FunctionCatalog::load(const std::vector<std::string>& files) {
-  FunctionCatalog cat;
+  FunctionCatalog cat = builtin();
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
     if (!in) return Status(StatusCode::kNotFound, "catalog " + f + " cannot be read");

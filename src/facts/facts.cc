@@ -107,6 +107,15 @@ std::vector<const Object*> FactSet::of_kind(std::string_view kind) const {
   return out;
 }
 
+std::vector<Object*> FactSet::with_prefix(std::string_view prefix) {
+  std::vector<Object*> out;
+  for (auto it = objects_.lower_bound(prefix); it != objects_.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    out.push_back(&it->second);
+  }
+  return out;
+}
+
 void FactSet::normalize() {
   std::sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.provider, a.path, a.message, a.severity) < std::tie(b.provider, b.path, b.message, b.severity);

@@ -49,10 +49,12 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
   if (!selected) return selected.error();
   std::stable_sort(providers.begin(), providers.end(),
                    [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
+  auto catalog = FunctionCatalog::load(options.catalog_files);
+  if (!catalog) return catalog.error();
   FactSet facts;
   for (const auto& p : providers) {
     if (!selected->count(std::string(p->name()))) continue;
-    ProbeContext ctx(root, options, p->name(), facts);
+    ProbeContext ctx(root, options, *catalog, p->name(), facts);
     p->probe(ctx);
   }
   facts.normalize();

@@ -35,6 +35,11 @@ bool Args::flag(const std::string& name) {
 }
 
 bool machine_option(Args& args, MachineOptions* opts) {
+  std::string catalog;
+  if (args.value("--catalog", &catalog)) {
+    opts->catalogs.push_back(catalog);
+    return true;
+  }
   return args.value("--root", &opts->root) || args.value("--facts", &opts->facts_file) ||
          args.value("--providers", &opts->providers) || args.value("--pci-ids", &opts->pci_ids);
 }
@@ -42,6 +47,7 @@ bool machine_option(Args& args, MachineOptions* opts) {
 DiscoverOptions discover_options(const MachineOptions& opts) {
   DiscoverOptions d;
   d.providers = opts.providers;
+  d.catalog_files = opts.catalogs;
   if (opts.pci_ids == "none") {
     d.pci_ids_path.clear();
   } else if (!opts.pci_ids.empty()) {
@@ -67,7 +73,9 @@ FactSet load_facts(const MachineOptions& opts) {
   auto root = FsRoot::open(opts.root);
   if (!root) throw CliError{kExitInput, root.error().message()};
   auto facts = discover(*root, discover_options(opts));
-  if (!facts) throw CliError{kExitUsage, facts.error().message()};
+  if (!facts)
+    throw CliError{facts.error().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInput,
+                   facts.error().message()};
   return std::move(*facts);
 }
 

@@ -34,6 +34,7 @@ struct MachineOptions {
   std::string facts_file;   ///< --facts FILE: replay instead of reading a root
   std::string providers;    ///< --providers LIST
   std::string pci_ids;      ///< --pci-ids FILE ("" = default database, "none" = no names)
+  std::vector<std::string> catalogs;  ///< --catalog FILE (repeatable): extra function catalogs
 };
 
 /// Simple argument cursor: flags like --root DIR or --root=DIR.

@@ -22,6 +22,7 @@ Options of show / facts / capture:
   --facts FILE       rebuild from a facts file instead of reading a root (show, facts)
   --providers LIST   only these providers ("pci,numa") or all but these ("-pci")
   --pci-ids FILE     PCI ID database for names (default: Debian's pci.ids; "none" for no names)
+  --catalog FILE     extend the function vocabulary (site FPGA bitstreams, new drivers); repeatable
 show only:
   --json             the snapshot as JSON (docs/snapshot-json.md)
   --diagnostics      list every file that was missing or malformed

@@ -1,0 +1,107 @@
+#include "providers/device_facts.h"
+
+#include <algorithm>
+
+namespace accelmap::providers {
+
+namespace {
+int state_rank(std::string_view s) {
+  if (s == kAvailable) return 3;
+  if (s == kNotConfigured) return 2;
+  if (s == kStateUnknown) return 1;
+  return 4;  // isolated / failed are sticky: the kernel said so
+}
+
+bool is_bdf(std::string_view c) {
+  // DDDD:BB:DD.F with a 4+ hex digit domain.
+  std::size_t colon1 = c.find(':');
+  if (colon1 == std::string_view::npos || colon1 < 4) return false;
+  if (c.size() != colon1 + 8 || c[colon1 + 3] != ':' || c[colon1 + 6] != '.') return false;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (i == colon1 || i == colon1 + 3 || i == colon1 + 6) continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c[i]))) return false;
+  }
+  return true;
+}
+}  // namespace
+
+Object& accelerator(const ProbeContext& ctx, const std::string& key, std::string_view family,
+                    std::string_view device_type) {
+  Object& o = ctx.facts().object(key, "accelerator");
+  if (!o.find("family")) o.set("family", std::string(family), Unit::kNone, Provenance::kKernel, "");
+  if (!o.find("device_type")) o.set("device_type", std::string(device_type), Unit::kNone, Provenance::kKernel, "");
+  return o;
+}
+
+Object& add_function(const ProbeContext& ctx, const std::string& device_key, std::string_view function,
+                     std::string_view state, std::string_view via, const std::string& path, Provenance provenance) {
+  std::string key = "fn:" + device_key + ":" + std::string(function);
+  Object& f = ctx.facts().object(key, "function");
+  if (!f.find("device")) {
+    f.set("device", device_key, Unit::kNone, provenance, path);
+    f.set("name", std::string(function), Unit::kNone, provenance, path);
+    f.set("state", std::string(state), Unit::kNone, provenance, path);
+    f.set("via", std::vector<std::string>{}, Unit::kNone, provenance, path);
+  } else {
+    const std::string* old = f.get_string("state");
+    std::string_view old_state = old ? std::string_view(*old) : kStateUnknown;
+    if (state_rank(state) > state_rank(old_state) && state_rank(old_state) < 4)
+      f.set("state", std::string(state), Unit::kNone, provenance, path);
+    // A kernel statement outranks a table's.
+    if (provenance == Provenance::kKernel && f.find("name")->provenance != Provenance::kKernel)
+      f.set("name", std::string(function), Unit::kNone, provenance, path);
+  }
+  if (!via.empty()) {
+    auto& v = std::get<std::vector<std::string>>(f.attrs["via"].value);
+    if (std::find(v.begin(), v.end(), via) == v.end()) {
+      v.emplace_back(via);
+      std::sort(v.begin(), v.end());
+    }
+  }
+  return f;
+}
+
+bool add_functions_from(const ProbeContext& ctx, const std::string& device_key, std::string_view source,
+                        std::string_view word, std::string_view state, const std::string& path,
+                        Provenance provenance) {
+  const std::vector<std::string>* fns = ctx.catalog().lookup(source, word);
+  if (!fns) {
+    ctx.warn(path, "unknown " + std::string(source) + " '" + std::string(word) +
+                       "' (not in the function catalog; add it with --catalog)",
+             Severity::kInfo);
+    return false;
+  }
+  std::string via = std::string(source) + "=" + std::string(word);
+  for (const auto& fn : *fns) add_function(ctx, device_key, fn, state, via, path, provenance);
+  return true;
+}
+
+void set_instances(const ProbeContext& ctx, const std::string& device_key, std::optional<std::int64_t> free_count,
+                   std::optional<std::int64_t> total, const std::string& path) {
+  std::string prefix = "fn:" + device_key + ":";
+  for (Object* o : ctx.facts().with_prefix(prefix)) {
+    if (o->kind != "function") continue;
+    if (free_count && !o->find("instances_free"))
+      o->set("instances_free", *free_count, Unit::kCount, Provenance::kKernel, path);
+    if (total && !o->find("instances_total")) o->set("instances_total", *total, Unit::kCount, Provenance::kKernel, path);
+  }
+}
+
+std::string link_key(const std::string& a, const std::string& b) {
+  return natural_less(b, a) ? "link:" + b + "~" + a : "link:" + a + "~" + b;
+}
+
+std::string pci_key_of_path(std::string_view canonical) {
+  std::string found;
+  std::size_t i = 0;
+  while (i < canonical.size()) {
+    std::size_t j = canonical.find('/', i);
+    if (j == std::string_view::npos) j = canonical.size();
+    std::string_view c = canonical.substr(i, j - i);
+    if (is_bdf(c)) found = "pci:" + std::string(c);
+    i = j + 1;
+  }
+  return found;
+}
+
+}  // namespace accelmap::providers
