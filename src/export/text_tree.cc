@@ -96,12 +96,12 @@ std::string link_text(const PciDevice& d) {
   return s;
 }
 
-std::string access_text(const Writer& w, const MemoryAccess& a) {
+std::string access_text(const Writer& w, const MemoryAccess& a, const std::string& label = "") {
   auto num = [&](const Measured<std::int64_t>& m, bool bw) {
     if (!m.known()) return w.dim("unknown");
     return bw ? format_bandwidth_mbps(static_cast<double>(*m.value)) : std::to_string(*m.value) + " ns";
   };
-  std::string from = a.access_class == 1 ? "best CPU" : "best initiator";
+  std::string from = !label.empty() ? label : a.access_class == 1 ? "best CPU" : "best initiator";
   return from + " (node " + ids(a.initiators) + "): read " + num(a.read_bandwidth, true) + ", write " +
          num(a.write_bandwidth, true) + ", latency " + num(a.read_latency, false) + " read / " +
          num(a.write_latency, false) + " write";
@@ -111,7 +111,7 @@ void render_node(Writer& w, const Snapshot& snap, const NumaNode& n, const std::
   std::string line = prefix + (last ? w.elbow() : w.tee()) + w.bold("NUMA " + std::to_string(n.id));
   line += w.dot() + (n.cpus.ids.empty() ? w.dim("no CPUs") : "CPUs " + ids(n.cpus));
   if (n.generic_initiator) line += w.dot() + w.yellow("generic initiator (device)");
-  if (n.has_memory || n.capacity.known()) {
+  if (n.has_memory) {
     line += w.dot() + (n.capacity.known() ? format_bytes(*n.capacity.value) : w.dim("capacity unknown"));
     line += " " + kind_text(w, n.kind);
     if (n.tier) line += w.dot() + "tier " + std::to_string(*n.tier) + (n.tier_derived ? w.dim(" (derived)") : "");
@@ -124,7 +124,18 @@ void render_node(Writer& w, const Snapshot& snap, const NumaNode& n, const std::
   if (!n.owner.empty()) w.out += sub + "owned by " + w.cyan(n.owner) + "\n";
   if (n.kind != MemoryKind::kDram && !n.kind_reason.empty() && n.has_memory)
     w.out += sub + w.dim(n.kind_reason) + "\n";
-  for (const auto& a : n.access) w.out += sub + "HMAT " + access_text(w, a) + "\n";
+  // access0 (best initiator of any kind) usually equals access1 (best CPU) unless a
+  // device initiator is faster; then one line says both.
+  bool same = n.access.size() == 2 && n.access[0].initiators == n.access[1].initiators &&
+              n.access[0].read_bandwidth.value == n.access[1].read_bandwidth.value &&
+              n.access[0].write_bandwidth.value == n.access[1].write_bandwidth.value &&
+              n.access[0].read_latency.value == n.access[1].read_latency.value &&
+              n.access[0].write_latency.value == n.access[1].write_latency.value;
+  if (same) {
+    w.out += sub + "HMAT " + access_text(w, n.access[1], "best CPU = best initiator") + "\n";
+  } else {
+    for (const auto& a : n.access) w.out += sub + "HMAT " + access_text(w, a) + "\n";
+  }
   for (const auto& c : n.caches) {
     w.out += sub + "memory-side cache L" + std::to_string(c.level) + ": " +
              (c.size.known() ? format_bytes(*c.size.value) : w.dim("size unknown")) +
@@ -194,11 +205,14 @@ std::string render_text(const Snapshot& snap, const TextOptions& options) {
   for (const auto& c : snap.cpus()) online_cpus += c.online ? 1 : 0;
   std::size_t pci_functions = 0;
   for (const auto& d : snap.pci_devices()) pci_functions += d.role == PciRole::kHostBridge ? 0 : 1;
-  w.out += std::to_string(snap.packages().size()) + " packages" + w.dot() + std::to_string(snap.numa_nodes().size()) +
-           " NUMA nodes" + w.dot() + std::to_string(online_cpus) + " CPUs" + w.dot() +
+  auto count = [](std::size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  w.out += count(snap.packages().size(), "package") + w.dot() + count(snap.numa_nodes().size(), "NUMA node") +
+           w.dot() + count(online_cpus, "CPU") + w.dot() +
            (snap.numa_nodes().empty() ? std::string("memory unknown")
                                       : format_bytes(total) + (total_known ? "" : "+") + " memory") +
-           w.dot() + std::to_string(pci_functions) + " PCI functions\n";
+           w.dot() + count(pci_functions, "PCI function") + "\n";
 
   // ---- CPUs and memory
   if (!snap.numa_nodes().empty() || !snap.packages().empty()) {

@@ -128,6 +128,18 @@ bool natural_less(std::string_view a, std::string_view b) noexcept {
   auto digit = [](char c) { return c >= '0' && c <= '9'; };
   while (i < a.size() && j < b.size()) {
     if (digit(a[i]) && digit(b[j])) {
+      // A digit run followed by a hex letter is part of a hex number ("6a" in a
+      // PCI bus id): those are fixed-width, so compare them character by character.
+      auto hex_letter = [](char c) { return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); };
+      std::size_t ia = i, jb = j;
+      while (ia < a.size() && digit(a[ia])) ++ia;
+      while (jb < b.size() && digit(b[jb])) ++jb;
+      if ((ia < a.size() && hex_letter(a[ia])) || (jb < b.size() && hex_letter(b[jb]))) {
+        if (a[i] != b[j]) return a[i] < b[j];
+        ++i;
+        ++j;
+        continue;
+      }
       std::size_t i2 = i, j2 = j;
       while (i2 < a.size() && a[i2] == '0') ++i2;
       while (j2 < b.size() && b[j2] == '0') ++j2;

@@ -121,6 +121,7 @@ class SnapshotBuilder {
     build_numa(f);
     build_regions(f);
     classify_memory(f);
+    propagate_node_kinds();
     assign_tiers(f);
     build_packages();
     build_pci(f);
@@ -320,10 +321,11 @@ class SnapshotBuilder {
       n->kind_reason = "memory of GPU " + (model.empty() ? n->owner : model + " (" + n->owner + ")") +
                        ", per " + (o->find("numa_memory_node") ? o->find("numa_memory_node")->source : "numa_status");
     }
-    // 2. DRAM reference bandwidth: nodes with CPUs.
+    // 2. DRAM reference bandwidth: nodes with CPUs whose memory is not carved
+    //    from a DAX device (those are the ones being classified).
     std::optional<double> dram_bw;
     for (const auto& n : snap_->numa_nodes_)
-      if (n.has_cpu && n.kind == MemoryKind::kUnknown)
+      if (n.has_cpu && n.kind == MemoryKind::kUnknown && n.dax.empty())
         if (auto bw = best_read_bandwidth(n)) dram_bw = std::max(dram_bw.value_or(0.0), *bw);
     // 3. Kinds from the DAX / CXL region that backs the node.
     for (auto& n : snap_->numa_nodes_) {
@@ -362,6 +364,18 @@ class SnapshotBuilder {
                         " MB/s: high-bandwidth memory (derived)";
       } else {
         n.kind_reason = "memory-only node with no DAX, CXL or device owner in sysfs; kind not published";
+      }
+    }
+  }
+
+  // A DAX region onlined as a node that HMAT showed to be HBM is HBM too.
+  void propagate_node_kinds() {
+    for (auto& r : snap_->memory_regions_) {
+      if (!r.numa_node || r.kind != MemoryKind::kSpecificPurpose) continue;
+      const NumaNode* n = snap_->find_numa(*r.numa_node);
+      if (n && n->kind == MemoryKind::kHbm) {
+        r.kind = MemoryKind::kHbm;
+        r.kind_reason = n->kind_reason;
       }
     }
   }
