@@ -9,7 +9,7 @@ BUILD_DIR="${1:-build}"
 # Build: compiler, CMake, pkg-config. Library: JSON, archives (capture), PCI names.
 # Tests: GoogleTest, hwloc (the oracle) and its headers, xz/tar for the corpus.
 PACKAGES=(g++ cmake make pkg-config nlohmann-json3-dev libarchive-dev pci.ids
-          libgtest-dev hwloc libhwloc-dev xz-utils tar)
+          libgtest-dev hwloc libhwloc-dev xz-utils tar python3 python3-jsonschema)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
