@@ -156,6 +156,50 @@ struct PciDevice {
   std::string sysfs_path;
 };
 
+/// One function an accelerator offers, in the catalog's vocabulary.
+struct Function {
+  std::string name;   ///< canonical, e.g. "compress.deflate"
+  std::string state;  ///< "available", "not-configured", "isolated", "failed", "unknown"
+  std::optional<std::int64_t> instances_free, instances_total;  ///< count, where the kernel says
+  std::vector<std::string> via;     ///< the source words that gave it ("qat.service=dc")
+  std::vector<std::string> queues;  ///< e.g. idxd work queues that can run it
+  Provenance provenance = Provenance::kKernel;  ///< kernel (stated) or nominal (a table says)
+};
+
+/// Memory that belongs to a device (GPU HBM, VE HBM, CXL device memory).
+struct DeviceMemory {
+  std::string key;
+  std::string kind;  ///< "hbm", "gddr", "ddr", "lpddr", "unknown"
+  Measured<std::int64_t> size;  ///< bytes
+  std::optional<std::int64_t> width_bits, clock_mhz;
+  std::vector<std::string> shared_by;  ///< accelerator keys sharing this memory (partitions)
+  std::optional<std::int64_t> numa_node;  ///< when it is also a NUMA node
+};
+
+/// An accelerator: anything that offers functions (GPU, NPU, engine, FPGA region, ...).
+struct Accelerator {
+  std::string key;          ///< "kfd:node2", "uacce:hisi_zip-0", "idxd:dsa0", "qat:0000:3d:00.0"
+  std::string family;       ///< "gpu", "npu", "uacce", "dsa", "iaa", "qat", "dma", "crypto", "fpga", "cxl", "ve", "rdma", ...
+  std::string device_type;  ///< human words: "GPU", "compression engine"
+  std::string pci;          ///< key of its PCI function; "" when it has none
+  std::string vendor, model, driver, state;
+  std::optional<std::int64_t> numa_node;  ///< the device's own, else its PCI function's
+  std::string partition_of, package;      ///< for partitions of one physical package
+  std::optional<std::int64_t> hive_id;
+  std::vector<Function> functions;        ///< sorted by name
+  std::vector<DeviceMemory> memory;
+  /// Family-specific attributes as read (name -> attribute), for JSON and `ls -o`.
+  std::map<std::string, Attr, std::less<>> details;
+};
+
+/// A direct device-to-device link (xGMI, NVLink, PCIe peer path, intra-package).
+struct DeviceLink {
+  std::string key, a, b;
+  std::string type;  ///< "xgmi", "pcie", "nvlink", "cxl", "c2c", "intra-package"
+  Measured<std::int64_t> bandwidth_min, bandwidth_max;  ///< MB/s
+  std::optional<std::int64_t> weight, hops;
+};
+
 struct MachineInfo {
   std::string product_name, sys_vendor, kernel_release, cpu_model;
 };
@@ -169,6 +213,12 @@ class Snapshot {
   const std::vector<MemoryRegion>& memory_regions() const { return memory_regions_; }
   /// Host bridges and PCI functions, in tree order (parents before children, siblings by bus id).
   const std::vector<PciDevice>& pci_devices() const { return pci_; }
+  /// Accelerators, ordered by key.
+  const std::vector<Accelerator>& accelerators() const { return accelerators_; }
+  const std::vector<DeviceLink>& device_links() const { return links_; }
+  const Accelerator* find_accelerator(std::string_view key) const;
+  /// Accelerators that sit on PCI function `pci_key` (several for partitioned GPUs).
+  std::vector<const Accelerator*> accelerators_on(std::string_view pci_key) const;
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   /// "kernel" when the kernel published memory tiers, "derived" when accelmap computed them, "" when none.
   const std::string& tiering_source() const { return tiering_source_; }
@@ -187,6 +237,9 @@ class Snapshot {
   std::vector<MemoryRegion> memory_regions_;
   std::vector<PciDevice> pci_;
   std::map<std::string, std::size_t, std::less<>> pci_index_;
+  std::vector<Accelerator> accelerators_;
+  std::map<std::string, std::size_t, std::less<>> accel_index_;
+  std::vector<DeviceLink> links_;
   std::vector<Diagnostic> diagnostics_;
   std::string tiering_source_;
   FactSet facts_;

@@ -49,6 +49,18 @@ const PciDevice* Snapshot::find_pci(std::string_view key) const {
   return it == pci_index_.end() ? nullptr : &pci_[it->second];
 }
 
+const Accelerator* Snapshot::find_accelerator(std::string_view key) const {
+  auto it = accel_index_.find(key);
+  return it == accel_index_.end() ? nullptr : &accelerators_[it->second];
+}
+
+std::vector<const Accelerator*> Snapshot::accelerators_on(std::string_view pci_key) const {
+  std::vector<const Accelerator*> out;
+  for (const auto& a : accelerators_)
+    if (a.pci == pci_key) out.push_back(&a);
+  return out;
+}
+
 namespace {
 
 template <typename T>
@@ -125,6 +137,7 @@ class SnapshotBuilder {
     assign_tiers(f);
     build_packages();
     build_pci(f);
+    build_accelerators(f);
     std::stable_sort(snap_->diagnostics_.begin(), snap_->diagnostics_.end(), [](const auto& a, const auto& b) {
       return std::tie(a.provider, a.path, a.message) < std::tie(b.provider, b.path, b.message);
     });
@@ -568,6 +581,97 @@ class SnapshotBuilder {
       }
     for (std::size_t i : order) snap_->pci_.push_back(std::move(all[i]));
     for (std::size_t i = 0; i < snap_->pci_.size(); ++i) snap_->pci_index_[snap_->pci_[i].key] = i;
+  }
+
+  void build_accelerators(const FactSet& f) {
+    static const std::set<std::string, std::less<>> kCommon = {
+        "family", "device_type", "pci", "vendor", "model", "driver", "state", "numa_node",
+        "partition_of", "package", "hive_id"};
+    for (const Object* o : f.of_kind("accelerator")) {
+      Accelerator a;
+      a.key = o->key;
+      a.family = str(*o, "family");
+      a.device_type = str(*o, "device_type");
+      a.pci = str(*o, "pci");
+      a.vendor = str(*o, "vendor");
+      a.model = str(*o, "model");
+      a.driver = str(*o, "driver");
+      a.state = str(*o, "state");
+      a.numa_node = o->get_int("numa_node");
+      a.partition_of = str(*o, "partition_of");
+      a.package = str(*o, "package");
+      a.hive_id = o->get_int("hive_id");
+      if (const PciDevice* p = a.pci.empty() ? nullptr : snap_->find_pci(a.pci)) {
+        // The PCI function fills what the device interface does not say.
+        if (!a.numa_node) a.numa_node = p->numa_node;
+        if (a.vendor.empty()) a.vendor = p->vendor_name;
+        if (a.model.empty()) a.model = p->device_name;
+        if (a.driver.empty()) a.driver = p->driver;
+      }
+      for (const auto& [name, attr] : o->attrs)
+        if (!kCommon.count(name)) a.details.emplace(name, attr);
+      snap_->accel_index_[a.key] = snap_->accelerators_.size();
+      snap_->accelerators_.push_back(std::move(a));
+    }
+    auto owner = [&](const Object& o) -> Accelerator* {
+      const std::string* dev = o.get_string("device");
+      auto it = dev ? snap_->accel_index_.find(*dev) : snap_->accel_index_.end();
+      if (it == snap_->accel_index_.end()) {
+        note(o.key, "belongs to accelerator " + (dev ? *dev : std::string("(none)")) + ", which was not found");
+        return nullptr;
+      }
+      return &snap_->accelerators_[it->second];
+    };
+    for (const Object* o : f.of_kind("function")) {
+      Accelerator* a = owner(*o);
+      if (!a) continue;
+      Function fn;
+      fn.name = str(*o, "name");
+      fn.state = str(*o, "state");
+      if (fn.state.empty()) fn.state = "unknown";
+      fn.instances_free = o->get_int("instances_free");
+      fn.instances_total = o->get_int("instances_total");
+      if (const auto* v = o->get_strings("via")) fn.via = *v;
+      if (const auto* q = o->get_strings("queues")) fn.queues = *q;
+      if (const Attr* n = o->find("name")) fn.provenance = n->provenance;
+      a->functions.push_back(std::move(fn));
+    }
+    for (const Object* o : f.of_kind("device_memory")) {
+      Accelerator* a = owner(*o);
+      if (!a) continue;
+      DeviceMemory m;
+      m.key = o->key;
+      m.kind = str(*o, "kind");
+      if (m.kind.empty()) m.kind = "unknown";
+      m.size = measured<std::int64_t>(*o, "size");
+      m.width_bits = o->get_int("width");
+      m.clock_mhz = o->get_int("clock_max");
+      if (const auto* sb = o->get_strings("shared_by")) m.shared_by = *sb;
+      m.numa_node = o->get_int("numa_node");
+      a->memory.push_back(std::move(m));
+    }
+    for (auto& a : snap_->accelerators_) {
+      std::sort(a.functions.begin(), a.functions.end(),
+                [](const Function& x, const Function& y) { return x.name < y.name; });
+      std::sort(a.memory.begin(), a.memory.end(),
+                [](const DeviceMemory& x, const DeviceMemory& y) { return natural_less(x.key, y.key); });
+    }
+    for (const Object* o : f.of_kind("device_link")) {
+      DeviceLink l;
+      l.key = o->key;
+      l.a = str(*o, "a");
+      l.b = str(*o, "b");
+      l.type = str(*o, "type");
+      l.bandwidth_min = measured<std::int64_t>(*o, "bandwidth_min");
+      l.bandwidth_max = measured<std::int64_t>(*o, "bandwidth_max");
+      l.weight = o->get_int("weight");
+      l.hops = o->get_int("hops");
+      if (!snap_->find_accelerator(l.a) || !snap_->find_accelerator(l.b)) {
+        note(o->key, "links accelerators that were not found");
+        continue;
+      }
+      snap_->links_.push_back(std::move(l));
+    }
   }
 
   std::shared_ptr<Snapshot> snap_;
