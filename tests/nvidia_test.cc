@@ -40,7 +40,8 @@ TEST(NvidiaProcfs, InformationAndNumaStatus) {
   FactSet f = discover_nvidia(r);
   const Object* g = f.find("nvidia:0035:03:00.0");
   ASSERT_NE(g, nullptr);
-  EXPECT_EQ(g->kind, "nvidia_gpu");
+  EXPECT_EQ(g->kind, "accelerator");
+  EXPECT_EQ(*g->get_string("family"), "gpu");
   EXPECT_EQ(*g->get_string("pci"), "pci:0035:03:00.0");
   EXPECT_EQ(*g->get_string("model"), "Tesla V100-SXM2-16GB");
   EXPECT_EQ(*g->get_string("uuid"), "GPU-1d8f4a4c-0c5e-1e2b-9e6e-2b0f7a3c4d5e");
@@ -71,7 +72,7 @@ TEST(NvidiaProcfs, MalformedFiles) {
   EXPECT_EQ(b->find("numa_memory_node"), nullptr);
   EXPECT_EQ(b->find("numa_memory_size"), nullptr);
   EXPECT_EQ(*b->get_string("numa_memory_status"), "disabled");
-  EXPECT_EQ(f.of_kind("nvidia_gpu").size(), 2u);
+  EXPECT_EQ(f.of_kind("accelerator").size(), 2u);
   int info = 0, numa = 0, loc = 0, name = 0;
   for (const auto& d : f.diagnostics()) {
     EXPECT_EQ(d.provider, "nvidia_procfs");
@@ -88,7 +89,7 @@ TEST(NvidiaProcfs, MalformedFiles) {
 
 TEST(NvidiaProcfs, DemoRoot) {
   FactSet f = discover_nvidia(source_dir() + "/demo/root");
-  ASSERT_EQ(f.of_kind("nvidia_gpu").size(), 2u);
+  ASSERT_EQ(f.of_kind("accelerator").size(), 2u);
   const Object* g = f.find("nvidia:0000:18:00.0");
   ASSERT_NE(g, nullptr);
   EXPECT_EQ(*g->get_string("model"), "NVIDIA H100 80GB HBM3");

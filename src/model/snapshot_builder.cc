@@ -323,7 +323,8 @@ class SnapshotBuilder {
 
   void classify_memory(const FactSet& f) {
     // 1. Device-owned memory (NVIDIA coherent GPU memory as a NUMA node).
-    for (const Object* o : f.of_kind("nvidia_gpu")) {
+    for (const Object* o : f.of_kind("accelerator")) {
+      if (o->key.rfind("nvidia:", 0) != 0) continue;
       auto node = o->get_int("numa_memory_node");
       if (!node || *node < 0) continue;
       NumaNode* n = numa(static_cast<std::uint32_t>(*node));

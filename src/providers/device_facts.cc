@@ -91,6 +91,26 @@ std::string link_key(const std::string& a, const std::string& b) {
   return natural_less(b, a) ? "link:" + b + "~" + a : "link:" + a + "~" + b;
 }
 
+std::string set_parent_device(const ProbeContext& ctx, Object& accel, const std::string& class_dir) {
+  const std::string dev = class_dir + "/device";
+  std::string pci;
+  if (auto c = ctx.fs().resolve(dev)) pci = pci_key_of_path(*c);
+  if (pci.empty())
+    if (auto c = ctx.fs().resolve(class_dir)) pci = pci_key_of_path(*c);
+  if (!pci.empty()) accel.set("pci", pci, Unit::kNone, Provenance::kKernel, dev);
+  std::string driver;
+  if (auto target = ctx.fs().read_link(dev + "/driver")) {
+    std::string_view t = *target;
+    while (!t.empty() && t.back() == '/') t.remove_suffix(1);
+    std::size_t k = t.rfind('/');
+    driver = std::string(k == std::string_view::npos ? t : t.substr(k + 1));
+  }
+  if (!driver.empty()) accel.set("driver", driver, Unit::kNone, Provenance::kKernel, dev + "/driver");
+  if (auto n = ctx.read_int(dev + "/numa_node"))
+    accel.set("numa_node", *n >= 0 ? Value(*n) : Value{}, Unit::kNone, Provenance::kKernel, dev + "/numa_node");
+  return driver;
+}
+
 std::string pci_key_of_path(std::string_view canonical) {
   std::string found;
   std::size_t i = 0;

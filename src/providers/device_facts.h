@@ -49,4 +49,9 @@ std::string link_key(const std::string& a, const std::string& b);
 /// "pci:0000:01:00.0"); "" when there is none.
 std::string pci_key_of_path(std::string_view canonical);
 
+/// For a class device folder (`/sys/class/accel/accel0`): sets `pci` from the canonical path
+/// of its `device` link, `driver` from `device/driver` and `numa_node` from `device/numa_node`
+/// (-1 -> null). Returns the driver name ("" when none is bound).
+std::string set_parent_device(const ProbeContext& ctx, Object& accel, const std::string& class_dir);
+
 }  // namespace accelmap::providers

@@ -7,9 +7,14 @@
 //   /proc/driver/nvidia/gpus/<BDF>/numa_status  "Node: %d", "Status: %s",
 //     "Address: %llx", "Size: %llx" (hex without 0x; present only when GPU
 //     memory is NUMA-capable). hwloc's topology-linux.c reads the same Node line.
+// Each GPU is an `accelerator` (family gpu) with function gpu.compute; the raw procfs
+// attributes (video_bios, device_minor, numa_memory_*) stay on the same object. A GPU
+// whose memory is a NUMA node also gets a `device_memory` with that numa_node (its kind
+// is not in procfs: `unknown`).
 #include <string>
 
 #include "parse/parse.h"
+#include "providers/device_facts.h"
 #include "providers/path_util.h"
 #include "providers/providers.h"
 
@@ -40,10 +45,22 @@ class NvidiaProcfsProvider final : public Provider {
         continue;
       }
       const std::string bdf = ascii_lower(e.name);
-      Object& o = ctx.facts().object("nvidia:" + bdf, "nvidia_gpu");
+      const std::string key = "nvidia:" + bdf;
+      Object& o = accelerator(ctx, key, "gpu", "GPU");
       o.set("pci", "pci:" + bdf, Unit::kNone, Provenance::kKernel, dir);
+      o.set("driver", std::string("nvidia"), Unit::kNone, Provenance::kKernel, dir);
       read_information(ctx, o, dir, bdf);
       read_numa_status(ctx, o, dir);
+      // The module lists only GPUs it initialised: they can run CUDA now.
+      add_function(ctx, key, "gpu.compute", kAvailable, "nvidia.procfs", dir);
+      if (auto node = o.get_int("numa_memory_node")) {
+        const std::string path = dir + "/numa_status";
+        Object& m = ctx.facts().object("devmem:" + key + ":0", "device_memory");
+        m.set("device", key, Unit::kNone, Provenance::kKernel, path);
+        m.set("kind", std::string("unknown"), Unit::kNone, Provenance::kKernel, path);
+        m.set("numa_node", *node, Unit::kNone, Provenance::kKernel, path);
+        if (auto size = o.get_int("numa_memory_size")) m.set("size", *size, Unit::kBytes, Provenance::kKernel, path);
+      }
     }
   }
 

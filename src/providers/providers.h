@@ -18,5 +18,10 @@ std::unique_ptr<Provider> make_pci_names_provider();  // pci_names.cc
 std::unique_ptr<Provider> make_dax_provider();            // dax.cc
 std::unique_ptr<Provider> make_cxl_provider();            // cxl.cc
 std::unique_ptr<Provider> make_nvidia_procfs_provider();  // nvidia_procfs.cc
+std::unique_ptr<Provider> make_drm_provider();            // drm.cc
+std::unique_ptr<Provider> make_kfd_provider();            // kfd.cc
+std::unique_ptr<Provider> make_accel_provider();          // accel.cc
+std::unique_ptr<Provider> make_ve_provider();             // ve.cc
+std::unique_ptr<Provider> make_rdma_provider();           // rdma.cc
 
 }  // namespace accelmap::providers

@@ -14,6 +14,11 @@ std::vector<std::unique_ptr<Provider>> builtin_providers() {
   out.push_back(providers::make_dax_provider());
   out.push_back(providers::make_cxl_provider());
   out.push_back(providers::make_nvidia_procfs_provider());
+  out.push_back(providers::make_drm_provider());
+  out.push_back(providers::make_kfd_provider());
+  out.push_back(providers::make_accel_provider());
+  out.push_back(providers::make_ve_provider());
+  out.push_back(providers::make_rdma_provider());
   return out;
 }
 
