@@ -185,7 +185,7 @@ struct Accelerator {
   std::string vendor, model, driver, state;
   std::optional<std::int64_t> numa_node;  ///< the device's own, else its PCI function's
   std::string partition_of, package;      ///< for partitions of one physical package
-  std::optional<std::int64_t> hive_id;
+  std::string hive_id;                    ///< xGMI hive (a 64-bit id, kept as decimal text); "" = none
   std::vector<Function> functions;        ///< sorted by name
   std::vector<DeviceMemory> memory;
   /// Family-specific attributes as read (name -> attribute), for JSON and `ls -o`.

@@ -601,7 +601,7 @@ class SnapshotBuilder {
       a.numa_node = o->get_int("numa_node");
       a.partition_of = str(*o, "partition_of");
       a.package = str(*o, "package");
-      a.hive_id = o->get_int("hive_id");
+      a.hive_id = str(*o, "hive_id");
       if (const PciDevice* p = a.pci.empty() ? nullptr : snap_->find_pci(a.pci)) {
         // The PCI function fills what the device interface does not say.
         if (!a.numa_node) a.numa_node = p->numa_node;
