@@ -18,5 +18,11 @@ std::unique_ptr<Provider> make_pci_names_provider();  // pci_names.cc
 std::unique_ptr<Provider> make_dax_provider();            // dax.cc
 std::unique_ptr<Provider> make_cxl_provider();            // cxl.cc
 std::unique_ptr<Provider> make_nvidia_procfs_provider();  // nvidia_procfs.cc
+std::unique_ptr<Provider> make_uacce_provider();            // uacce.cc
+std::unique_ptr<Provider> make_idxd_provider();             // idxd.cc
+std::unique_ptr<Provider> make_qat_provider();              // qat.cc
+std::unique_ptr<Provider> make_dma_provider();              // dma.cc
+std::unique_ptr<Provider> make_pci_class_provider();        // pci_class.cc (annotate, before crypto_registry)
+std::unique_ptr<Provider> make_crypto_registry_provider();  // crypto.cc (annotate)
 
 }  // namespace accelmap::providers
