@@ -89,8 +89,18 @@ class CryptoRegistryProvider final : public Provider {
         continue;
       }
       // A registered algorithm is one the kernel can run on the device now.
-      for (const std::string& d : devices)
-        for (const std::string& fn : *fns) add_function(ctx, d, fn, kAvailable, via, path);
+      // Records do not say which QAT endpoint registered them, so a QAT device
+      // whose cfg_services is known only gets its configured functions
+      // confirmed (a "dc" endpoint must not gain ciphers); on older ones the
+      // registration is the only word on what the firmware set up.
+      for (const std::string& d : devices) {
+        const Object* dev = ctx.facts().find(d);
+        const bool confirm_only = fam == Family::kQat && dev && dev->find("cfg_services");
+        for (const std::string& fn : *fns) {
+          if (confirm_only && !ctx.facts().find("fn:" + d + ":" + fn)) continue;
+          add_function(ctx, d, fn, confirm_only ? kStateUnknown : kAvailable, via, path);
+        }
+      }
     }
     Object& reg = ctx.facts().object("crypto_registry", "crypto_registry");
     reg.set("algorithms", static_cast<std::int64_t>(records.size()), Unit::kCount, Provenance::kKernel, path);
