@@ -126,7 +126,8 @@ std::optional<std::vector<std::uint32_t>> idxd_opcode_bits(std::string_view s) {
   const bool has_comma = s.find(',') != std::string_view::npos;
   const bool has_space = s.find_first_of(" \t") != std::string_view::npos;
   if (has_comma && has_space) return std::nullopt;
-  if (has_comma || (s.substr(0, 2) != "0x" && s.substr(0, 2) != "0X" && s != "0")) {
+  const std::string_view first = s.substr(0, s.find_first_of(" \t"));
+  if (has_comma || (first.substr(0, 2) != "0x" && first.substr(0, 2) != "0X" && first != "0")) {
     // Format 3 (%*pb): most significant word first, at most 8 words of 32 bits.
     if (std::count(s.begin(), s.end(), ',') >= static_cast<std::ptrdiff_t>(kIdxdOpcodeBits / 32)) return std::nullopt;
     for (char c : s)

@@ -49,7 +49,8 @@ class CryptoRegistryProvider final : public Provider {
     bool open = false;
     for (std::string_view line : parse::lines(*text)) {
       if (parse::trim(line).empty()) {
-        if (open) records.push_back(cur);
+        // A record without a name is not an algorithm (trailing junk in a recording).
+        if (open && !cur.name.empty()) records.push_back(cur);
         cur = {};
         open = false;
         continue;
@@ -62,7 +63,7 @@ class CryptoRegistryProvider final : public Provider {
       else if (k == "driver") cur.driver = v;
       else if (k == "module") cur.module = v;
     }
-    if (open) records.push_back(cur);
+    if (open && !cur.name.empty()) records.push_back(cur);
 
     std::int64_t hardware = 0;
     std::vector<std::string> hw_drivers;
