@@ -1,6 +1,7 @@
 #include "parse/parse.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -116,6 +117,48 @@ std::optional<std::vector<std::uint32_t>> hex_mask(std::string_view s) {
       if ((*v >> b) & 1u) out.push_back(base + b);
   }
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::optional<std::vector<std::uint32_t>> idxd_opcode_bits(std::string_view s) {
+  s = trim(s);
+  if (s.empty()) return std::nullopt;
+  const bool has_comma = s.find(',') != std::string_view::npos;
+  const bool has_space = s.find_first_of(" \t") != std::string_view::npos;
+  if (has_comma && has_space) return std::nullopt;
+  const std::string_view first = s.substr(0, s.find_first_of(" \t"));
+  if (has_comma || (first.substr(0, 2) != "0x" && first.substr(0, 2) != "0X" && first != "0")) {
+    // Format 3 (%*pb): most significant word first, at most 8 words of 32 bits.
+    if (std::count(s.begin(), s.end(), ',') >= static_cast<std::ptrdiff_t>(kIdxdOpcodeBits / 32)) return std::nullopt;
+    for (char c : s)
+      if (c != ',' && !std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    return hex_mask(s);
+  }
+  // Formats 1 and 2: "%#llx" words, least significant first ("0" for zero).
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = s.find_first_of(" \t", i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) words.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  if (words.empty() || words.size() > kIdxdOpcodeBits / 64) return std::nullopt;
+  std::vector<std::uint32_t> out;
+  for (std::size_t w = 0; w < words.size(); ++w) {
+    std::string_view t = words[w];
+    std::uint64_t v = 0;
+    if (t == "0") {
+      v = 0;
+    } else {
+      if (t.size() < 3 || (t.substr(0, 2) != "0x" && t.substr(0, 2) != "0X") || t.size() > 18) return std::nullopt;
+      auto h = hex_to_uint64(t.substr(2));
+      if (!h) return std::nullopt;
+      v = *h;
+    }
+    for (std::uint32_t b = 0; b < 64; ++b)
+      if ((v >> b) & 1u) out.push_back(static_cast<std::uint32_t>(w * 64 + b));
+  }
   return out;
 }
 

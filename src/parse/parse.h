@@ -38,6 +38,18 @@ std::string format_id_list(const std::vector<std::uint32_t>& ids);
 /// first ("0000,0000ffff"). Returns the set bit positions, sorted.
 std::optional<std::vector<std::uint32_t>> hex_mask(std::string_view s);
 
+/// Largest opcode bitmap the idxd driver prints: 256 bits (IDXD_MAX_OPCAP_BITS).
+inline constexpr std::uint32_t kIdxdOpcodeBits = 256;
+
+/// idxd `op_cap` / `op_config` (Documentation/ABI/stable/sysfs-driver-dma-idxd)
+/// in each format the kernel has printed: (1) one "%#llx" word = the low 64
+/// bits (5.6 to ~5.12); (2) four "%#llx" words separated by spaces, least
+/// significant first (~5.12 fix); (3) "%*pb": up to 8 comma-separated 32-bit
+/// hex words without prefix, most significant first (6.0+). "%#llx" prints 0
+/// as "0". Returns the set bit numbers (= opcodes), sorted; nullopt on
+/// anything else (mixed separators, a word too wide, more than 256 bits).
+std::optional<std::vector<std::uint32_t>> idxd_opcode_bits(std::string_view s);
+
 /// PCIe link speed in GT/s per lane, from either kernel format: "8 GT/s"
 /// (before 4.13), "8.0 GT/s PCIe", "2.5 GT/s PCIe". "Unknown" or garbage -> nullopt.
 std::optional<double> link_speed_gts(std::string_view s);

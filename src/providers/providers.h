@@ -23,5 +23,11 @@ std::unique_ptr<Provider> make_kfd_provider();            // kfd.cc
 std::unique_ptr<Provider> make_accel_provider();          // accel.cc
 std::unique_ptr<Provider> make_ve_provider();             // ve.cc
 std::unique_ptr<Provider> make_rdma_provider();           // rdma.cc
+std::unique_ptr<Provider> make_uacce_provider();            // uacce.cc
+std::unique_ptr<Provider> make_idxd_provider();             // idxd.cc
+std::unique_ptr<Provider> make_qat_provider();              // qat.cc
+std::unique_ptr<Provider> make_dma_provider();              // dma.cc
+std::unique_ptr<Provider> make_pci_class_provider();        // pci_class.cc (annotate, before crypto_registry)
+std::unique_ptr<Provider> make_crypto_registry_provider();  // crypto.cc (annotate)
 
 }  // namespace accelmap::providers

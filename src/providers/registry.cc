@@ -19,6 +19,14 @@ std::vector<std::unique_ptr<Provider>> builtin_providers() {
   out.push_back(providers::make_accel_provider());
   out.push_back(providers::make_ve_provider());
   out.push_back(providers::make_rdma_provider());
+  out.push_back(providers::make_uacce_provider());
+  out.push_back(providers::make_idxd_provider());
+  out.push_back(providers::make_qat_provider());
+  out.push_back(providers::make_dma_provider());
+  // Annotate phase: pci_class first, so the CCP it finds can take
+  // crypto_registry's ccp functions.
+  out.push_back(providers::make_pci_class_provider());
+  out.push_back(providers::make_crypto_registry_provider());
   return out;
 }
 

@@ -1,0 +1,151 @@
+// crypto_registry: the kernel crypto API's algorithm registry, to learn which
+// algorithms an offload device has registered with the kernel.
+// ABI: proc(5) /proc/crypto (crypto/proc.c): blank-line separated records of
+// "key : value" lines (name, driver, module, priority, type, async, ...).
+// Records do not name a device: the module (or driver prefix) names a family,
+// and the family's accelerators (found earlier by their own providers) get
+// the function. Software implementations (module "kernel", aesni_intel,
+// *_generic, ...) describe the CPU, not a device, and are only counted.
+#include <string>
+
+#include "providers/engine_util.h"
+#include "providers/path_util.h"
+#include "providers/providers.h"
+
+namespace accelmap::providers {
+namespace {
+
+constexpr std::string_view kProcCrypto = "/proc/crypto";
+
+struct Record {
+  std::string_view name, driver, module;
+};
+
+/// Which accelerators a record's implementation runs on; empty = software.
+enum class Family { kNone, kQat, kCcp, kHisi, kIaa };
+
+Family family_of(const Record& r) {
+  auto starts = [](std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; };
+  if (r.module == "intel_qat" || starts(r.module, "qat_") || starts(r.driver, "qat_") || starts(r.driver, "qat-"))
+    return Family::kQat;
+  if (r.module == "ccp_crypto" || r.module == "ccp") return Family::kCcp;
+  if (r.module == "hisi_sec2" || r.module == "hisi_zip" || r.module == "hisi_hpre") return Family::kHisi;
+  if (r.module == "iaa_crypto" || r.driver == "deflate-iaa") return Family::kIaa;
+  return Family::kNone;
+}
+
+class CryptoRegistryProvider final : public Provider {
+ public:
+  std::string_view name() const noexcept override { return "crypto_registry"; }
+  Phase phase() const noexcept override { return Phase::kAnnotate; }
+  std::string_view abi() const noexcept override { return "proc(5) /proc/crypto (crypto/proc.c)"; }
+
+  void probe(const ProbeContext& ctx) const override {
+    const std::string path(kProcCrypto);
+    auto text = ctx.read(path);
+    if (!text) return;
+    std::vector<Record> records;
+    Record cur;
+    bool open = false;
+    for (std::string_view line : parse::lines(*text)) {
+      if (parse::trim(line).empty()) {
+        // A record without a name is not an algorithm (trailing junk in a recording).
+        if (open && !cur.name.empty()) records.push_back(cur);
+        cur = {};
+        open = false;
+        continue;
+      }
+      std::size_t c = line.find(':');
+      if (c == std::string_view::npos) continue;
+      std::string_view k = parse::trim(line.substr(0, c)), v = parse::trim(line.substr(c + 1));
+      open = true;
+      if (k == "name") cur.name = v;
+      else if (k == "driver") cur.driver = v;
+      else if (k == "module") cur.module = v;
+    }
+    if (open && !cur.name.empty()) records.push_back(cur);
+
+    std::int64_t hardware = 0;
+    std::vector<std::string> hw_drivers;
+    for (const Record& r : records) {
+      const Family fam = family_of(r);
+      if (fam == Family::kNone) continue;
+      ++hardware;
+      hw_drivers.emplace_back(r.driver);
+      std::vector<std::string> devices = devices_of(ctx, fam, r);
+      if (devices.empty()) continue;
+      const auto* fns = ctx.catalog().lookup("crypto.name", r.name);
+      const std::string via = "crypto.driver=" + std::string(r.driver);
+      if (!fns) {
+        ctx.warn(path, "unknown crypto.name '" + std::string(r.name) + "' of driver " + std::string(r.driver) +
+                           " (not in the function catalog; add it with --catalog)",
+                 Severity::kInfo);
+        for (const std::string& d : devices) {
+          Object& o = ctx.facts().object(d, "accelerator");
+          std::vector<std::string> u = o.get_strings("unknown_crypto_drivers") ? *o.get_strings("unknown_crypto_drivers")
+                                                                              : std::vector<std::string>{};
+          u.emplace_back(r.driver);
+          o.set("unknown_crypto_drivers", u, Unit::kNone, Provenance::kKernel, path);
+        }
+        continue;
+      }
+      // A registered algorithm is one the kernel can run on the device now.
+      // Records do not say which QAT endpoint registered them, so a QAT device
+      // whose cfg_services is known only gets its configured functions
+      // confirmed (a "dc" endpoint must not gain ciphers); on older ones the
+      // registration is the only word on what the firmware set up.
+      for (const std::string& d : devices) {
+        const Object* dev = ctx.facts().find(d);
+        const bool confirm_only = fam == Family::kQat && dev && dev->find("cfg_services");
+        for (const std::string& fn : *fns) {
+          if (confirm_only && !ctx.facts().find("fn:" + d + ":" + fn)) continue;
+          add_function(ctx, d, fn, confirm_only ? kStateUnknown : kAvailable, via, path);
+        }
+      }
+    }
+    Object& reg = ctx.facts().object("crypto_registry", "crypto_registry");
+    reg.set("algorithms", static_cast<std::int64_t>(records.size()), Unit::kCount, Provenance::kKernel, path);
+    reg.set("hardware_backed", hardware, Unit::kCount, Provenance::kKernel, path);
+    if (!hw_drivers.empty()) reg.set("hardware_drivers", hw_drivers, Unit::kNone, Provenance::kKernel, path);
+  }
+
+ private:
+  static std::vector<std::string> devices_of(const ProbeContext& ctx, Family fam, const Record& r) {
+    std::vector<std::string> out;
+    for (const Object* a : ctx.facts().of_kind("accelerator")) {
+      const std::string* family = a->get_string("family");
+      if (!family) continue;
+      switch (fam) {
+        case Family::kQat:
+          if (*family == "qat") out.push_back(a->key);
+          break;
+        case Family::kHisi: {
+          const std::string* n = a->get_string("driver_name");
+          if (*family == "uacce" && n && *n == r.module) out.push_back(a->key);
+          break;
+        }
+        case Family::kIaa:
+          if (*family == "iaa") out.push_back(a->key);
+          break;
+        case Family::kCcp: {
+          // The CCP is found by its PCI class (pci_class): an AMD encryption controller.
+          const std::string* pci = a->get_string("pci");
+          const Object* p = pci ? ctx.facts().find(*pci) : nullptr;
+          const std::string* drv = a->get_string("driver");
+          if (*family == "crypto" && ((drv && *drv == "ccp") || (p && p->get_int("vendor_id") == 0x1022)))
+            out.push_back(a->key);
+          break;
+        }
+        case Family::kNone:
+          break;
+      }
+    }
+    return out;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_crypto_registry_provider() { return std::make_unique<CryptoRegistryProvider>(); }
+
+}  // namespace accelmap::providers

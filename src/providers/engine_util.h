@@ -1,0 +1,70 @@
+// Helpers shared by the offload-engine providers (uacce, idxd, qat, dma,
+// crypto_registry, pci_class): joining an accelerator to its PCI function and
+// reading the small sysfs attributes they all have. Header-only, no state.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parse/parse.h"
+#include "providers/device_facts.h"
+
+namespace accelmap::providers {
+
+/// Key "pci:..." of the PCI function `dir` (any in-root path) sits below, after
+/// resolving symlinks inside the root; "" when it has none. `canonical`
+/// receives the resolved path (or `dir` when it does not resolve).
+inline std::string pci_parent_key(const ProbeContext& ctx, const std::string& dir, std::string* canonical = nullptr) {
+  auto r = ctx.fs().resolve(dir);
+  std::string path = r ? *r : dir;
+  if (canonical) *canonical = path;
+  return r ? pci_key_of_path(path) : std::string();
+}
+
+/// Sets `numa_node` from a sysfs int; the kernel's -1 ("no affinity") is null.
+inline void set_numa_node(Object& o, std::int64_t v, const std::string& path) {
+  if (v < 0) o.set("numa_node", Value{}, Unit::kNone, Provenance::kKernel, path);
+  else o.set("numa_node", v, Unit::kNone, Provenance::kKernel, path);
+}
+
+/// Records `pci` on accelerator `o` and copies what the pci provider already
+/// read about that function (numa_node, driver) when the accelerator lacks it,
+/// so the device view does not depend on which provider read a file first.
+inline void join_pci(const ProbeContext& ctx, Object& o, const std::string& pci_key, const std::string& source) {
+  if (pci_key.empty()) return;
+  o.set("pci", pci_key, Unit::kNone, Provenance::kKernel, source);
+  const Object* p = ctx.facts().find(pci_key);
+  if (!p) return;
+  for (std::string_view name : {"numa_node", "driver", "vendor_name", "device_name"}) {
+    const Attr* a = p->find(name);
+    if (!a || o.find(name)) continue;
+    std::string target = name == "vendor_name" ? "vendor" : name == "device_name" ? "model" : std::string(name);
+    if (!o.find(target)) o.attrs[target] = *a;
+  }
+}
+
+/// Trimmed text of `path` when it exists and is readable, silently nullopt
+/// otherwise (for attributes whose absence is normal and means "unknown").
+inline std::optional<std::string> read_quiet(const ProbeContext& ctx, const std::string& path) {
+  auto r = ctx.fs().read_text(path);
+  if (!r) return std::nullopt;
+  return std::string(parse::trim(*r));
+}
+
+/// White-space separated words ("copy intr", "wq0.0 wq0.1", "zlib\ngzip").
+inline std::vector<std::string> words_of(std::string_view s) {
+  std::vector<std::string> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = s.find_first_of(" \t\n\r", i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) out.emplace_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace accelmap::providers

@@ -1,0 +1,195 @@
+// idxd: Intel Data Streaming Accelerator (DSA) and In-Memory Analytics
+// Accelerator (IAA) as the idxd driver shows them on the dsa bus.
+// ABI: Documentation/ABI/stable/sysfs-driver-dma-idxd:
+//   /sys/bus/dsa/devices/{dsa,iax}N/{state, op_cap, numa_node, version,
+//     max_work_queues, max_engines, max_groups, ...}   -> PCI function parent
+//   /sys/bus/dsa/devices/wqN.M/{state, mode, type, size, group_id, name,
+//     driver_name (6.7), op_config (6.0)}
+//   /sys/bus/dsa/devices/groupN.M/{engines, work_queues}
+//   /sys/bus/dsa/devices/engineN.M/group_id
+// op_cap bit n = opcode n (include/uapi/linux/idxd.h); its three print formats
+// are parsed by parse::idxd_opcode_bits. A function is available only when an
+// enabled work queue in a group with an engine may run it (a WQ's op_config
+// narrows the device's op_cap).
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <string>
+
+#include "providers/engine_util.h"
+#include "providers/path_util.h"
+#include "providers/providers.h"
+
+namespace accelmap::providers {
+namespace {
+
+constexpr std::string_view kDevices = "/sys/bus/dsa/devices";
+
+struct WorkQueue {
+  std::string name;  // "wq0.1"
+  std::string dir;
+  std::string state, mode, type;
+  std::optional<std::int64_t> group_id;
+  std::optional<std::vector<std::uint32_t>> op_config;
+};
+
+/// "wq0.1" -> 0 (the device number a child belongs to).
+std::optional<std::uint32_t> device_number(std::string_view name, std::string_view prefix) {
+  if (!is_numbered_pair(name, prefix)) return std::nullopt;
+  name.remove_prefix(prefix.size());
+  return small_number(name.substr(0, name.find('.')));
+}
+
+std::string opcode_word(std::uint32_t bit) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "0x%02x", bit);
+  return buf;
+}
+
+class IdxdProvider final : public Provider {
+ public:
+  std::string_view name() const noexcept override { return "idxd"; }
+  Phase phase() const noexcept override { return Phase::kDevice; }
+  std::string_view abi() const noexcept override { return "Documentation/ABI/stable/sysfs-driver-dma-idxd"; }
+
+  void probe(const ProbeContext& ctx) const override {
+    std::vector<DirEntry> entries = ctx.list(kDevices);
+    for (const DirEntry& e : entries) {
+      if (auto n = numbered(e.name, "dsa")) probe_device(ctx, entries, e.name, *n, false);
+      else if (auto m = numbered(e.name, "iax")) probe_device(ctx, entries, e.name, *m, true);
+    }
+  }
+
+ private:
+  static std::optional<std::string> str(const ProbeContext& ctx, const std::string& path) {
+    auto v = ctx.read_trimmed(path);
+    if (v && v->empty()) return std::nullopt;
+    return v;
+  }
+
+  static WorkQueue read_wq(const ProbeContext& ctx, const std::string& name) {
+    WorkQueue wq;
+    wq.name = name;
+    wq.dir = std::string(kDevices) + "/" + name;
+    wq.state = str(ctx, wq.dir + "/state").value_or("");
+    wq.mode = str(ctx, wq.dir + "/mode").value_or("");
+    wq.type = str(ctx, wq.dir + "/type").value_or("");
+    wq.group_id = ctx.read_int(wq.dir + "/group_id");
+    const std::string opc = wq.dir + "/op_config";
+    if (auto text = ctx.read(opc)) {
+      wq.op_config = parse::idxd_opcode_bits(*text);
+      if (!wq.op_config) ctx.warn(opc, "not an opcode bitmap in any known idxd format");
+    }
+    return wq;
+  }
+
+  static void probe_device(const ProbeContext& ctx, const std::vector<DirEntry>& entries, const std::string& dev,
+                           std::uint32_t n, bool iax) {
+    const std::string dir = std::string(kDevices) + "/" + dev;
+    const std::string key = "idxd:" + dev;
+    Object& o = accelerator(ctx, key, iax ? "iaa" : "dsa",
+                            iax ? "in-memory analytics accelerator" : "data streaming accelerator");
+    join_pci(ctx, o, pci_parent_key(ctx, dir), dir);
+    std::optional<std::string> dev_state = str(ctx, dir + "/state");
+    if (dev_state) o.set("state", *dev_state, Unit::kNone, Provenance::kKernel, dir + "/state");
+    if (auto v = ctx.read_int(dir + "/numa_node")) set_numa_node(o, *v, dir + "/numa_node");
+    for (std::string_view a : {"max_work_queues", "max_engines", "max_groups", "max_work_queues_size"})
+      if (auto v = ctx.read_int(dir + "/" + std::string(a)))
+        o.set(std::string(a), *v, Unit::kCount, Provenance::kKernel, dir + "/" + std::string(a));
+    if (auto v = str(ctx, dir + "/version")) o.set("version", *v, Unit::kNone, Provenance::kKernel, dir + "/version");
+
+    // Groups: which have at least one engine (a WQ in a group without one never runs).
+    std::set<std::int64_t> groups_with_engine;
+    for (const DirEntry& e : entries) {
+      if (device_number(e.name, "group") == n) {
+        const std::string gdir = std::string(kDevices) + "/" + e.name;
+        std::string_view gid = std::string_view(e.name).substr(e.name.find('.') + 1);
+        auto engines = ctx.read(gdir + "/engines");
+        if (engines && !words_of(*engines).empty()) groups_with_engine.insert(*small_number(gid));
+      } else if (device_number(e.name, "engine") == n) {
+        // Kernels without groupN.M/engines: the engine names its group.
+        auto g = ctx.read_int(std::string(kDevices) + "/" + e.name + "/group_id");
+        if (g && *g >= 0) groups_with_engine.insert(*g);
+      }
+    }
+
+    std::vector<WorkQueue> wqs;
+    for (const DirEntry& e : entries)
+      if (device_number(e.name, "wq") == n) wqs.push_back(read_wq(ctx, e.name));
+    std::vector<const WorkQueue*> runnable;
+    for (const WorkQueue& wq : wqs) {
+      Object& w = ctx.facts().object("idxd:" + wq.name, "idxd_wq");
+      w.set("device", key, Unit::kNone, Provenance::kKernel, wq.dir);
+      for (const auto& [attr, val] : {std::pair{"state", wq.state}, {"mode", wq.mode}, {"type", wq.type}})
+        if (!val.empty()) w.set(attr, val, Unit::kNone, Provenance::kKernel, wq.dir + "/" + attr);
+      if (wq.group_id) w.set("group_id", *wq.group_id, Unit::kNone, Provenance::kKernel, wq.dir + "/group_id");
+      for (std::string_view a : {"name", "driver_name"})
+        if (auto v = str(ctx, wq.dir + "/" + std::string(a)))
+          w.set(std::string(a), *v, Unit::kNone, Provenance::kKernel, wq.dir + "/" + std::string(a));
+      if (auto v = ctx.read_int(wq.dir + "/size")) w.set("size", *v, Unit::kCount, Provenance::kKernel, wq.dir + "/size");
+      if (wq.op_config) {
+        std::vector<std::string> ops;
+        for (std::uint32_t b : *wq.op_config) ops.push_back(opcode_word(b));
+        w.set("op_config", ops, Unit::kNone, Provenance::kKernel, wq.dir + "/op_config");
+      }
+      if (wq.state != "enabled" || !wq.group_id || !groups_with_engine.count(*wq.group_id)) continue;
+      runnable.push_back(&wq);
+    }
+    o.set("enabled_work_queues", static_cast<std::int64_t>(runnable.size()), Unit::kCount, Provenance::kDerived, dir);
+
+    const std::string cap_path = dir + "/op_cap";
+    auto cap_text = ctx.read(cap_path, false);
+    if (!cap_text) return;
+    auto bits = parse::idxd_opcode_bits(*cap_text);
+    if (!bits) {
+      ctx.warn(cap_path, "not an opcode bitmap in any known idxd format");
+      return;
+    }
+    std::vector<std::string> op_cap, unknown;
+    for (std::uint32_t b : *bits) op_cap.push_back(opcode_word(b));
+    o.set("op_cap", op_cap, Unit::kNone, Provenance::kKernel, cap_path);
+
+    const std::string_view source = iax ? "idxd.iax.opcode" : "idxd.dsa.opcode";
+    // Queues per canonical function (several opcodes may give one function).
+    std::map<std::string, std::set<std::string>, std::less<>> queues_of;
+    for (std::uint32_t b : *bits) {
+      const std::string word = opcode_word(b);
+      std::set<std::string> queues;
+      for (const WorkQueue* wq : runnable)
+        if (!wq->op_config || std::binary_search(wq->op_config->begin(), wq->op_config->end(), b))
+          queues.insert(wq->name);
+      std::string_view state = queues.empty() ? kNotConfigured : kAvailable;
+      if (!add_functions_from(ctx, key, source, word, state, cap_path)) {
+        unknown.push_back(word);
+        continue;
+      }
+      for (const std::string& fn : *ctx.catalog().lookup(source, word)) queues_of[fn].insert(queues.begin(), queues.end());
+    }
+    if (!unknown.empty()) o.set("unknown_opcodes", unknown, Unit::kNone, Provenance::kKernel, cap_path);
+    for (const auto& [fn, queues] : queues_of) {
+      // add_functions_from created it above.
+      Object* f = &ctx.facts().object("fn:" + key + ":" + fn, "function");
+      std::vector<std::string> q(queues.begin(), queues.end());
+      std::sort(q.begin(), q.end(), [](const std::string& a, const std::string& b) { return natural_less(a, b); });
+      f->set("queues", q, Unit::kNone, Provenance::kDerived, cap_path);
+      // Each enabled user WQ is a /dev/{dsa,iax}/wqN.M a process can open; a
+      // shared one admits many processes (ENQCMD), so it counts once but is named.
+      std::int64_t users = 0;
+      std::vector<std::string> shared_here;
+      for (const WorkQueue* wq : runnable) {
+        if (!queues.count(wq->name) || wq->type != "user") continue;
+        ++users;
+        if (wq->mode == "shared") shared_here.push_back(wq->name);
+      }
+      f->set("instances_total", users, Unit::kCount, Provenance::kDerived, cap_path);
+      if (!shared_here.empty()) f->set("shared_queues", shared_here, Unit::kNone, Provenance::kDerived, cap_path);
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_idxd_provider() { return std::make_unique<IdxdProvider>(); }
+
+}  // namespace accelmap::providers

@@ -1,0 +1,125 @@
+// qat: Intel QuickAssist Technology endpoints (crypto and compression).
+// ABI: Documentation/ABI/testing/sysfs-driver-qat (GEN4+, 6.0+):
+//   /sys/bus/pci/devices/<BDF>/qat/{state (up|down), cfg_services
+//   ("sym;asym", "dc", "asym;dc", "dcc", "decomp", ...), num_rps (6.7)}
+// Identity is the PCI id (qat_ids.h). A PF is one accelerator; its SR-IOV VFs
+// (sriov_numvfs, virtfnN / physfn links) are listed under it, since they are
+// slices of the same engines handed to user space or guests.
+#include <map>
+#include <string>
+
+#include "providers/engine_util.h"
+#include "providers/path_util.h"
+#include "providers/providers.h"
+#include "providers/qat_ids.h"
+
+namespace accelmap::providers {
+namespace {
+
+constexpr std::string_view kPciDevices = "/sys/bus/pci/devices";
+
+class QatProvider final : public Provider {
+ public:
+  std::string_view name() const noexcept override { return "qat"; }
+  Phase phase() const noexcept override { return Phase::kDevice; }
+  std::string_view abi() const noexcept override { return "Documentation/ABI/testing/sysfs-driver-qat"; }
+
+  void probe(const ProbeContext& ctx) const override {
+    struct Fn {
+      std::string bdf;
+      const QatId* id;
+      bool vf;
+    };
+    std::vector<Fn> fns;
+    for (const DirEntry& e : ctx.list(kPciDevices)) {
+      if (!is_pci_bdf(e.name)) continue;
+      const std::string dir = std::string(kPciDevices) + "/" + e.name;
+      auto vendor = read_quiet(ctx, dir + "/vendor");
+      if (!vendor || parse::to_uint64(*vendor) != static_cast<std::uint64_t>(kIntelVendor)) continue;
+      auto device = ctx.read_uint(dir + "/device");
+      if (!device) continue;
+      const auto dev = static_cast<std::int64_t>(*device);
+      if (const QatId* pf = qat_pf(kIntelVendor, dev)) fns.push_back({ascii_lower(e.name), pf, false});
+      else if (const QatId* vf = qat_vf(kIntelVendor, dev)) fns.push_back({ascii_lower(e.name), vf, true});
+    }
+    // VF -> PF through the physfn link (drivers/pci/iov.c).
+    std::map<std::string, std::vector<std::string>> vfs_of;
+    std::vector<const Fn*> orphans;
+    for (const Fn& f : fns) {
+      if (!f.vf) continue;
+      const std::string physfn = std::string(kPciDevices) + "/" + f.bdf + "/physfn";
+      std::string pf_key = ctx.fs().exists(physfn) ? pci_parent_key(ctx, physfn) : "";
+      bool pf_here = false;
+      for (const Fn& p : fns) pf_here |= !p.vf && "pci:" + p.bdf == pf_key;
+      if (pf_here) vfs_of[pf_key].push_back("pci:" + f.bdf);
+      else orphans.push_back(&f);
+    }
+    for (const Fn& f : fns)
+      if (!f.vf) probe_pf(ctx, f.bdf, *f.id, vfs_of["pci:" + f.bdf]);
+    // A VF whose PF is not visible (a guest with a passed-through VF) is the
+    // only handle on the engines there, so it becomes the accelerator.
+    for (const Fn* f : orphans) probe_pf(ctx, f->bdf, *f->id, {}, true);
+  }
+
+ private:
+  static void probe_pf(const ProbeContext& ctx, const std::string& bdf, const QatId& id,
+                       const std::vector<std::string>& vfs, bool is_vf = false) {
+    const std::string dir = std::string(kPciDevices) + "/" + bdf;
+    const std::string key = "qat:" + bdf;
+    Object& o = accelerator(ctx, key, "qat", "crypto and compression engine");
+    join_pci(ctx, o, "pci:" + bdf, dir);
+    o.set("generation", std::string(id.model), Unit::kNone, Provenance::kNominal, "qat_ids");
+    if (is_vf) o.set("virtual_function", true, Unit::kNone, Provenance::kKernel, dir + "/device");
+    if (!o.find("numa_node"))
+      if (auto v = ctx.read_int(dir + "/numa_node")) set_numa_node(o, *v, dir + "/numa_node");
+    if (!o.find("driver")) {
+      if (auto link = ctx.fs().read_link(dir + "/driver"))
+        o.set("driver", std::string(path_basename(*link)), Unit::kNone, Provenance::kKernel, dir + "/driver");
+    }
+    if (!is_vf) {
+      // The recorded trees often hold no VF folders; sriov_numvfs still says how many exist.
+      if (auto n = ctx.read_int(dir + "/sriov_numvfs"))
+        o.set("vf_count", *n, Unit::kCount, Provenance::kKernel, dir + "/sriov_numvfs");
+      if (!vfs.empty()) o.set("vfs", vfs, Unit::kNone, Provenance::kKernel, dir);
+    }
+
+    const std::string qdir = dir + "/qat";
+    if (!ctx.fs().is_dir(qdir)) {
+      // Before GEN4 (c6xx, dh895xcc, c3xxx, ...) there is no qat/ folder: the
+      // services a device runs are set by its firmware configuration file
+      // (/etc/<dev>_devN.conf), which sysfs does not show. The hardware can do
+      // all three, so they are listed as nominal with state unknown.
+      for (std::string_view svc : {"sym", "asym", "dc"})
+        add_functions_from(ctx, key, "qat.service", svc, kStateUnknown, dir, Provenance::kNominal);
+      return;
+    }
+    std::optional<std::string> state = read_quiet(ctx, qdir + "/state");
+    if (state && !state->empty()) o.set("state", *state, Unit::kNone, Provenance::kKernel, qdir + "/state");
+    const bool up = state && *state == "up";
+    std::optional<std::int64_t> rps = ctx.read_int(qdir + "/num_rps");
+    if (rps) o.set("num_rps", *rps, Unit::kCount, Provenance::kKernel, qdir + "/num_rps");
+    const std::string cfg_path = qdir + "/cfg_services";
+    auto cfg = ctx.read_trimmed(cfg_path);
+    if (!cfg) return;
+    o.set("cfg_services", *cfg, Unit::kNone, Provenance::kKernel, cfg_path);
+    std::vector<std::string> unknown;
+    std::size_t i = 0;
+    while (i <= cfg->size()) {
+      std::size_t j = cfg->find(';', i);
+      if (j == std::string::npos) j = cfg->size();
+      std::string svc(parse::trim(std::string_view(*cfg).substr(i, j - i)));
+      if (!svc.empty() && !add_functions_from(ctx, key, "qat.service", svc, up ? kAvailable : kNotConfigured, cfg_path))
+        unknown.push_back(svc);
+      i = j + 1;
+    }
+    if (!unknown.empty()) o.set("unknown_services", unknown, Unit::kNone, Provenance::kKernel, cfg_path);
+    // Each ring pair is one instance a user (or the kernel) can be given.
+    set_instances(ctx, key, std::nullopt, rps, qdir + "/num_rps");
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Provider> make_qat_provider() { return std::make_unique<QatProvider>(); }
+
+}  // namespace accelmap::providers
