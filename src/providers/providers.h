@@ -18,5 +18,7 @@ std::unique_ptr<Provider> make_pci_names_provider();  // pci_names.cc
 std::unique_ptr<Provider> make_dax_provider();            // dax.cc
 std::unique_ptr<Provider> make_cxl_provider();            // cxl.cc
 std::unique_ptr<Provider> make_nvidia_procfs_provider();  // nvidia_procfs.cc
+std::unique_ptr<Provider> make_fpga_provider();           // fpga.cc
+std::unique_ptr<Provider> make_cxl_devices_provider();    // cxl_devices.cc
 
 }  // namespace accelmap::providers

@@ -14,6 +14,8 @@ std::vector<std::unique_ptr<Provider>> builtin_providers() {
   out.push_back(providers::make_dax_provider());
   out.push_back(providers::make_cxl_provider());
   out.push_back(providers::make_nvidia_procfs_provider());
+  out.push_back(providers::make_fpga_provider());
+  out.push_back(providers::make_cxl_devices_provider());
   return out;
 }
 
