@@ -86,6 +86,7 @@ TEST(Fpga, N3000BeforeIsAnOperatingRegionWithItsCard) {
   EXPECT_EQ(acc->get_int("numa_node"), 0);
   EXPECT_EQ(*acc->get_string("driver"), "dfl-pci");
   EXPECT_EQ(*acc->get_string("state"), "operating");
+  EXPECT_EQ(acc->find("state")->source, "/sys/class/fpga_manager/fpga0/state");
   EXPECT_EQ(*acc->get_string("compat_id"), kCompat);  // from region1, normalised
   EXPECT_EQ(acc->find("compat_id")->source, "/sys/class/fpga_region/region1/compat_id");
   EXPECT_EQ(*acc->get_strings("afu_id"), std::vector<std::string>{kNlb0});

@@ -129,7 +129,7 @@ class FpgaProvider final : public Provider {
       if (!owner_region(regions, r.canonical)) top.push_back(&r);
 
     // Managers first: the accelerators take their state from them.
-    std::map<std::string, std::string> state_of_region;  // region name -> manager state
+    std::map<std::string, std::pair<std::string, std::string>> state_of_region;  // region -> (state, path)
     for (const ClassDevice& m : managers) {
       Object& o = ctx.facts().object("fpga_manager:" + m.name, "fpga_manager");
       if (auto v = read_text_attr(ctx, m.link + "/name")) o.set("name", *v, Unit::kNone, Provenance::kKernel, m.link + "/name");
@@ -151,7 +151,7 @@ class FpgaProvider final : public Provider {
       }
       if (!r) continue;
       o.set("region", "fpga:" + r->name, Unit::kNone, how, m.link);
-      if (state && !state_of_region.count(r->name)) state_of_region[r->name] = *state;
+      if (state && !state_of_region.count(r->name)) state_of_region[r->name] = {*state, m.link + "/state"};
     }
 
     for (const ClassDevice& b : bridges) {
@@ -164,14 +164,15 @@ class FpgaProvider final : public Provider {
 
     for (const ClassDevice* r : top) {
       auto it = state_of_region.find(r->name);
-      probe_region(ctx, *r, regions, it == state_of_region.end() ? nullptr : &it->second);
+      probe_region(ctx, *r, regions, it == state_of_region.end() ? nullptr : &it->second.first,
+                   it == state_of_region.end() ? std::string() : it->second.second);
     }
     probe_dfl_bus(ctx, regions);
   }
 
  private:
   static void probe_region(const ProbeContext& ctx, const ClassDevice& region, const std::vector<ClassDevice>& regions,
-                           const std::string* mgr_state) {
+                           const std::string* mgr_state, const std::string& state_path) {
     const std::string key = "fpga:" + region.name;
     Object& acc = accelerator(ctx, key, "fpga", "FPGA");
     if (std::string pci = ascii_lower(pci_key_of_path(region.canonical)); !pci.empty()) {
@@ -182,7 +183,7 @@ class FpgaProvider final : public Provider {
         if (const Attr* a = dev->find("driver")) acc.set("driver", a->value, Unit::kNone, a->provenance, a->source);
       }
     }
-    if (mgr_state) acc.set("state", *mgr_state, Unit::kNone, Provenance::kKernel, std::string(kManagerClass));
+    if (mgr_state) acc.set("state", *mgr_state, Unit::kNone, Provenance::kKernel, state_path);
     const std::string_view fn_state = function_state(mgr_state);
     add_function(ctx, key, "fpga.reconfigurable", fn_state, "fpga.region", region.link);
 
