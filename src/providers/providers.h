@@ -29,5 +29,7 @@ std::unique_ptr<Provider> make_qat_provider();              // qat.cc
 std::unique_ptr<Provider> make_dma_provider();              // dma.cc
 std::unique_ptr<Provider> make_pci_class_provider();        // pci_class.cc (annotate, before crypto_registry)
 std::unique_ptr<Provider> make_crypto_registry_provider();  // crypto.cc (annotate)
+std::unique_ptr<Provider> make_fpga_provider();           // fpga.cc
+std::unique_ptr<Provider> make_cxl_devices_provider();    // cxl_devices.cc
 
 }  // namespace accelmap::providers

@@ -23,6 +23,8 @@ std::vector<std::unique_ptr<Provider>> builtin_providers() {
   out.push_back(providers::make_idxd_provider());
   out.push_back(providers::make_qat_provider());
   out.push_back(providers::make_dma_provider());
+  out.push_back(providers::make_fpga_provider());
+  out.push_back(providers::make_cxl_devices_provider());
   // Annotate phase: pci_class first, so the CCP it finds can take
   // crypto_registry's ccp functions.
   out.push_back(providers::make_pci_class_provider());
