@@ -342,7 +342,11 @@ TEST(PciClass, RyzenCcpFoundByClass) {
 
 TEST(CryptoRegistry, SoftwareOnlyProcCryptoAddsNoFunctions) {
   FactSet f = discover_at(corpus_root("procfs-crypto-amdgpu"));
-  EXPECT_TRUE(f.of_kind("function").empty());
+  // The tree's amdgpu card offers gpu.* functions; /proc/crypto must add none.
+  for (const Object* fn : f.of_kind("function")) {
+    EXPECT_EQ(fn->get_string("name")->rfind("gpu.", 0), 0u) << fn->key;
+    for (const auto& via : *fn->get_strings("via")) EXPECT_EQ(via.rfind("crypto.", 0), std::string::npos) << fn->key;
+  }
   const Object* reg = f.find("crypto_registry");
   ASSERT_NE(reg, nullptr);
   // grep -c '^name' proc/crypto; the recording ends with a stray "Mode: 444" line, not a record.
