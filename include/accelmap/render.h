@@ -9,12 +9,31 @@
 #include <string>
 
 #include "accelmap/snapshot.h"
+#include "accelmap/status.h"
 
 namespace accelmap {
 
 /// The snapshot as JSON ({"format": "accelmap-snapshot", "version": 1, ...}),
 /// documented in docs/snapshot-json.md. Includes diagnostics.
 std::string snapshot_to_json(const Snapshot& snap);
+
+/// Just the accelerators (with functions and memory) as a JSON array, for `accelmap ls --json`.
+std::string accelerators_to_json(const Snapshot& snap);
+
+/// Columns of `accelmap ls` (lsblk style). Names are the -o vocabulary.
+inline constexpr const char* kAcceleratorColumns[] = {"key",    "type",   "family", "vendor",    "model",
+                                                      "driver", "pci",    "numa",   "memory",    "state",
+                                                      "package", "functions"};
+/// Default columns of `accelmap ls`.
+inline constexpr const char* kDefaultAcceleratorColumns = "key,type,model,driver,numa,memory,functions";
+
+/// One row per accelerator with the given columns (comma-separated). Fails on an unknown column.
+Result<std::string> render_accelerator_table(const Snapshot& snap, const std::string& columns, bool color);
+
+/// Every function on the machine and where it is offered (`accelmap functions`).
+std::string render_functions_table(const Snapshot& snap, bool color);
+/// The same as JSON: [{"name", "description", "devices": [{"key", "state", ...}]}].
+std::string functions_to_json(const Snapshot& snap);
 
 struct TextOptions {
   bool color = false;          ///< ANSI colours (the CLI sets this only on a terminal)

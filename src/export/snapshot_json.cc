@@ -39,7 +39,62 @@ json link_json(const PciLink& l) {
           {"bandwidth", measured_json(l.bandwidth, Unit::kMBps)}};
 }
 
+json attr_value(const Attr& a) {
+  return std::visit(
+      [](const auto& x) -> json {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, std::monostate>) return nullptr;
+        else if constexpr (std::is_same_v<T, IdSet>) return parse::format_id_list(x.ids);
+        else return x;
+      },
+      a.value);
+}
+
 }  // namespace
+
+std::string accelerators_to_json(const Snapshot& snap) {
+  json out = json::array();
+  for (const auto& a : snap.accelerators()) {
+    json fns = json::array();
+    for (const auto& f : a.functions) {
+      fns.push_back({{"name", f.name},
+                     {"state", f.state},
+                     {"instances_free", opt(f.instances_free)},
+                     {"instances_total", opt(f.instances_total)},
+                     {"via", f.via},
+                     {"queues", f.queues},
+                     {"provenance", provenance_name(f.provenance)}});
+    }
+    json mem = json::array();
+    for (const auto& m : a.memory) {
+      mem.push_back({{"key", m.key},
+                     {"kind", m.kind},
+                     {"size", measured_json(m.size, Unit::kBytes)},
+                     {"width_bits", opt(m.width_bits)},
+                     {"clock_mhz", opt(m.clock_mhz)},
+                     {"shared_by", m.shared_by},
+                     {"numa_node", opt(m.numa_node)}});
+    }
+    json details = json::object();
+    for (const auto& [k, v] : a.details) details[k] = attr_value(v);
+    out.push_back({{"key", a.key},
+                   {"family", a.family},
+                   {"device_type", a.device_type},
+                   {"pci", a.pci},
+                   {"vendor", a.vendor},
+                   {"model", a.model},
+                   {"driver", a.driver},
+                   {"state", a.state},
+                   {"numa_node", opt(a.numa_node)},
+                   {"partition_of", a.partition_of},
+                   {"package", a.package},
+                   {"hive_id", a.hive_id},
+                   {"functions", std::move(fns)},
+                   {"memory", std::move(mem)},
+                   {"details", std::move(details)}});
+  }
+  return out.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
+}
 
 std::string snapshot_to_json(const Snapshot& snap) {
   json root;
@@ -139,6 +194,19 @@ std::string snapshot_to_json(const Snapshot& snap) {
   }
   root["pci"] = std::move(pci);
   root["memory_tiering"] = snap.tiering_source();
+  root["accelerators"] = nlohmann::json::parse(accelerators_to_json(snap));
+  json links = json::array();
+  for (const auto& l : snap.device_links()) {
+    links.push_back({{"key", l.key},
+                     {"a", l.a},
+                     {"b", l.b},
+                     {"type", l.type},
+                     {"bandwidth_min", measured_json(l.bandwidth_min, Unit::kMBps)},
+                     {"bandwidth_max", measured_json(l.bandwidth_max, Unit::kMBps)},
+                     {"weight", opt(l.weight)},
+                     {"hops", opt(l.hops)}});
+  }
+  root["device_links"] = std::move(links);
   json diags = json::array();
   for (const auto& d : snap.diagnostics())
     diags.push_back({{"severity", severity_name(d.severity)}, {"provider", d.provider}, {"path", d.path},

@@ -237,7 +237,15 @@ class PciNamesProvider final : public Provider {
     if (path.empty()) return;
     std::vector<std::string> keys;
     for (const Object* o : ctx.facts().of_kind("pci_device")) keys.push_back(o->key);
-    if (keys.empty()) return;  // no need to touch the file
+    // Accelerators known only by ids (KFD nodes in a tree without /sys/bus/pci) get names too.
+    std::vector<std::string> named_by_id;
+    for (const Object* o : ctx.facts().of_kind("accelerator")) {
+      const std::string* pci = o->get_string("pci");
+      bool has_pci_names = pci && ctx.facts().find(*pci);
+      if (!has_pci_names && !o->find("model") && o->get_int("vendor_id") && o->get_int("device_id"))
+        named_by_id.push_back(o->key);
+    }
+    if (keys.empty() && named_by_id.empty()) return;  // no need to touch the file
 
     MappedFile file;
     if (std::string err = file.open(path); !err.empty()) {
@@ -293,6 +301,14 @@ class PciNamesProvider final : public Provider {
         if (it == class_names.end()) it = class_names.emplace(key16, ids.class_name(key16 >> 8, key16 & 0xff)).first;
         put(o, "class_name", it->second);
       }
+    }
+    for (const std::string& key : named_by_id) {
+      Object& o = ctx.facts().object(key, "accelerator");
+      Block b = block_of(static_cast<std::uint32_t>(*o.get_int("vendor_id")));
+      if (b.line == std::string_view::npos) continue;
+      put(o, "vendor", ids.vendor_name(b.line));
+      std::size_t dl = ids.find_device(b.line, b.end, static_cast<std::uint32_t>(*o.get_int("device_id")));
+      if (dl != std::string_view::npos) put(o, "model", ids.device_name(dl));
     }
   }
 };

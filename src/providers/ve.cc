@@ -34,7 +34,9 @@ class VeProvider final : public Provider {
       if (auto n = ctx.read_int(dir + "/num_of_core"); n && *n > 0)
         o.set("num_of_core", *n, Unit::kCount, Provenance::kKernel, dir + "/num_of_core");
       else if (n) ctx.warn(dir + "/num_of_core", "not a positive core count");
-      if (auto m = ctx.read_int(dir + "/model")) o.set("model", std::to_string(*m), Unit::kNone, Provenance::kKernel, dir + "/model");
+      // The driver's `model` is a generation number (1 = VE 1.0), not a name: the
+      // name comes from the PCI function.
+      if (auto m = ctx.read_int(dir + "/model")) o.set("ve_model", *m, Unit::kNone, Provenance::kKernel, dir + "/model");
       // ve_state 1 = ONLINE in ve_drv.h; other values are reported but not interpreted.
       std::string state(kStateUnknown);
       if (auto s = ctx.read_int(dir + "/ve_state")) {

@@ -406,8 +406,23 @@ def demo():
         nvidia_info(t, gpu, i, ["9221d5d1-b60b-a624-bf14-0a1819cfda3b", "5b1f2c0e-7a1d-4c8e-9e0f-3d2a6b7c8d90"][i])
     # Socket 0: DSA and IAA are root-complex integrated endpoints on SPR.
     host_bridge(t, "pci0000:6a")
-    pci(t, ["pci0000:6a", "0000:6a:01.0"], 0x8086, 0x0b25, 0x088000, 0, s0, n, driver="idxd")
-    pci(t, ["pci0000:6a", "0000:6a:02.0"], 0x8086, 0x0cfe, 0x088000, 0, s0, n, driver="idxd")
+    dsa = pci(t, ["pci0000:6a", "0000:6a:01.0"], 0x8086, 0x0b25, 0x088000, 0, s0, n, driver="idxd")
+    iax = pci(t, ["pci0000:6a", "0000:6a:02.0"], 0x8086, 0x0cfe, 0x088000, 0, s0, n, driver="idxd")
+    # Their idxd configuration (sysfs-driver-dma-idxd): dsa0 with one enabled
+    # dedicated user WQ and one still disabled; iax1 with one enabled shared WQ.
+    from make_engine_trees import idxd_device  # late import: that module imports this one
+    idxd_device(t, dsa, "dsa0", 0,
+                "00000000,00000000,00000000,00000000,00000000,00000000,00000001,003f03ff", 8, 4,
+                {0: ([0, 1], [0, 1])},
+                {0: {"state": "enabled", "mode": "dedicated", "type": "user", "size": 16, "group_id": 0,
+                     "name": "demo-copy", "driver_name": "user"},
+                 1: {"state": "disabled", "mode": "shared", "type": "user", "size": 16, "group_id": 0,
+                     "name": "demo-spare", "driver_name": "user"}})
+    idxd_device(t, iax, "iax1", 1,
+                "00000000,00000000,00000000,00000000,00000000,007f331c,00000000,0000000d", 8, 8,
+                {0: ([0], [0])},
+                {0: {"state": "enabled", "mode": "shared", "type": "user", "size": 128, "group_id": 0,
+                     "name": "demo-deflate", "driver_name": "user"}})
     # Socket 1: QAT 4xxx (RCiEP) with its qat/ state, and the CXL expander.
     host_bridge(t, "pci0000:e8")
     q = pci(t, ["pci0000:e8", "0000:e8:00.0"], 0x8086, 0x4940, 0x0b4000, 1, s1, n, driver="4xxx",

@@ -71,5 +71,7 @@ int cmd_show(Args& args);
 int cmd_facts(Args& args);
 int cmd_capture(Args& args);
 int cmd_providers(Args& args);
+int cmd_ls(Args& args);
+int cmd_functions(Args& args);
 
 }  // namespace accelmap::cli

@@ -56,3 +56,46 @@ int cmd_providers(Args& args) {
 }
 
 }  // namespace accelmap::cli
+
+namespace accelmap::cli {
+
+int cmd_ls(Args& args) {
+  MachineOptions m;
+  bool json = false;
+  std::string columns = kDefaultAcceleratorColumns, color = "auto", out;
+  while (!args.done()) {
+    if (machine_option(args, &m)) continue;
+    if (args.flag("--json")) { json = true; continue; }
+    if (args.value("-o", &columns) || args.value("--columns", &columns)) continue;
+    if (args.value("--color", &color)) continue;
+    if (args.value("--output", &out)) continue;
+    throw CliError{kExitUsage, "ls: unknown option '" + args.peek() + "' (see accelmap --help)"};
+  }
+  auto snap = load_snapshot(m);
+  if (json) {
+    write_output(out, accelerators_to_json(*snap));
+    return kExitOk;
+  }
+  auto t = render_accelerator_table(*snap, columns, out.empty() && color_wanted(color));
+  if (!t) throw CliError{kExitUsage, "ls: " + t.error().message()};
+  write_output(out, snap->accelerators().empty() ? "No accelerators found.\n" : *t);
+  return kExitOk;
+}
+
+int cmd_functions(Args& args) {
+  MachineOptions m;
+  bool json = false;
+  std::string color = "auto", out;
+  while (!args.done()) {
+    if (machine_option(args, &m)) continue;
+    if (args.flag("--json")) { json = true; continue; }
+    if (args.value("--color", &color)) continue;
+    if (args.value("-o", &out) || args.value("--output", &out)) continue;
+    throw CliError{kExitUsage, "functions: unknown option '" + args.peek() + "' (see accelmap --help)"};
+  }
+  auto snap = load_snapshot(m);
+  write_output(out, json ? functions_to_json(*snap) : render_functions_table(*snap, out.empty() && color_wanted(color)));
+  return kExitOk;
+}
+
+}  // namespace accelmap::cli

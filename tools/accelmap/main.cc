@@ -13,16 +13,21 @@ constexpr const char* kUsage = R"(usage: accelmap <command> [options]
 Commands:
   show        the machine as a tree: packages, NUMA nodes and memory (kind, capacity,
               tier, HMAT bandwidth/latency), memory regions, the PCI tree
+  ls          one row per accelerator: key, type, model, driver, NUMA node, its own
+              memory, functions (-o to choose columns, --json)
+  functions   every function on the machine and which devices offer it (--json)
   facts       dump what discovery read, as versioned JSON (replay it with --facts)
   capture     record exactly the files accelmap reads into OUT.tar.xz (a test case)
   providers   list the discovery providers and the kernel interface each reads
 
-Options of show / facts / capture:
+Options of show / ls / functions / facts / capture:
   --root DIR         read the machine below DIR instead of / (a recorded tree)
   --facts FILE       rebuild from a facts file instead of reading a root (show, facts)
   --providers LIST   only these providers ("pci,numa") or all but these ("-pci")
   --pci-ids FILE     PCI ID database for names (default: Debian's pci.ids; "none" for no names)
   --catalog FILE     extend the function vocabulary (site FPGA bitstreams, new drivers); repeatable
+ls only:
+  -o, --columns LIST  key,type,family,vendor,model,driver,pci,numa,memory,state,package,functions
 show only:
   --json             the snapshot as JSON (docs/snapshot-json.md)
   --diagnostics      list every file that was missing or malformed
@@ -37,6 +42,8 @@ Exit codes:
 Examples:
   accelmap show
   accelmap show --root demo/root
+  accelmap ls -o key,model,numa,functions
+  accelmap functions --root demo/root
   accelmap facts > machine.json && accelmap show --facts machine.json
   accelmap capture my-machine.tar.xz
 )";
@@ -71,6 +78,8 @@ int main(int argc, char** argv) {
     if (cmd == "facts") return cmd_facts(args);
     if (cmd == "capture") return cmd_capture(args);
     if (cmd == "providers") return cmd_providers(args);
+    if (cmd == "ls") return cmd_ls(args);
+    if (cmd == "functions") return cmd_functions(args);
     throw CliError{kExitUsage, "unknown command '" + cmd + "' (accelmap --help lists them)"};
   } catch (const CliError& e) {
     std::fprintf(stderr, "accelmap: %s\n", e.message.c_str());
