@@ -30,6 +30,12 @@ inline constexpr const char* kDefaultAcceleratorColumns = "key,type,model,driver
 /// One row per accelerator with the given columns (comma-separated). Fails on an unknown column.
 Result<std::string> render_accelerator_table(const Snapshot& snap, const std::string& columns, bool color);
 
+/// "48 GiB hbm (shared)", "-" when the device has no memory of its own.
+std::string accelerator_memory_summary(const Accelerator& a);
+/// Available functions, grouped when many ("crypto.cipher.*(6)"), plus counts of the
+/// others by state ("(3 not-configured)"); "-" when none.
+std::string accelerator_function_summary(const Accelerator& a);
+
 /// Every function on the machine and where it is offered (`accelmap functions`).
 std::string render_functions_table(const Snapshot& snap, bool color);
 /// The same as JSON: [{"name", "description", "devices": [{"key", "state", ...}]}].

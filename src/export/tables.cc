@@ -14,7 +14,9 @@ namespace {
 // At most this many function names in the FUNCTIONS column; the rest is counted.
 constexpr std::size_t kFunctionsShown = 5;
 
-std::string memory_text(const Accelerator& a) {
+}  // namespace
+
+std::string accelerator_memory_summary(const Accelerator& a) {
   std::int64_t total = 0;
   bool known = false;
   std::set<std::string> kinds;
@@ -33,7 +35,7 @@ std::string memory_text(const Accelerator& a) {
   return s;
 }
 
-std::string functions_text(const Accelerator& a) {
+std::string accelerator_function_summary(const Accelerator& a) {
   std::vector<std::string> avail;
   std::map<std::string, std::size_t> other;  // state -> count
   for (const auto& f : a.functions) {
@@ -63,6 +65,8 @@ std::string functions_text(const Accelerator& a) {
   return s.empty() ? "-" : s;
 }
 
+namespace {
+
 std::string cell(const Accelerator& a, const std::string& col) {
   auto dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
   if (col == "key") return a.key;
@@ -73,10 +77,10 @@ std::string cell(const Accelerator& a, const std::string& col) {
   if (col == "driver") return dash(a.driver);
   if (col == "pci") return a.pci.empty() ? "-" : a.pci.substr(4);
   if (col == "numa") return a.numa_node ? std::to_string(*a.numa_node) : "-";
-  if (col == "memory") return memory_text(a);
+  if (col == "memory") return accelerator_memory_summary(a);
   if (col == "state") return dash(a.state);
   if (col == "package") return dash(a.package);
-  if (col == "functions") return functions_text(a);
+  if (col == "functions") return accelerator_function_summary(a);
   return "?";
 }
 

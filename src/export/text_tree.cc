@@ -46,6 +46,7 @@ class Writer {
   std::string elbow() const { return o_.unicode ? "└─ " : "`- "; }
   std::string pipe() const { return o_.unicode ? "│  " : "|  "; }
   std::string dot() const { return o_.unicode ? " · " : " | "; }
+  std::string arrow() const { return o_.unicode ? "▸ " : "> "; }
   std::string out;
 
  private:
@@ -171,6 +172,7 @@ void render_pci(Writer& w, const Snapshot& snap, const PciDevice& d, const std::
     std::string link = link_text(d);
     if (!link.empty()) line += w.dot() + link;
     if (!d.virtfns.empty()) line += w.dot() + std::to_string(d.virtfns.size()) + " VFs";
+    for (const Accelerator* a : snap.accelerators_on(d.key)) line += w.dot() + w.green(w.arrow() + a->key);
     if (!d.physfn.empty()) line += w.dot() + "VF of " + d.physfn.substr(4);
   }
   w.out += line + "\n";
@@ -240,6 +242,35 @@ std::string render_text(const Snapshot& snap, const TextOptions& options) {
                          : "Memory tiers derived by accelmap with the kernel's formula (no memory_tiering in "
                            "this tree); smaller is faster.") +
                "\n";
+  }
+
+  // ---- accelerators, by the NUMA node they are local to
+  if (!snap.accelerators().empty()) {
+    w.out += "\n" + w.bold("Accelerators") + "\n";
+    std::map<std::int64_t, std::vector<const Accelerator*>> by_node;  // -1: no affinity
+    for (const auto& a : snap.accelerators()) by_node[a.numa_node.value_or(-1)].push_back(&a);
+    for (const auto& [node, list] : by_node) {
+      w.out += w.bold(node < 0 ? std::string("No NUMA affinity") : "Near NUMA " + std::to_string(node)) + "\n";
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        const Accelerator& a = *list[i];
+        bool last = i + 1 == list.size();
+        std::string line = std::string(last ? w.elbow() : w.tee()) + w.cyan(a.key) + "  " + a.device_type;
+        std::string model = a.model.empty() ? a.vendor : a.model;
+        if (!model.empty()) line += w.dot() + model;
+        if (!a.memory.empty()) line += w.dot() + accelerator_memory_summary(a);
+        if (!a.state.empty() && a.state != "enabled" && a.state != "up" && a.state != "operating")
+          line += w.dot() + w.yellow(a.state);
+        w.out += line + "\n";
+        w.out += std::string(last ? "   " : w.pipe()) + "   " + accelerator_function_summary(a) + "\n";
+      }
+    }
+    if (!snap.device_links().empty()) {
+      std::map<std::string, std::size_t> by_type;
+      for (const auto& l : snap.device_links()) ++by_type[l.type];
+      std::string t;
+      for (const auto& [type, n] : by_type) t += (t.empty() ? "" : ", ") + std::to_string(n) + " " + type;
+      w.out += w.dim("Device links: " + t) + "\n";
+    }
   }
 
   // ---- memory regions
