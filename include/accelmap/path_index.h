@@ -4,7 +4,7 @@
 // and never changes afterwards. Places are integer ids into flat vectors:
 //   - accelerators: the index of the Accelerator in Snapshot::accelerators()
 //   - memory targets: NUMA nodes with memory, MemoryRegions, device memories
-//   - CPU domains: NUMA nodes with CPUs
+//   - initiator (CPU) domains: NUMA nodes with CPUs, and Generic Initiator nodes
 // For each (accelerator, accelerator), (accelerator, memory target) and
 // (CPU domain, memory target) pair it stores one Path: an ordered PathClass and
 // three Measured numbers. Queries (accelmap/query.h) are lookups into these
@@ -89,9 +89,11 @@ struct MemoryTarget {
   std::vector<std::uint32_t> owners;     ///< accelerator ids owning / sharing it (device memory)
 };
 
-/// A NUMA node with CPUs.
+/// An initiator domain: a NUMA node with CPUs, or a Generic Initiator node (a device's
+/// node, whose memory figures are HMAT access0).
 struct CpuDomain {
   std::uint32_t node = 0;
+  bool generic_initiator = false;
   std::optional<std::int64_t> package;
 };
 

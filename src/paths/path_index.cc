@@ -89,7 +89,7 @@ class Builder {
       places_.push_back(std::move(p));
     }
     for (const auto& n : s_.numa_nodes())
-      if (n.has_cpu) cpus_.push_back(CpuDomain{n.id, n.package});
+      if (n.has_cpu || n.generic_initiator) cpus_.push_back(CpuDomain{n.id, !n.has_cpu && n.generic_initiator, n.package});
   }
 
   void targets() {
@@ -404,7 +404,10 @@ class Builder {
       return p;
     }
     p.cls = c.node == n->id ? PathClass::kSelf : node_class(c.node, *n, PathClass::kSamePackage);
-    const MemoryAccess* acc = access_from(*n, c.node, 1);
+    // A Generic Initiator is not a CPU: only access0 (best initiator of any kind) speaks for it.
+    const MemoryAccess* acc = access_from(*n, c.node, c.generic_initiator ? 0 : 1);
+    if (acc && c.generic_initiator && acc->access_class != 0) acc = nullptr;
+    if (c.generic_initiator && acc && p.cls != PathClass::kSelf) p.cls = PathClass::kSamePackage;
     if (acc) {
       p.bandwidth = from_measured(acc->read_bandwidth);
       p.latency = from_measured(acc->read_latency);
