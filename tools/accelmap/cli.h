@@ -73,5 +73,10 @@ int cmd_capture(Args& args);
 int cmd_providers(Args& args);
 int cmd_ls(Args& args);
 int cmd_functions(Args& args);
+int cmd_find(Args& args);
+int cmd_share(Args& args);
+int cmd_chain(Args& args);
+int cmd_best_memory(Args& args);
+int cmd_matrix(Args& args);
 
 }  // namespace accelmap::cli

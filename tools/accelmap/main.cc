@@ -19,6 +19,14 @@ Commands:
   facts       dump what discovery read, as versioned JSON (replay it with --facts)
   capture     record exactly the files accelmap reads into OUT.tar.xz (a test case)
   providers   list the discovery providers and the kernel interface each reads
+  find        FUNCTION --near TARGET: devices offering FUNCTION nearest to a memory
+              (numa:N, a region or device-memory key, a device key, a kind: hbm dram cxl
+              pmem device, or self = this process's Mems_allowed_list)
+  share       X Y [--memory KIND]: pairs of devices offering X and Y sharing one memory
+  chain       X Y [Z...]: device sequences whose hand-offs need no far-memory detour
+  best-memory --from INITIATOR [--by bandwidth|latency|capacity] [--kind KIND]:
+              memories ranked for numa:N, cpus:LIST or a device key
+  matrix      device x device path classes (SELF PKG LINK PIX PXB PHB NODE SYS DIS)
 
 Options of show / ls / functions / facts / capture:
   --root DIR         read the machine below DIR instead of / (a recorded tree)
@@ -35,6 +43,16 @@ show only:
   --ascii            ASCII instead of box-drawing characters
   -o, --output FILE  write to FILE instead of standard output (also facts)
 
+Options of find / share / chain / best-memory / matrix (and --root, --facts, ...):
+  --explain          every path step: class, bandwidth, latency, hops, provenance, basis
+  --json             the ranked result as JSON (docs/queries.md)
+  --p2p-max CLASS    peer-to-peer allowed at or below CLASS (default PXB)
+  --exclude KEY / --include KEY   leave out / only use these devices (repeatable)
+  --vendor TEXT      only devices whose vendor contains TEXT
+  --all-states       also functions that are not available
+  --min-free N       functions with at least N free instances
+  -n, --count N      at most N answers
+
 Exit codes:
   0 success   1 no match (queries)   2 wrong usage   3 unusable root or facts file
   4 cannot write output   5 internal error
@@ -46,6 +64,8 @@ Examples:
   accelmap functions --root demo/root
   accelmap facts > machine.json && accelmap show --facts machine.json
   accelmap capture my-machine.tar.xz
+  accelmap find compress.deflate --near hbm --root demo/root --explain
+  accelmap share dma.memmove compress.deflate --memory hbm --root demo/root
 )";
 
 }  // namespace
@@ -80,6 +100,11 @@ int main(int argc, char** argv) {
     if (cmd == "providers") return cmd_providers(args);
     if (cmd == "ls") return cmd_ls(args);
     if (cmd == "functions") return cmd_functions(args);
+    if (cmd == "find") return cmd_find(args);
+    if (cmd == "share") return cmd_share(args);
+    if (cmd == "chain") return cmd_chain(args);
+    if (cmd == "best-memory") return cmd_best_memory(args);
+    if (cmd == "matrix") return cmd_matrix(args);
     throw CliError{kExitUsage, "unknown command '" + cmd + "' (accelmap --help lists them)"};
   } catch (const CliError& e) {
     std::fprintf(stderr, "accelmap: %s\n", e.message.c_str());

@@ -1,0 +1,186 @@
+// accelmap/path_index.h — the best path between every pair of places that matter.
+//
+// A PathIndex is built from a Snapshot (never the reverse) by one pure function
+// and never changes afterwards. Places are integer ids into flat vectors:
+//   - accelerators: the index of the Accelerator in Snapshot::accelerators()
+//   - memory targets: NUMA nodes with memory, MemoryRegions, device memories
+//   - initiator (CPU) domains: NUMA nodes with CPUs, and Generic Initiator nodes
+// For each (accelerator, accelerator), (accelerator, memory target) and
+// (CPU domain, memory target) pair it stores one Path: an ordered PathClass and
+// three Measured numbers. Queries (accelmap/query.h) are lookups into these
+// tables plus precomputed per-function orderings, so that they cost no walk of
+// the PCI tree.
+//
+//   auto snap = accelmap::build_snapshot(facts);
+//   accelmap::PathIndex index(snap);   // keeps the snapshot alive
+//   const accelmap::Path& p = index.device_path(0, 1);
+//
+// Policy (peer-to-peer threshold, excluded devices) is *not* in here: paths are
+// facts about the machine, policy is an input of each query.
+//
+// Ownership: the index holds a shared_ptr to its snapshot; string_views and
+// pointers it hands out live as long as the index.
+// Thread-safety: immutable after construction; share it freely between threads.
+// Errors: construction never fails; what cannot be known is an unknown Measured
+// or kUnreachable, with the reason in Path::basis.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <utility>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "accelmap/snapshot.h"
+
+namespace accelmap {
+
+/// How far apart two places are; smaller is closer. The order is the ranking
+/// order, so comparisons (`<`) are meaningful. Short names: path_class_name().
+enum class PathClass : std::uint8_t {
+  kSelf,            ///< SELF: the same device (or a device's own memory)
+  kSamePackage,     ///< PKG: partitions of one package, functions of one PCI device
+  kDirectLink,      ///< LINK: a device link (xGMI, NVLink, C2C, intra-package)
+  kSameSwitch,      ///< PIX: below one PCIe switch (or one bridge)
+  kAcrossSwitches,  ///< PXB: several PCIe switches below one root port / host bridge
+  kHostBridge,      ///< PHB: through one host bridge (device to its local CPU memory)
+  kSameNode,        ///< NODE: across host bridges within one NUMA node / package
+  kAcrossSockets,   ///< SYS: across the inter-socket interconnect
+  kUnreachable,     ///< DIS: no path known
+};
+/// "SELF", "PKG", "LINK", "PIX", "PXB", "PHB", "NODE", "SYS", "DIS".
+const char* path_class_name(PathClass c) noexcept;
+std::optional<PathClass> path_class_from_name(std::string_view name) noexcept;
+
+/// A path number: a Measured without its own source string (Path::basis says where
+/// the numbers came from), so that a million paths stay small. Unknown is never 0.
+struct PathMetric {
+  static constexpr std::int64_t kUnknownValue = -1;
+  std::int64_t value = kUnknownValue;
+  Provenance provenance = Provenance::kUnknown;
+  bool known() const { return value != kUnknownValue; }
+  static PathMetric of(std::int64_t v, Provenance p) { return PathMetric{v, p}; }
+  friend bool operator==(const PathMetric&, const PathMetric&) = default;
+};
+
+/// The best known path between two places.
+struct Path {
+  PathClass cls = PathClass::kUnreachable;
+  PathMetric bandwidth;  ///< bottleneck, MB/s; unknown when any segment on the path is unknown
+  PathMetric latency;    ///< summed, ns; unknown when any segment is unknown
+  PathMetric hops;       ///< links traversed (derived from the PCI tree / link table)
+  /// How the class and numbers were obtained, in words: "HMAT access0 (generic
+  /// initiator numa:2)", "PCI path + CPU access of numa:0", "xgmi link". Points into
+  /// the index's string table.
+  std::string_view basis;
+};
+
+/// A memory a query can target.
+struct MemoryTarget {
+  enum class Type : std::uint8_t { kNumaNode, kRegion, kDeviceMemory };
+  Type type = Type::kNumaNode;
+  std::string key;           ///< "numa:2", "dax:dax0.0", "kfd:node2/mem0" (device memory key)
+  MemoryKind kind = MemoryKind::kUnknown;
+  std::string kind_name;     ///< memory_kind_name(kind), or the device memory's own word ("hbm")
+  Measured<std::int64_t> capacity;       ///< bytes
+  std::optional<std::uint32_t> numa_node;  ///< the node holding it (the region's node, the node itself)
+  std::vector<std::uint32_t> owners;     ///< accelerator ids owning / sharing it (device memory)
+};
+
+/// An initiator domain: a NUMA node with CPUs, or a Generic Initiator node (a device's
+/// node, whose memory figures are HMAT access0).
+struct CpuDomain {
+  std::uint32_t node = 0;
+  bool generic_initiator = false;
+  std::optional<std::int64_t> package;
+};
+
+/// Per-accelerator facts the queries need, in integer form.
+struct AcceleratorPlace {
+  std::string_view key;
+  std::optional<std::uint32_t> numa_node;
+  std::int32_t package = -1;      ///< index into the index's package groups; -1 = none
+  std::int32_t pci = -1;          ///< index into Snapshot::pci_devices(); -1 = none
+  std::vector<std::int32_t> pci_chain;  ///< pci ancestors, endpoint first, host bridge last
+  std::optional<std::int64_t> cpu_package;  ///< socket of its NUMA node's CPUs
+};
+
+/// One accelerator offering one function (an entry of a per-function list).
+struct Offer {
+  std::uint32_t accelerator = 0;
+  std::uint32_t function = 0;   ///< index into Accelerator::functions
+  bool available = false;       ///< state == "available"
+  std::int64_t instances_free = -1;  ///< -1 = unknown
+};
+
+class PathIndex {
+ public:
+  explicit PathIndex(std::shared_ptr<const Snapshot> snapshot);
+
+  const Snapshot& snapshot() const { return *snap_; }
+  std::size_t accelerator_count() const { return places_.size(); }
+  const AcceleratorPlace& place(std::uint32_t accelerator) const { return places_[accelerator]; }
+  const std::vector<MemoryTarget>& memory_targets() const { return targets_; }
+  const std::vector<CpuDomain>& cpu_domains() const { return cpu_domains_; }
+
+  /// Accelerator id by key; nullopt when unknown.
+  std::optional<std::uint32_t> accelerator_id(std::string_view key) const;
+  /// Memory target id by key ("numa:1", "dax:dax0.0", a device memory key); nullopt when unknown.
+  std::optional<std::uint32_t> memory_target_id(std::string_view key) const;
+  /// The memory target of NUMA node `node`, if the node has memory.
+  std::optional<std::uint32_t> numa_target(std::uint32_t node) const;
+  /// CPU domain id of NUMA node `node`, if it has CPUs.
+  std::optional<std::uint32_t> cpu_domain_id(std::uint32_t node) const;
+
+  /// Device to device. Symmetric: device_path(a, b) == device_path(b, a) in class and numbers.
+  const Path& device_path(std::uint32_t a, std::uint32_t b) const {
+    if (a > b) std::swap(a, b);  // stored once per unordered pair: paths are symmetric
+    return dev_dev_[static_cast<std::size_t>(b) * (b + 1) / 2 + a];
+  }
+  /// Device to memory target.
+  const Path& memory_path(std::uint32_t accelerator, std::uint32_t target) const {
+    return dev_mem_[accelerator * targets_.size() + target];
+  }
+  /// CPU domain to memory target.
+  const Path& cpu_memory_path(std::uint32_t domain, std::uint32_t target) const {
+    return cpu_mem_[domain * targets_.size() + target];
+  }
+  /// The best class any accelerator reaches `target` at (kUnreachable with no accelerators).
+  PathClass best_device_class(std::uint32_t target) const { return best_class_[target]; }
+
+  /// Function id by canonical name (binary search over a sorted vector); nullopt when nobody offers it.
+  std::optional<std::uint32_t> function_id(std::string_view name) const;
+  const std::string& function_name(std::uint32_t function) const { return function_names_[function]; }
+  /// Every offer of `function`, by accelerator key.
+  const std::vector<Offer>& offers(std::uint32_t function) const { return offers_[function]; }
+  /// Every offer of `function`, ranked by memory_path(offer, target) (class, -bandwidth,
+  /// latency, hops, key). The nearest-function query walks this list and stops at `count`.
+  const std::vector<Offer>& offers_near(std::uint32_t function, std::uint32_t target) const {
+    return offers_near_[function * targets_.size() + target];
+  }
+
+ private:
+  std::shared_ptr<const Snapshot> snap_;
+  std::vector<AcceleratorPlace> places_;
+  std::vector<std::pair<std::string_view, std::uint32_t>> accel_by_key_;  // sorted
+  std::vector<MemoryTarget> targets_;
+  std::vector<std::pair<std::string, std::uint32_t>> target_by_key_;     // sorted
+  std::vector<CpuDomain> cpu_domains_;
+  std::vector<Path> dev_dev_, dev_mem_, cpu_mem_;
+  std::vector<std::unique_ptr<std::string>> strings_;  // interned basis texts (stable addresses)
+  std::vector<PathClass> best_class_;
+  std::vector<std::string> function_names_;  // sorted
+  std::vector<std::vector<Offer>> offers_;
+  std::vector<std::vector<Offer>> offers_near_;
+};
+
+/// Ranking order of two paths: class, then higher bandwidth, lower latency, fewer hops;
+/// unknown numbers sort after known ones. Returns <0, 0, >0.
+int compare_paths(const Path& a, const Path& b) noexcept;
+
+/// "unknown" or the value with its unit: "25600 MB/s", "120 ns".
+std::string format_metric(const PathMetric& m, std::string_view unit);
+
+}  // namespace accelmap

@@ -1,0 +1,549 @@
+// PathIndex: classifies every pair of places once, so queries are lookups.
+//
+// The classification follows NCCL's topology words (PIX/PXB/PHB/NODE/SYS), extended
+// below PIX with what a PCI tree cannot show: the same device, partitions of one
+// package, and direct device links from Snapshot::device_links().
+#include "accelmap/path_index.h"
+
+#include <algorithm>
+#include <array>
+#include <map>
+
+namespace accelmap {
+
+namespace {
+
+constexpr std::array<const char*, 9> kClassNames = {"SELF", "PKG", "LINK", "PIX", "PXB",
+                                                    "PHB",  "NODE", "SYS", "DIS"};
+
+// Link types that are a direct device-to-device path. KFD also lists "pcie" io_links,
+// which are the PCI tree again, so they are classified from the tree instead.
+bool is_direct_link(std::string_view type) {
+  return type == "xgmi" || type == "nvlink" || type == "c2c" || type == "intra-package" || type == "cxl";
+}
+
+// Bottleneck of two segments: both known -> the smaller (with its provenance);
+// otherwise unknown, because an unknown segment might be the bottleneck.
+PathMetric bottleneck(const PathMetric& a, const PathMetric& b) {
+  if (!a.known() || !b.known()) return {};
+  return a.value <= b.value ? a : b;
+}
+
+// Weakest provenance of two (trust order of facts.h: higher enum = more trusted).
+Provenance weaker(Provenance a, Provenance b) { return static_cast<int>(a) < static_cast<int>(b) ? a : b; }
+
+PathMetric from_measured(const Measured<std::int64_t>& m) {
+  if (!m.known()) return {};
+  return PathMetric::of(*m.value, m.provenance);
+}
+
+bool contains(const IdSet& s, std::uint32_t id) { return std::binary_search(s.ids.begin(), s.ids.end(), id); }
+
+class Builder {
+ public:
+  Builder(const Snapshot& s, PathIndex* out, std::vector<AcceleratorPlace>& places,
+          std::vector<MemoryTarget>& targets, std::vector<CpuDomain>& cpus,
+          std::vector<std::unique_ptr<std::string>>& strings)
+      : s_(s), places_(places), targets_(targets), cpus_(cpus), strings_(strings) {
+    (void)out;
+  }
+
+  std::string_view intern(std::string text) {
+    auto it = interned_.find(text);
+    if (it != interned_.end()) return it->second;
+    strings_.push_back(std::make_unique<std::string>(text));
+    std::string_view v = *strings_.back();
+    interned_.emplace(std::move(text), v);
+    return v;
+  }
+
+  void places() {
+    const auto& accs = s_.accelerators();
+    std::map<std::string, std::int32_t> groups;
+    for (const auto& a : accs) {
+      AcceleratorPlace p;
+      p.key = a.key;
+      if (a.numa_node && *a.numa_node >= 0) p.numa_node = static_cast<std::uint32_t>(*a.numa_node);
+      if (p.numa_node)
+        if (const NumaNode* n = s_.find_numa(*p.numa_node)) p.cpu_package = n->package;
+      const PciDevice* pci = a.pci.empty() ? nullptr : s_.find_pci(a.pci);
+      for (const PciDevice* d = pci; d && p.pci_chain.size() < 64; d = d->parent.empty() ? nullptr : s_.find_pci(d->parent))
+        p.pci_chain.push_back(static_cast<std::int32_t>(d - s_.pci_devices().data()));
+      if (pci) p.pci = p.pci_chain.front();
+      // One physical package: the package the driver names, else the partitioned parent,
+      // else the PCI slot (functions of one device). Otherwise the device is alone.
+      std::string group;
+      if (!a.package.empty()) group = "package:" + a.package;
+      else if (!a.partition_of.empty()) group = "partition:" + a.partition_of;
+      else if (pci && pci->role == PciRole::kEndpoint && !pci->bdf.empty())
+        group = "slot:" + std::to_string(pci->domain) + ":" + std::to_string(pci->bus) + ":" + std::to_string(pci->device);
+      else group = "self:" + a.key;
+      auto [it, fresh] = groups.emplace(group, static_cast<std::int32_t>(groups.size()));
+      (void)fresh;
+      p.package = it->second;
+      places_.push_back(std::move(p));
+    }
+    for (const auto& n : s_.numa_nodes())
+      if (n.has_cpu || n.generic_initiator) cpus_.push_back(CpuDomain{n.id, !n.has_cpu && n.generic_initiator, n.package});
+  }
+
+  void targets() {
+    for (const auto& n : s_.numa_nodes()) {
+      if (!n.has_memory) continue;
+      MemoryTarget t;
+      t.type = MemoryTarget::Type::kNumaNode;
+      t.key = n.key;
+      t.kind = n.kind;
+      t.kind_name = memory_kind_name(n.kind);
+      t.capacity = n.capacity;
+      t.numa_node = n.id;
+      if (!n.owner.empty())
+        if (auto id = accel_id(n.owner)) t.owners.push_back(*id);
+      targets_.push_back(std::move(t));
+    }
+    for (const auto& r : s_.memory_regions()) {
+      MemoryTarget t;
+      t.type = MemoryTarget::Type::kRegion;
+      t.key = r.key;
+      t.kind = r.kind;
+      t.kind_name = memory_kind_name(r.kind);
+      t.capacity = r.capacity;
+      if (r.numa_node) t.numa_node = *r.numa_node;
+      else if (r.near_node && *r.near_node >= 0) t.numa_node = static_cast<std::uint32_t>(*r.near_node);
+      targets_.push_back(std::move(t));
+    }
+    const auto& accs = s_.accelerators();
+    for (std::uint32_t i = 0; i < accs.size(); ++i)
+      for (const auto& m : accs[i].memory) {
+        MemoryTarget t;
+        t.type = MemoryTarget::Type::kDeviceMemory;
+        t.key = m.key;
+        t.kind = MemoryKind::kDevice;
+        t.kind_name = m.kind;
+        t.capacity = m.size;
+        if (m.numa_node && *m.numa_node >= 0) t.numa_node = static_cast<std::uint32_t>(*m.numa_node);
+        t.owners.push_back(i);
+        for (const auto& k : m.shared_by)
+          if (auto id = accel_id(k); id && *id != i) t.owners.push_back(*id);
+        std::sort(t.owners.begin() + 1, t.owners.end());
+        // Partitions each list the package memory: keep one target per key.
+        bool dup = false;
+        for (auto& prev : targets_)
+          if (prev.type == MemoryTarget::Type::kDeviceMemory && prev.key == t.key) {
+            for (auto o : t.owners)
+              if (std::find(prev.owners.begin(), prev.owners.end(), o) == prev.owners.end()) prev.owners.push_back(o);
+            dup = true;
+          }
+        if (!dup) targets_.push_back(std::move(t));
+      }
+  }
+
+  std::optional<std::uint32_t> accel_id(std::string_view key) const {
+    const auto& accs = s_.accelerators();
+    auto it = std::lower_bound(accs.begin(), accs.end(), key,
+                               [](const Accelerator& a, std::string_view k) { return natural_less(a.key, k); });
+    if (it != accs.end() && it->key == key) return static_cast<std::uint32_t>(it - accs.begin());
+    for (std::uint32_t i = 0; i < accs.size(); ++i)  // accelerators may be ordered by another rule
+      if (accs[i].key == key) return i;
+    return std::nullopt;
+  }
+
+  // Bandwidth of the links from the endpoint up to (not including) chain[stop].
+  PathMetric uplink(const AcceleratorPlace& p, std::size_t stop, std::int64_t* hops) const {
+    PathMetric bw = PathMetric::of(INT64_MAX, Provenance::kLinkTrained);
+    for (std::size_t i = 0; i < stop && i < p.pci_chain.size(); ++i) {
+      const PciDevice& d = s_.pci_devices()[p.pci_chain[i]];
+      if (d.role == PciRole::kHostBridge) break;
+      ++*hops;
+      const auto& l = d.current_link.bandwidth;
+      bw = bottleneck(bw, l.known() ? PathMetric::of(static_cast<std::int64_t>(*l.value), l.provenance) : PathMetric{});
+    }
+    return bw;
+  }
+
+  // Links from the endpoint up to the root port: the device's way to the host.
+  PathMetric host_uplink(const AcceleratorPlace& p, std::int64_t* hops) const {
+    if (p.pci_chain.empty()) return {};
+    PathMetric bw = uplink(p, p.pci_chain.size(), hops);
+    return bw.known() && bw.value == INT64_MAX ? PathMetric{} : bw;
+  }
+
+  Path device_device(std::uint32_t ai, std::uint32_t bi) {
+    const AcceleratorPlace& a = places_[ai];
+    const AcceleratorPlace& b = places_[bi];
+    Path p;
+    if (ai == bi) {
+      p.cls = PathClass::kSelf;
+      p.hops = PathMetric::of(0, Provenance::kDerived);
+      p.basis = intern("the same device");
+      return p;
+    }
+    // The best direct link between the two, by bandwidth.
+    const DeviceLink* link = nullptr;
+    for (const auto& l : s_.device_links()) {
+      if (!is_direct_link(l.type)) continue;
+      if (!((l.a == a.key && l.b == b.key) || (l.a == b.key && l.b == a.key))) continue;
+      auto bw = [](const DeviceLink& x) { return x.bandwidth_max.known() ? *x.bandwidth_max.value : x.bandwidth_min.value.value_or(-1); };
+      if (!link || bw(l) > bw(*link)) link = &l;
+    }
+    if (link) {
+      const auto& m = link->bandwidth_max.known() ? link->bandwidth_max : link->bandwidth_min;
+      p.bandwidth = from_measured(m);
+      p.hops = PathMetric::of(link->hops.value_or(1), link->hops ? Provenance::kFirmware : Provenance::kDerived);
+    }
+    if (a.package == b.package) {
+      p.cls = PathClass::kSamePackage;
+      if (!link) p.hops = PathMetric::of(0, Provenance::kDerived);
+      p.basis = intern(link ? "one package, " + link->type + " link " + link->key : std::string("one package"));
+      return p;
+    }
+    if (link) {
+      p.cls = PathClass::kDirectLink;
+      p.basis = intern(link->type + " link " + link->key);
+      return p;
+    }
+    // The PCI tree: the lowest common ancestor decides.
+    std::size_t ia = 0, ib = 0;
+    bool found = false;
+    for (ia = 0; ia < a.pci_chain.size() && !found; ++ia)
+      for (ib = 0; ib < b.pci_chain.size(); ++ib)
+        if (a.pci_chain[ia] == b.pci_chain[ib]) {
+          found = true;
+          break;
+        }
+    if (found) {
+      --ia;
+      const auto& pcis = s_.pci_devices();
+      const PciDevice& lca = pcis[a.pci_chain[ia]];
+      std::int64_t hops = 0;
+      PathMetric bw = bottleneck(uplink(a, ia, &hops), uplink(b, ib, &hops));
+      if (bw.known() && bw.value == INT64_MAX) bw = {};
+      p.bandwidth = bw;
+      p.hops = PathMetric::of(hops, Provenance::kDerived);
+      if (lca.role == PciRole::kHostBridge) {
+        p.cls = PathClass::kHostBridge;
+        p.basis = intern("PCI path through host bridge " + lca.key);
+        return p;
+      }
+      // Count the switches crossed: a downstream port belongs to its upstream port's switch.
+      std::vector<std::int32_t> units;
+      auto add = [&](const AcceleratorPlace& x, std::size_t stop) {
+        for (std::size_t i = 1; i <= stop && i < x.pci_chain.size(); ++i) {
+          const PciDevice& d = pcis[x.pci_chain[i]];
+          std::int32_t unit = x.pci_chain[i];
+          if (d.role == PciRole::kSwitchDownstream && i + 1 < x.pci_chain.size() &&
+              pcis[x.pci_chain[i + 1]].role == PciRole::kSwitchUpstream)
+            unit = x.pci_chain[i + 1];
+          if (std::find(units.begin(), units.end(), unit) == units.end()) units.push_back(unit);
+        }
+      };
+      add(a, ia);
+      add(b, ib);
+      p.cls = units.size() <= 1 ? PathClass::kSameSwitch : PathClass::kAcrossSwitches;
+      p.basis = intern(std::string(units.size() <= 1 ? "PCI path below one switch/bridge " : "PCI path across switches below ") +
+                       lca.key);
+      return p;
+    }
+    if (a.numa_node && b.numa_node && *a.numa_node == *b.numa_node) {
+      p.cls = PathClass::kSameNode;
+      p.basis = intern("different host bridges in NUMA node " + std::to_string(*a.numa_node));
+    } else if (a.cpu_package && b.cpu_package && *a.cpu_package == *b.cpu_package) {
+      p.cls = PathClass::kSameNode;
+      p.basis = intern("different NUMA nodes of CPU package " + std::to_string(*a.cpu_package));
+    } else if (a.numa_node && b.numa_node) {
+      p.cls = PathClass::kAcrossSockets;
+      p.basis = intern("across sockets: numa:" + std::to_string(*a.numa_node) + " to numa:" + std::to_string(*b.numa_node));
+    } else {
+      p.cls = PathClass::kAcrossSockets;
+      p.basis = intern("NUMA node unknown: assumed across sockets");
+    }
+    p.hops = PathMetric::of(p.cls == PathClass::kSameNode ? 2 : 3, Provenance::kDerived);
+    return p;
+  }
+
+  // CPU nodes that are the home of memory node `n`: itself when it has CPUs, else its best
+  // CPU initiators (HMAT access1, then access0), else the nearest CPU node by SLIT distance.
+  std::vector<std::uint32_t> home(const NumaNode& n) const {
+    if (n.has_cpu) return {n.id};
+    for (int cls : {1, 0})
+      for (const auto& acc : n.access)
+        if (acc.access_class == cls && !acc.initiators.ids.empty()) {
+          std::vector<std::uint32_t> out;
+          for (auto i : acc.initiators.ids)
+            if (const NumaNode* c = s_.find_numa(i); c && c->has_cpu) out.push_back(i);
+          if (!out.empty()) return out;
+        }
+    std::int64_t best = INT64_MAX;
+    std::vector<std::uint32_t> out;
+    for (const auto& [id, dist] : n.distances) {
+      const NumaNode* c = s_.find_numa(id);
+      if (!c || !c->has_cpu || id == n.id) continue;
+      if (dist < best) out.clear(), best = dist;
+      if (dist == best) out.push_back(id);
+    }
+    return out;
+  }
+
+  std::optional<std::int64_t> package_of(std::uint32_t node) const {
+    const NumaNode* n = s_.find_numa(node);
+    return n ? n->package : std::nullopt;
+  }
+
+  // HMAT numbers for an initiator node reaching memory node n, preferring `first_class`.
+  const MemoryAccess* access_from(const NumaNode& n, std::uint32_t initiator, int first_class) const {
+    for (int cls : {first_class, 1 - first_class})
+      for (const auto& acc : n.access)
+        if (acc.access_class == cls && contains(acc.initiators, initiator)) return &acc;
+    return nullptr;
+  }
+
+  // Class of reaching memory node `n` from NUMA node `from` (a CPU or device's node),
+  // relative to `local` (the class for memory homed at `from`).
+  PathClass node_class(std::uint32_t from, const NumaNode& n, PathClass local) const {
+    auto h = home(n);
+    if (from == n.id || std::find(h.begin(), h.end(), from) != h.end()) return local;
+    auto pf = package_of(from);
+    for (auto c : h)
+      if (pf && package_of(c) == pf) return PathClass::kSameNode;
+    if (h.empty() && n.package && pf && *n.package == *pf) return PathClass::kSameNode;
+    return PathClass::kAcrossSockets;
+  }
+
+  Path device_memory(std::uint32_t ai, const MemoryTarget& t) {
+    const AcceleratorPlace& a = places_[ai];
+    if (t.type == MemoryTarget::Type::kDeviceMemory) {
+      Path p;
+      if (std::find(t.owners.begin(), t.owners.end(), ai) != t.owners.end()) {
+        // Shared package memory is each partition's own: all sharers reach it alike.
+        p.cls = t.owners.size() > 1 ? PathClass::kSamePackage : PathClass::kSelf;
+        p.hops = PathMetric::of(0, Provenance::kDerived);
+        p.basis = intern(t.owners.size() > 1 ? "memory of its package, shared by its partitions" : "the device's own memory");
+        return p;
+      }
+      // Another device's memory: the path to its owner (the nearest sharer).
+      Path best = device_device(ai, t.owners.front());
+      for (auto o : t.owners) {
+        Path q = device_device(ai, o);
+        if (compare_paths(q, best) < 0) best = q;
+      }
+      best.basis = intern("via owner: " + std::string(best.basis));
+      return best;
+    }
+    Path p;
+    const NumaNode* n = t.numa_node ? s_.find_numa(*t.numa_node) : nullptr;
+    if (!n) {
+      p.basis = intern("memory with no known NUMA node");
+      return p;
+    }
+    if (!a.numa_node) {
+      p.cls = PathClass::kAcrossSockets;
+      p.basis = intern("device NUMA node unknown: assumed across sockets");
+      return p;
+    }
+    const NumaNode* dn = s_.find_numa(*a.numa_node);
+    if (dn && dn->generic_initiator) {
+      if (const MemoryAccess* acc = access_from(*n, *a.numa_node, 0); acc && acc->access_class == 0) {
+        p.cls = PathClass::kHostBridge;
+        p.bandwidth = from_measured(acc->read_bandwidth);
+        p.latency = from_measured(acc->read_latency);
+        p.hops = PathMetric::of(1, Provenance::kFirmware);
+        p.basis = intern("HMAT access0: generic initiator numa:" + std::to_string(*a.numa_node) + " is a best initiator of " + n->key);
+        return p;
+      }
+    }
+    p.cls = node_class(*a.numa_node, *n, PathClass::kHostBridge);
+    std::int64_t hops = 0;
+    PathMetric link = host_uplink(a, &hops);
+    const MemoryAccess* cpu = nullptr;
+    // CPU access figures of the memory, from the CPU node nearest the device.
+    std::uint32_t via = *a.numa_node;
+    if (dn && !dn->has_cpu) {
+      for (const auto& [id, dist] : dn->distances) {
+        (void)dist;
+        if (const NumaNode* c = s_.find_numa(id); c && c->has_cpu) { via = id; break; }
+      }
+    }
+    cpu = access_from(*n, via, 1);
+    PathMetric mem_bw = cpu ? from_measured(cpu->read_bandwidth) : PathMetric{};
+    PathMetric mem_lat = cpu ? from_measured(cpu->read_latency) : PathMetric{};
+    p.bandwidth = a.pci_chain.empty() ? mem_bw : bottleneck(link, mem_bw);
+    p.latency = a.pci_chain.empty() ? mem_lat : PathMetric{};  // PCIe latency is not published
+    p.hops = PathMetric::of(hops + (p.cls == PathClass::kHostBridge ? 1 : p.cls == PathClass::kSameNode ? 2 : 3),
+                            Provenance::kDerived);
+    p.basis = intern(std::string(a.pci_chain.empty() ? "device on numa:" : "PCI path + CPU access from numa:") +
+                     std::to_string(via) + " to " + n->key + (cpu ? " (HMAT access" + std::to_string(cpu->access_class) + ")" : " (no HMAT)"));
+    return p;
+  }
+
+  Path cpu_memory(const CpuDomain& c, const MemoryTarget& t) {
+    Path p;
+    if (t.type == MemoryTarget::Type::kDeviceMemory && !t.numa_node) {
+      // Device memory without a node: reached through its owner's PCI path.
+      const AcceleratorPlace& o = places_[t.owners.front()];
+      if (!o.numa_node) {
+        p.cls = PathClass::kAcrossSockets;
+        p.basis = intern("owner's NUMA node unknown: assumed across sockets");
+        return p;
+      }
+      const NumaNode* on = s_.find_numa(*o.numa_node);
+      p.cls = on ? node_class(c.node, *on, PathClass::kHostBridge) : PathClass::kAcrossSockets;
+      std::int64_t hops = 0;
+      p.bandwidth = host_uplink(o, &hops);
+      p.hops = PathMetric::of(hops + 1, Provenance::kDerived);
+      p.basis = intern("PCI path of owner " + std::string(o.key));
+      return p;
+    }
+    const NumaNode* n = t.numa_node ? s_.find_numa(*t.numa_node) : nullptr;
+    if (!n) {
+      p.basis = intern("memory with no known NUMA node");
+      return p;
+    }
+    p.cls = c.node == n->id ? PathClass::kSelf : node_class(c.node, *n, PathClass::kSamePackage);
+    // A Generic Initiator is not a CPU: only access0 (best initiator of any kind) speaks for it.
+    const MemoryAccess* acc = access_from(*n, c.node, c.generic_initiator ? 0 : 1);
+    if (acc && c.generic_initiator && acc->access_class != 0) acc = nullptr;
+    if (c.generic_initiator && acc && p.cls != PathClass::kSelf) p.cls = PathClass::kSamePackage;
+    if (acc) {
+      p.bandwidth = from_measured(acc->read_bandwidth);
+      p.latency = from_measured(acc->read_latency);
+    }
+    p.hops = PathMetric::of(static_cast<std::int64_t>(p.cls) == 0 ? 0 : p.cls == PathClass::kAcrossSockets ? 2 : 1,
+                            Provenance::kDerived);
+    p.basis = intern(acc ? "HMAT access" + std::to_string(acc->access_class) + " from numa:" + std::to_string(c.node)
+                         : std::string("no HMAT figures for numa:") + std::to_string(c.node) + " to " + n->key);
+    return p;
+  }
+
+ private:
+  const Snapshot& s_;
+  std::vector<AcceleratorPlace>& places_;
+  std::vector<MemoryTarget>& targets_;
+  std::vector<CpuDomain>& cpus_;
+  std::vector<std::unique_ptr<std::string>>& strings_;
+  std::map<std::string, std::string_view, std::less<>> interned_;
+};
+
+}  // namespace
+
+const char* path_class_name(PathClass c) noexcept {
+  auto i = static_cast<std::size_t>(c);
+  return i < kClassNames.size() ? kClassNames[i] : "DIS";
+}
+
+std::optional<PathClass> path_class_from_name(std::string_view name) noexcept {
+  for (std::size_t i = 0; i < kClassNames.size(); ++i)
+    if (name == kClassNames[i]) return static_cast<PathClass>(i);
+  return std::nullopt;
+}
+
+int compare_paths(const Path& a, const Path& b) noexcept {
+  if (a.cls != b.cls) return a.cls < b.cls ? -1 : 1;
+  // Known before unknown; then higher bandwidth, lower latency, fewer hops.
+  if (a.bandwidth.known() != b.bandwidth.known()) return a.bandwidth.known() ? -1 : 1;
+  if (a.bandwidth.known() && a.bandwidth.value != b.bandwidth.value) return a.bandwidth.value > b.bandwidth.value ? -1 : 1;
+  if (a.latency.known() != b.latency.known()) return a.latency.known() ? -1 : 1;
+  if (a.latency.known() && a.latency.value != b.latency.value) return a.latency.value < b.latency.value ? -1 : 1;
+  if (a.hops.known() != b.hops.known()) return a.hops.known() ? -1 : 1;
+  if (a.hops.known() && a.hops.value != b.hops.value) return a.hops.value < b.hops.value ? -1 : 1;
+  return 0;
+}
+
+std::string format_metric(const PathMetric& m, std::string_view unit) {
+  if (!m.known()) return "unknown";
+  std::string s = std::to_string(m.value);
+  if (!unit.empty()) s += " " + std::string(unit);
+  return s;
+}
+
+PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move(snapshot)) {
+  const Snapshot& s = *snap_;
+  Builder b(s, this, places_, targets_, cpu_domains_, strings_);
+  b.places();
+  b.targets();
+  const std::size_t n = places_.size(), t = targets_.size();
+
+  for (std::uint32_t i = 0; i < n; ++i) accel_by_key_.emplace_back(places_[i].key, i);
+  std::sort(accel_by_key_.begin(), accel_by_key_.end());
+  for (std::uint32_t i = 0; i < t; ++i) target_by_key_.emplace_back(targets_[i].key, i);
+  std::sort(target_by_key_.begin(), target_by_key_.end());
+
+  dev_dev_.resize(n * (n + 1) / 2);
+  for (std::uint32_t j = 0; j < n; ++j)
+    for (std::uint32_t i = 0; i <= j; ++i) dev_dev_[static_cast<std::size_t>(j) * (j + 1) / 2 + i] = b.device_device(i, j);
+
+  dev_mem_.resize(n * t);
+  best_class_.assign(t, PathClass::kUnreachable);
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (std::uint32_t m = 0; m < t; ++m) {
+      dev_mem_[i * t + m] = b.device_memory(i, targets_[m]);
+      best_class_[m] = std::min(best_class_[m], dev_mem_[i * t + m].cls);
+    }
+  cpu_mem_.resize(cpu_domains_.size() * t);
+  for (std::uint32_t c = 0; c < cpu_domains_.size(); ++c)
+    for (std::uint32_t m = 0; m < t; ++m) cpu_mem_[c * t + m] = b.cpu_memory(cpu_domains_[c], targets_[m]);
+
+  // Functions: one sorted name table, the offers of each, and each list ranked per target.
+  const auto& accs = s.accelerators();
+  for (const auto& a : accs)
+    for (const auto& f : a.functions) function_names_.push_back(f.name);
+  std::sort(function_names_.begin(), function_names_.end());
+  function_names_.erase(std::unique(function_names_.begin(), function_names_.end()), function_names_.end());
+  offers_.resize(function_names_.size());
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (std::uint32_t k = 0; k < accs[i].functions.size(); ++k) {
+      const Function& f = accs[i].functions[k];
+      Offer o;
+      o.accelerator = i;
+      o.function = k;
+      o.available = f.state == "available";
+      o.instances_free = f.instances_free.value_or(-1);
+      offers_[*function_id(f.name)].push_back(o);
+    }
+  for (auto& list : offers_)
+    std::sort(list.begin(), list.end(), [&](const Offer& x, const Offer& y) {
+      return natural_less(places_[x.accelerator].key, places_[y.accelerator].key);
+    });
+  offers_near_.resize(function_names_.size() * t);
+  for (std::uint32_t f = 0; f < function_names_.size(); ++f)
+    for (std::uint32_t m = 0; m < t; ++m) {
+      auto& list = offers_near_[f * t + m];
+      list = offers_[f];
+      std::stable_sort(list.begin(), list.end(), [&](const Offer& x, const Offer& y) {
+        return compare_paths(memory_path(x.accelerator, m), memory_path(y.accelerator, m)) < 0;
+      });
+    }
+}
+
+std::optional<std::uint32_t> PathIndex::accelerator_id(std::string_view key) const {
+  auto it = std::lower_bound(accel_by_key_.begin(), accel_by_key_.end(), key,
+                             [](const auto& e, std::string_view k) { return e.first < k; });
+  if (it != accel_by_key_.end() && it->first == key) return it->second;
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> PathIndex::memory_target_id(std::string_view key) const {
+  auto it = std::lower_bound(target_by_key_.begin(), target_by_key_.end(), key,
+                             [](const auto& e, std::string_view k) { return e.first < k; });
+  if (it != target_by_key_.end() && it->first == key) return it->second;
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> PathIndex::numa_target(std::uint32_t node) const {
+  for (std::uint32_t i = 0; i < targets_.size(); ++i)
+    if (targets_[i].type == MemoryTarget::Type::kNumaNode && targets_[i].numa_node == node) return i;
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> PathIndex::cpu_domain_id(std::uint32_t node) const {
+  for (std::uint32_t i = 0; i < cpu_domains_.size(); ++i)
+    if (cpu_domains_[i].node == node) return i;
+  return std::nullopt;
+}
+
+std::optional<std::uint32_t> PathIndex::function_id(std::string_view name) const {
+  auto it = std::lower_bound(function_names_.begin(), function_names_.end(), name);
+  if (it != function_names_.end() && *it == name) return static_cast<std::uint32_t>(it - function_names_.begin());
+  return std::nullopt;
+}
+
+}  // namespace accelmap

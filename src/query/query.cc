@@ -1,0 +1,474 @@
+// Placement queries: lookups into a PathIndex, filtered by a Policy, ranked, explained.
+#include "accelmap/query.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+namespace accelmap {
+
+namespace {
+
+// Policy constraints in the order they are applied; the reason of an empty result
+// names the last one that removed something.
+enum Constraint : int { kExcluded, kIncluded, kVendor, kAvailable, kFreeInstances, kConstraintCount };
+
+struct Filter {
+  const PathIndex& index;
+  const Policy& policy;
+  std::array<std::size_t, kConstraintCount> removed{};
+  int last = -1;
+
+  bool pass(const Offer& o) {
+    const AcceleratorPlace& p = index.place(o.accelerator);
+    auto drop = [&](Constraint c) {
+      ++removed[c];
+      last = std::max(last, static_cast<int>(c));
+      return false;
+    };
+    if (std::find(policy.excluded.begin(), policy.excluded.end(), p.key) != policy.excluded.end()) return drop(kExcluded);
+    if (!policy.included.empty() &&
+        std::find(policy.included.begin(), policy.included.end(), p.key) == policy.included.end())
+      return drop(kIncluded);
+    if (!policy.vendor.empty()) {
+      const std::string& v = index.snapshot().accelerators()[o.accelerator].vendor;
+      auto lower = [](std::string s) {
+        for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return s;
+      };
+      if (lower(v).find(lower(policy.vendor)) == std::string::npos) return drop(kVendor);
+    }
+    if (policy.only_available && !o.available) return drop(kAvailable);
+    if (policy.min_free_instances > 0 && o.instances_free < policy.min_free_instances) return drop(kFreeInstances);
+    return true;
+  }
+
+  std::string reason(const std::string& function) const {
+    switch (last) {
+      case kExcluded: return "every accelerator offering " + function + " is excluded by the policy.";
+      case kIncluded: return "no accelerator offering " + function + " is among the included devices.";
+      case kVendor: return "no accelerator offering " + function + " is from vendor '" + policy.vendor + "'.";
+      case kAvailable: return "no accelerator offers " + function + " in state available (only-available filter).";
+      case kFreeInstances:
+        return "no accelerator offering " + function + " has at least " + std::to_string(policy.min_free_instances) +
+               " free instances.";
+      default: return "no accelerator offers " + function + ".";
+    }
+  }
+};
+
+// Offers of `function` passing the policy; sets *reason when none.
+std::vector<Offer> offers_of(const PathIndex& index, const Policy& policy, const std::string& function, std::string* reason) {
+  std::vector<Offer> out;
+  auto f = index.function_id(function);
+  Filter filter{index, policy};
+  if (f)
+    for (const Offer& o : index.offers(*f))
+      if (filter.pass(o)) out.push_back(o);
+  if (out.empty()) *reason = filter.reason(function);
+  return out;
+}
+
+bool key_less(const PathIndex& index, const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
+  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
+    if (a[i] != b[i]) return natural_less(index.place(a[i]).key, index.place(b[i]).key);
+  return a.size() < b.size();
+}
+
+// The worse of two paths (by ranking order).
+const Path* worse(const Path* a, const Path* b) { return compare_paths(*a, *b) >= 0 ? a : b; }
+
+std::string lower(std::string s) {
+  for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return s;
+}
+
+bool kind_matches(const MemoryTarget& t, const std::string& kind) {
+  if (kind.empty()) return true;
+  std::string k = lower(kind);
+  return lower(t.kind_name) == k || memory_kind_name(t.kind) == k;
+}
+
+// The best memory two accelerators share: both reach it at its best class, which is local
+// (at most NODE). Returns the target and the worse of the two paths, or nullopt.
+std::optional<std::pair<std::uint32_t, const Path*>> shared_memory(const PathIndex& index, std::uint32_t a,
+                                                                   std::uint32_t b, const std::string& kind) {
+  std::optional<std::pair<std::uint32_t, const Path*>> best;
+  for (std::uint32_t m = 0; m < index.memory_targets().size(); ++m) {
+    if (!kind_matches(index.memory_targets()[m], kind)) continue;
+    PathClass bc = index.best_device_class(m);
+    if (bc > PathClass::kSameNode) continue;
+    const Path& pa = index.memory_path(a, m);
+    const Path& pb = index.memory_path(b, m);
+    if (pa.cls != bc || pb.cls != bc) continue;
+    const Path* w = worse(&pa, &pb);
+    if (!best || compare_paths(*w, *best->second) < 0) best = std::make_pair(m, w);
+  }
+  return best;
+}
+
+void finish(Ranked& r, const PathIndex& index, const Policy& policy) {
+  std::stable_sort(r.items.begin(), r.items.end(), [&](const Candidate& x, const Candidate& y) {
+    const Path* px = nullptr;
+    const Path* py = nullptr;
+    for (const auto& s : x.explanation.steps) px = px ? worse(px, s.path) : s.path;
+    for (const auto& s : y.explanation.steps) py = py ? worse(py, s.path) : s.path;
+    if (px && py) {
+      int c = compare_paths(*px, *py);
+      if (c != 0) return c < 0;
+    }
+    if (x.accelerators != y.accelerators) return key_less(index, x.accelerators, y.accelerators);
+    if (x.memory && y.memory && *x.memory != *y.memory)
+      return natural_less(index.memory_targets()[*x.memory].key, index.memory_targets()[*y.memory].key);
+    return false;
+  });
+  if (policy.count > 0 && r.items.size() > policy.count) r.items.resize(policy.count);
+  for (auto& c : r.items) {
+    c.explanation.worst = PathClass::kSelf;
+    for (const auto& s : c.explanation.steps) c.explanation.worst = std::max(c.explanation.worst, s.path->cls);
+  }
+}
+
+// Resolves a target spec to memory target ids; *reason when none.
+std::vector<std::uint32_t> resolve_targets(const PathIndex& index, const MemoryTargetSpec& spec, std::string* reason) {
+  std::vector<std::uint32_t> out;
+  const auto& ts = index.memory_targets();
+  for (auto n : spec.numa_nodes) {
+    if (auto t = index.numa_target(n)) out.push_back(*t);
+    else *reason = "numa:" + std::to_string(n) + " has no memory.";
+  }
+  for (const auto& k : spec.keys) {
+    if (auto t = index.memory_target_id(k)) {
+      out.push_back(*t);
+    } else if (auto a = index.accelerator_id(k)) {
+      bool any = false;
+      for (std::uint32_t m = 0; m < ts.size(); ++m)
+        if (ts[m].type == MemoryTarget::Type::kDeviceMemory && !ts[m].owners.empty() && ts[m].owners.front() == *a)
+          out.push_back(m), any = true;
+      if (!any) *reason = k + " has no memory of its own.";
+    } else {
+      *reason = "no memory or device is called " + k + ".";
+    }
+  }
+  for (const auto& kind : spec.kinds) {
+    bool any = false;
+    for (std::uint32_t m = 0; m < ts.size(); ++m)
+      if (kind_matches(ts[m], kind)) out.push_back(m), any = true;
+    if (!any) *reason = "no memory of kind " + kind + " on this machine.";
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  if (out.empty() && reason->empty()) *reason = "no memory target was given.";
+  return out;
+}
+
+}  // namespace
+
+Ranked nearest(const PathIndex& index, const Policy& policy, const NearestRequest& request) {
+  Ranked r;
+  std::string target_reason;
+  std::vector<std::uint32_t> targets = resolve_targets(index, request.target, &target_reason);
+  if (targets.empty()) {
+    r.reason = target_reason;
+    return r;
+  }
+  auto f = index.function_id(request.function);
+  if (!f) {
+    r.reason = "no accelerator offers " + request.function + ".";
+    return r;
+  }
+  Filter filter{index, policy};
+  if (targets.size() == 1) {
+    // The hot path: the list is already ranked for this target; stop at `count`.
+    std::uint32_t t = targets.front();
+    for (const Offer& o : index.offers_near(*f, t)) {
+      if (!filter.pass(o)) continue;
+      Candidate c;
+      c.accelerators.push_back(o.accelerator);
+      c.memory = t;
+      const Path& p = index.memory_path(o.accelerator, t);
+      c.explanation.steps.push_back(Step{index.place(o.accelerator).key, index.memory_targets()[t].key, &p, "", t});
+      c.explanation.worst = p.cls;
+      r.items.push_back(std::move(c));
+      if (policy.count > 0 && r.items.size() >= policy.count) break;
+    }
+  } else {
+    for (const Offer& o : index.offers(*f)) {
+      if (!filter.pass(o)) continue;
+      std::uint32_t best = targets.front();
+      for (auto t : targets)
+        if (compare_paths(index.memory_path(o.accelerator, t), index.memory_path(o.accelerator, best)) < 0) best = t;
+      Candidate c;
+      c.accelerators.push_back(o.accelerator);
+      c.memory = best;
+      c.explanation.steps.push_back(Step{index.place(o.accelerator).key, index.memory_targets()[best].key,
+                                         &index.memory_path(o.accelerator, best), "", best});
+      r.items.push_back(std::move(c));
+    }
+    finish(r, index, policy);
+  }
+  if (r.items.empty()) r.reason = filter.reason(request.function);
+  return r;
+}
+
+Ranked share(const PathIndex& index, const Policy& policy, const ShareRequest& request) {
+  Ranked r;
+  std::vector<Offer> a = offers_of(index, policy, request.first, &r.reason);
+  if (a.empty()) return r;
+  std::vector<Offer> b = offers_of(index, policy, request.second, &r.reason);
+  if (b.empty()) return r;
+  bool any_kind = request.memory_kind.empty();
+  for (const auto& t : index.memory_targets()) any_kind = any_kind || kind_matches(t, request.memory_kind);
+  if (!any_kind) {
+    r.reason = "no memory of kind " + request.memory_kind + " on this machine.";
+    return r;
+  }
+  const bool same_function = request.first == request.second;
+  for (const Offer& x : a)
+    for (const Offer& y : b) {
+      if (x.accelerator == y.accelerator) continue;  // a pair is two devices
+      if (same_function && x.accelerator > y.accelerator) continue;
+      auto m = shared_memory(index, x.accelerator, y.accelerator, request.memory_kind);
+      if (!m) continue;
+      Candidate c;
+      c.accelerators = {x.accelerator, y.accelerator};
+      c.memory = m->first;
+      const auto& mk = index.memory_targets()[m->first].key;
+      c.explanation.steps.push_back(Step{index.place(x.accelerator).key, mk, &index.memory_path(x.accelerator, m->first), "shared memory", m->first});
+      c.explanation.steps.push_back(Step{index.place(y.accelerator).key, mk, &index.memory_path(y.accelerator, m->first), "shared memory", m->first});
+      r.items.push_back(std::move(c));
+    }
+  finish(r, index, policy);
+  if (r.items.empty())
+    r.reason = "no pair of devices offering " + request.first + " and " + request.second + " reaches one " +
+               (request.memory_kind.empty() ? std::string("local memory") : request.memory_kind + " memory") +
+               " at its best class.";
+  return r;
+}
+
+Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& request) {
+  Ranked r;
+  if (request.functions.size() < 2) {
+    r.reason = "a chain needs at least two functions.";
+    return r;
+  }
+  std::vector<std::vector<Offer>> stages;
+  for (const auto& f : request.functions) {
+    stages.push_back(offers_of(index, policy, f, &r.reason));
+    if (stages.back().empty()) return r;
+  }
+  // The hand-off from a to b: same device, peer-to-peer within the threshold, or shared memory.
+  auto hand_off = [&](std::uint32_t a, std::uint32_t b) -> std::optional<Step> {
+    Step s{index.place(a).key, index.place(b).key, &index.device_path(a, b), "", std::nullopt};
+    if (a == b) return s.note = "same device", s;
+    std::optional<Step> best;
+    if (s.path->cls <= policy.p2p_max_class) s.note = "peer-to-peer", best = s;
+    if (auto m = shared_memory(index, a, b, "")) {
+      Step via{s.from, s.to, m->second, "shared memory", m->first};
+      if (!best || compare_paths(*via.path, *best->path) < 0) best = via;
+    }
+    return best;
+  };
+  constexpr std::size_t kMaxChains = 1'000'000;  // a bound on enumeration, not on answers
+  std::vector<std::uint32_t> seq;
+  std::vector<Step> steps;
+  auto dfs = [&](auto& self, std::size_t stage) -> void {
+    if (r.items.size() >= kMaxChains) return;
+    if (stage == stages.size()) {
+      Candidate c;
+      c.accelerators = seq;
+      c.explanation.steps = steps;
+      r.items.push_back(std::move(c));
+      return;
+    }
+    for (const Offer& o : stages[stage]) {
+      if (stage > 0) {
+        auto h = hand_off(seq.back(), o.accelerator);
+        if (!h) continue;
+        steps.push_back(*h);
+      }
+      seq.push_back(o.accelerator);
+      self(self, stage + 1);
+      seq.pop_back();
+      if (stage > 0) steps.pop_back();
+    }
+  };
+  dfs(dfs, 0);
+  finish(r, index, policy);
+  if (r.items.empty()) {
+    std::string names;
+    for (const auto& f : request.functions) names += (names.empty() ? "" : " -> ") + f;
+    r.reason = "no chain " + names + " hands off without a detour: no same device, no peer-to-peer path at or below " +
+               path_class_name(policy.p2p_max_class) + ", no shared local memory.";
+  }
+  return r;
+}
+
+Ranked best_memory(const PathIndex& index, const Policy& policy, const BestMemoryRequest& request) {
+  Ranked r;
+  const Snapshot& s = index.snapshot();
+  std::vector<std::uint32_t> domains;
+  std::optional<std::uint32_t> device;
+  const std::string& from = request.from;
+  if (from.rfind("numa:", 0) == 0) {
+    try {
+      std::uint32_t n = static_cast<std::uint32_t>(std::stoul(from.substr(5)));
+      if (auto d = index.cpu_domain_id(n)) domains.push_back(*d);
+      else {
+        r.reason = from + " has neither CPUs nor a generic initiator.";
+        return r;
+      }
+    } catch (...) {
+      r.reason = from + " is not a NUMA node.";
+      return r;
+    }
+  } else if (from.rfind("cpus:", 0) == 0) {
+    // A CPU list: the nodes holding those CPUs.
+    std::vector<std::uint32_t> cpus;
+    std::string list = from.substr(5);
+    std::size_t pos = 0;
+    while (pos < list.size()) {
+      std::size_t end = list.find(',', pos);
+      std::string part = list.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+      pos = end == std::string::npos ? list.size() : end + 1;
+      try {
+        auto dash = part.find('-');
+        std::uint32_t lo = static_cast<std::uint32_t>(std::stoul(part.substr(0, dash)));
+        std::uint32_t hi = dash == std::string::npos ? lo : static_cast<std::uint32_t>(std::stoul(part.substr(dash + 1)));
+        for (std::uint32_t c = lo; c <= hi && c - lo < 65536; ++c) cpus.push_back(c);
+      } catch (...) {
+        r.reason = from + " is not a CPU list.";
+        return r;
+      }
+    }
+    for (const auto& n : s.numa_nodes())
+      for (auto c : cpus)
+        if (std::binary_search(n.cpus.ids.begin(), n.cpus.ids.end(), c)) {
+          if (auto d = index.cpu_domain_id(n.id)) domains.push_back(*d);
+          break;
+        }
+    if (domains.empty()) {
+      r.reason = "no NUMA node holds CPUs " + list + ".";
+      return r;
+    }
+  } else if (auto a = index.accelerator_id(from)) {
+    device = *a;
+  } else {
+    r.reason = "no NUMA node, CPU list or device is called " + from + ".";
+    return r;
+  }
+  const auto& ts = index.memory_targets();
+  bool any_kind = false;
+  for (std::uint32_t m = 0; m < ts.size(); ++m) {
+    if (!kind_matches(ts[m], request.kind)) continue;
+    any_kind = true;
+    const Path* best = nullptr;
+    std::string_view from_key;
+    if (device) {
+      best = &index.memory_path(*device, m);
+      from_key = index.place(*device).key;
+    }
+    for (auto d : domains) {
+      const Path* p = &index.cpu_memory_path(d, m);
+      if (!best || compare_paths(*p, *best) < 0) {
+        best = p;
+        from_key = s.find_numa(index.cpu_domains()[d].node)->key;
+      }
+    }
+    if (!best || best->cls == PathClass::kUnreachable) continue;
+    Candidate c;
+    c.memory = m;
+    if (device) c.accelerators.push_back(*device);
+    c.explanation.steps.push_back(Step{from_key, ts[m].key, best, "", m});
+    c.explanation.worst = best->cls;
+    r.items.push_back(std::move(c));
+  }
+  auto metric_less = [](const PathMetric& x, const PathMetric& y, bool higher) {
+    if (x.known() != y.known()) return x.known() ? -1 : 1;
+    if (!x.known() || x.value == y.value) return 0;
+    return (higher ? x.value > y.value : x.value < y.value) ? -1 : 1;
+  };
+  std::stable_sort(r.items.begin(), r.items.end(), [&](const Candidate& x, const Candidate& y) {
+    const Path& px = *x.explanation.steps[0].path;
+    const Path& py = *y.explanation.steps[0].path;
+    int c = 0;
+    if (request.by == MemoryOrder::kBandwidth) c = metric_less(px.bandwidth, py.bandwidth, true);
+    if (request.by == MemoryOrder::kLatency) c = metric_less(px.latency, py.latency, false);
+    if (request.by == MemoryOrder::kCapacity) {
+      const auto& cx = ts[*x.memory].capacity;
+      const auto& cy = ts[*y.memory].capacity;
+      c = metric_less(cx.known() ? PathMetric::of(*cx.value, cx.provenance) : PathMetric{},
+                      cy.known() ? PathMetric::of(*cy.value, cy.provenance) : PathMetric{}, true);
+    }
+    if (c == 0) c = compare_paths(px, py);
+    if (c != 0) return c < 0;
+    return natural_less(ts[*x.memory].key, ts[*y.memory].key);
+  });
+  if (policy.count > 0 && r.items.size() > policy.count) r.items.resize(policy.count);
+  if (r.items.empty())
+    r.reason = any_kind ? from + " reaches no memory." : "no memory of kind " + request.kind + " on this machine.";
+  return r;
+}
+
+std::string explain_text(const PathIndex& index, const Candidate& c) {
+  (void)index;
+  std::string out;
+  for (const auto& s : c.explanation.steps) {
+    const Path& p = *s.path;
+    out += "  " + std::string(s.from) + " -> " + std::string(s.to) + "  " + path_class_name(p.cls) + "  bw " +
+           format_metric(p.bandwidth, "MB/s") + (p.bandwidth.known() ? std::string(" (") + provenance_name(p.bandwidth.provenance) + ")" : "") +
+           "  lat " + format_metric(p.latency, "ns") +
+           (p.latency.known() ? std::string(" (") + provenance_name(p.latency.provenance) + ")" : "") + "  hops " +
+           format_metric(p.hops, "") + "  [" + std::string(p.basis) + "]";
+    if (!s.note.empty()) {
+      out += "  " + std::string(s.note);
+      if (s.memory && s.note == "shared memory") out += " " + index.memory_targets()[*s.memory].key;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string ranked_to_json(const PathIndex& index, const Ranked& r) {
+  using nlohmann::ordered_json;
+  auto metric = [](const PathMetric& m, const char* unit) {
+    ordered_json j;
+    j["value"] = m.known() ? ordered_json(m.value) : ordered_json(nullptr);
+    j["unit"] = unit;
+    j["provenance"] = provenance_name(m.provenance);
+    return j;
+  };
+  ordered_json items = ordered_json::array();
+  for (const auto& c : r.items) {
+    ordered_json j;
+    ordered_json accs = ordered_json::array();
+    for (auto a : c.accelerators) accs.push_back(std::string(index.place(a).key));
+    j["accelerators"] = accs;
+    j["memory"] = c.memory ? ordered_json(index.memory_targets()[*c.memory].key) : ordered_json(nullptr);
+    j["class"] = path_class_name(c.explanation.worst);
+    ordered_json steps = ordered_json::array();
+    for (const auto& s : c.explanation.steps) {
+      ordered_json st;
+      st["from"] = std::string(s.from);
+      st["to"] = std::string(s.to);
+      st["class"] = path_class_name(s.path->cls);
+      st["bandwidth"] = metric(s.path->bandwidth, "MB/s");
+      st["latency"] = metric(s.path->latency, "ns");
+      st["hops"] = metric(s.path->hops, "count");
+      st["basis"] = std::string(s.path->basis);
+      if (!s.note.empty()) st["via"] = std::string(s.note);
+      if (s.memory && s.note == "shared memory") st["memory"] = index.memory_targets()[*s.memory].key;
+      steps.push_back(st);
+    }
+    j["steps"] = steps;
+    items.push_back(j);
+  }
+  ordered_json out;
+  out["items"] = items;
+  out["reason"] = r.items.empty() ? ordered_json(r.reason) : ordered_json(nullptr);
+  return out.dump(2) + "\n";
+}
+
+}  // namespace accelmap
