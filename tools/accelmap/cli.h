@@ -73,5 +73,7 @@ int cmd_capture(Args& args);
 int cmd_providers(Args& args);
 int cmd_ls(Args& args);
 int cmd_functions(Args& args);
+int cmd_watch(Args& args);  // cmd_live.cc
+int cmd_diff(Args& args);   // cmd_live.cc
 
 }  // namespace accelmap::cli

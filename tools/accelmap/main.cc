@@ -19,6 +19,10 @@ Commands:
   facts       dump what discovery read, as versioned JSON (replay it with --facts)
   capture     record exactly the files accelmap reads into OUT.tar.xz (a test case)
   providers   list the discovery providers and the kernel interface each reads
+  watch       follow changes: one JSON line per new generation (generation, time, diff);
+              a readable form on a terminal (docs/live.md)
+  diff A B    what changed from A to B; each a facts file or a root directory.
+              Exit 0 when they are the same, 1 when they differ
 
 Options of show / ls / functions / facts / capture:
   --root DIR         read the machine below DIR instead of / (a recorded tree)
@@ -35,6 +39,15 @@ show only:
   --ascii            ASCII instead of box-drawing characters
   -o, --output FILE  write to FILE instead of standard output (also facts)
 
+watch only:
+  --interval MS      poll the root every MS milliseconds (default 1000); on / kernel
+                     uevents are used as well
+  --json             JSON lines even on a terminal
+  --count N          stop after N changes
+  --timeout S        stop after S seconds
+diff only:
+  --json             the diff as JSON (docs/live.md)
+
 Exit codes:
   0 success   1 no match (queries)   2 wrong usage   3 unusable root or facts file
   4 cannot write output   5 internal error
@@ -46,6 +59,8 @@ Examples:
   accelmap functions --root demo/root
   accelmap facts > machine.json && accelmap show --facts machine.json
   accelmap capture my-machine.tar.xz
+  accelmap watch --root /tmp/tree --interval 100 --count 1 --timeout 10
+  accelmap diff before.json /tmp/tree
 )";
 
 }  // namespace
@@ -80,6 +95,8 @@ int main(int argc, char** argv) {
     if (cmd == "providers") return cmd_providers(args);
     if (cmd == "ls") return cmd_ls(args);
     if (cmd == "functions") return cmd_functions(args);
+    if (cmd == "watch") return cmd_watch(args);
+    if (cmd == "diff") return cmd_diff(args);
     throw CliError{kExitUsage, "unknown command '" + cmd + "' (accelmap --help lists them)"};
   } catch (const CliError& e) {
     std::fprintf(stderr, "accelmap: %s\n", e.message.c_str());
