@@ -181,9 +181,9 @@ TEST(MemoryTiersProvider, HandMadeTiers) {
   // DRAM in memory_tier4 (adistance 576), kmem-onlined CXL in memory_tier22.
   std::string root = make_temp_dir();
   const std::string t = "sys/devices/virtual/memory_tiering/";
-  write_file(root, t + "memory_tier4/nodes", "0-1\n");
-  write_file(root, t + "memory_tier22/nodes", "2\n");
-  write_file(root, t + "memory_tier30/nodes", "1-x\n");
+  write_file(root, t + "memory_tier4/nodelist", "0-1\n");
+  write_file(root, t + "memory_tier22/nodes", "2\n");  // the ABI draft's name, still accepted
+  write_file(root, t + "memory_tier30/nodelist", "1-x\n");
   write_file(root, t + "power/async", "disabled\n");
   FactSet f = discover_with(root, "memory_tiers");
   ASSERT_EQ(f.of_kind("memory_tier").size(), 3u);
@@ -192,7 +192,7 @@ TEST(MemoryTiersProvider, HandMadeTiers) {
   EXPECT_EQ(*f.find("tier:22")->get_ids("nodes"), ids("2"));
   EXPECT_EQ(f.find("tier:30")->find("nodes"), nullptr);
   ASSERT_EQ(f.diagnostics().size(), 1u) << diagnostics_text(f);
-  EXPECT_EQ(f.diagnostics()[0].path, "/sys/devices/virtual/memory_tiering/memory_tier30/nodes");
+  EXPECT_EQ(f.diagnostics()[0].path, "/sys/devices/virtual/memory_tiering/memory_tier30/nodelist");
 }
 
 TEST(CpuProvider, OfflineCpusAndUnknownPackage) {

@@ -1,6 +1,6 @@
 // memory_tiers: the kernel's memory tiers (demotion order), 6.1+.
 // ABI: Documentation/ABI/testing/sysfs-kernel-mm-memory-tiers
-// (/sys/devices/virtual/memory_tiering/memory_tierN/nodes).
+// (/sys/devices/virtual/memory_tiering/memory_tierN/nodelist).
 //
 // N is the abstract-distance chunk (adistance >> MEMTIER_CHUNK_BITS = 7):
 // smaller N = faster tier; default DRAM is memory_tier4. Tiers derived when
@@ -29,8 +29,12 @@ class MemoryTiersProvider final : public Provider {
       const std::string tdir = dir + "/" + e.name;
       Object& t = ctx.facts().object("tier:" + std::to_string(*n), "memory_tier");
       t.set("abstract_distance_chunk", static_cast<std::int64_t>(*n), Unit::kNone, Provenance::kKernel, tdir);
-      if (auto nodes = read_list(ctx, tdir + "/nodes"))
-        t.set("nodes", std::move(*nodes), Unit::kNone, Provenance::kKernel, tdir + "/nodes");
+      // The kernel's attribute is `nodelist` (mm/memory-tiers.c, ABI
+      // sysfs-kernel-mm-memory-tiers); `nodes` is accepted for trees written
+      // after the earlier draft of that ABI.
+      std::string file = tdir + "/nodelist";
+      if (!ctx.fs().exists(file) && ctx.fs().exists(tdir + "/nodes")) file = tdir + "/nodes";
+      if (auto nodes = read_list(ctx, file)) t.set("nodes", std::move(*nodes), Unit::kNone, Provenance::kKernel, file);
     }
   }
 };

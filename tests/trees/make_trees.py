@@ -141,7 +141,7 @@ def tiers(t, tiermap):
     """sysfs-kernel-mm-memory-tiers: memory_tierN (N = abstract distance >> 7)."""
     for n, ns in sorted(tiermap.items()):
         d = f"/sys/devices/virtual/memory_tiering/memory_tier{n}"
-        t.f(f"{d}/nodes", idlist(ns))
+        t.f(f"{d}/nodelist", idlist(ns))
         t.ln(f"{d}/subsystem", "/sys/bus/memory_tiering")
         t.ln(f"/sys/bus/memory_tiering/devices/memory_tier{n}", d)
     t.f("/sys/kernel/mm/numa/demotion_enabled", "false")
