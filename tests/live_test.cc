@@ -362,7 +362,7 @@ TEST(Watch, VanishedFileIsADiagnosticNotAnError) {
 }
 
 TEST(Uevent, ParsesKernelDatagramsAndMapsSubsystems) {
-  std::string msg("change@/devices/pci0000:6a/0000:6a:01.0/dsa0/wq0.1\0ACTION=change\0DEVPATH=/devices/pci0000:6a/0000:6a:01.0/dsa0/wq0.1\0SUBSYSTEM=dsa\0SEQNUM=7\0", 120);
+  std::string msg("change@/devices/pci0000:6a/0000:6a:01.0/dsa0/wq0.1\0ACTION=change\0DEVPATH=/devices/pci0000:6a/0000:6a:01.0/dsa0/wq0.1\0SUBSYSTEM=dsa\0SEQNUM=7\0", 140);
   std::string sub, path, action;
   ASSERT_TRUE(parse_uevent(msg, &sub, &path, &action));
   EXPECT_EQ(sub, "dsa");

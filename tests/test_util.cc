@@ -117,7 +117,9 @@ std::string cli_path() { return ACCELMAP_CLI; }
 CommandResult run_command(const std::string& command) {
   std::string dir = make_temp_dir();
   std::string out = dir + "/out", err = dir + "/err";
-  int status = std::system((command + " >'" + out + "' 2>'" + err + "' </dev/null").c_str());
+  // A subshell, so the redirections apply to the whole command (a pipeline's
+  // last stage would otherwise read /dev/null instead of the pipe).
+  int status = std::system(("( " + command + " ) >'" + out + "' 2>'" + err + "' </dev/null").c_str());
   CommandResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   r.out = slurp(out);
