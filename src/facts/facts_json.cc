@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "accelmap/facts.h"
+#include "facts/attr_json.h"
 #include "parse/parse.h"
 
 namespace accelmap {
@@ -69,6 +70,15 @@ Result<Value> value_from_json(const json& j, const std::string& type, const std:
 
 }  // namespace
 
+json internal::attr_to_json(const Attr& a) {
+  std::string type;
+  json v = value_to_json(a.value, &type);
+  json ja = {{"type", type}, {"value", std::move(v)}, {"provenance", provenance_name(a.provenance)}};
+  if (a.unit != Unit::kNone) ja["unit"] = unit_name(a.unit);
+  if (!a.source.empty()) ja["source"] = a.source;
+  return ja;
+}
+
 std::string facts_to_json(const FactSet& facts) {
   json objects = json::array();
   std::vector<const Object*> sorted;
@@ -76,14 +86,7 @@ std::string facts_to_json(const FactSet& facts) {
   std::sort(sorted.begin(), sorted.end(), [](const Object* a, const Object* b) { return natural_less(a->key, b->key); });
   for (const Object* o : sorted) {
     json attrs = json::object();
-    for (const auto& [name, a] : o->attrs) {
-      std::string type;
-      json v = value_to_json(a.value, &type);
-      json ja = {{"type", type}, {"value", std::move(v)}, {"provenance", provenance_name(a.provenance)}};
-      if (a.unit != Unit::kNone) ja["unit"] = unit_name(a.unit);
-      if (!a.source.empty()) ja["source"] = a.source;
-      attrs[name] = std::move(ja);
-    }
+    for (const auto& [name, a] : o->attrs) attrs[name] = internal::attr_to_json(a);
     objects.push_back({{"key", o->key}, {"kind", o->kind}, {"attrs", std::move(attrs)}});
   }
   json diags = json::array();

@@ -3,13 +3,15 @@
 #include <algorithm>
 #include <set>
 
+#include "providers/select.h"
+
 namespace accelmap {
 
-namespace {
+namespace internal {
 
 // Parses hwloc-style selections: "pci,numa" keeps only those; "-pci,-hmat"
 // drops those from all. Mixing both forms is refused.
-Result<std::set<std::string>> select(const std::vector<std::unique_ptr<Provider>>& all, const std::string& spec) {
+Result<std::set<std::string>> select_providers(const std::vector<std::unique_ptr<Provider>>& all, const std::string& spec) {
   std::set<std::string> names;
   for (const auto& p : all) names.emplace(p->name());
   if (spec.empty()) return names;
@@ -41,11 +43,11 @@ Result<std::set<std::string>> select(const std::vector<std::unique_ptr<Provider>
   return names;
 }
 
-}  // namespace
+}  // namespace internal
 
 Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
   auto providers = builtin_providers();
-  auto selected = select(providers, options.providers);
+  auto selected = internal::select_providers(providers, options.providers);
   if (!selected) return selected.error();
   std::stable_sort(providers.begin(), providers.end(),
                    [](const auto& a, const auto& b) { return a->phase() < b->phase(); });

@@ -78,5 +78,7 @@ int cmd_share(Args& args);
 int cmd_chain(Args& args);
 int cmd_best_memory(Args& args);
 int cmd_matrix(Args& args);
+int cmd_watch(Args& args);  // cmd_live.cc
+int cmd_diff(Args& args);   // cmd_live.cc
 
 }  // namespace accelmap::cli

@@ -27,6 +27,10 @@ Commands:
   best-memory --from INITIATOR [--by bandwidth|latency|capacity] [--kind KIND]:
               memories ranked for numa:N, cpus:LIST or a device key
   matrix      device x device path classes (SELF PKG LINK PIX PXB PHB NODE SYS DIS)
+  watch       follow changes: one JSON line per new generation (generation, time, diff);
+              a readable form on a terminal (docs/live.md)
+  diff A B    what changed from A to B; each a facts file or a root directory.
+              Exit 0 when they are the same, 1 when they differ
 
 Options of show / ls / functions / facts / capture:
   --root DIR         read the machine below DIR instead of / (a recorded tree)
@@ -52,6 +56,14 @@ Options of find / share / chain / best-memory / matrix (and --root, --facts, ...
   --all-states       also functions that are not available
   --min-free N       functions with at least N free instances
   -n, --count N      at most N answers
+watch only:
+  --interval MS      poll the root every MS milliseconds (default 1000); on / kernel
+                     uevents are used as well
+  --json             JSON lines even on a terminal
+  --count N          stop after N changes
+  --timeout S        stop after S seconds
+diff only:
+  --json             the diff as JSON (docs/live.md)
 
 Exit codes:
   0 success   1 no match (queries)   2 wrong usage   3 unusable root or facts file
@@ -66,6 +78,8 @@ Examples:
   accelmap capture my-machine.tar.xz
   accelmap find compress.deflate --near hbm --root demo/root --explain
   accelmap share dma.memmove compress.deflate --memory hbm --root demo/root
+  accelmap watch --root /tmp/tree --interval 100 --count 1 --timeout 10
+  accelmap diff before.json /tmp/tree
 )";
 
 }  // namespace
@@ -105,6 +119,8 @@ int main(int argc, char** argv) {
     if (cmd == "chain") return cmd_chain(args);
     if (cmd == "best-memory") return cmd_best_memory(args);
     if (cmd == "matrix") return cmd_matrix(args);
+    if (cmd == "watch") return cmd_watch(args);
+    if (cmd == "diff") return cmd_diff(args);
     throw CliError{kExitUsage, "unknown command '" + cmd + "' (accelmap --help lists them)"};
   } catch (const CliError& e) {
     std::fprintf(stderr, "accelmap: %s\n", e.message.c_str());
