@@ -651,6 +651,7 @@ class SnapshotBuilder {
       m.numa_node = o->get_int("numa_node");
       a->memory.push_back(std::move(m));
     }
+    fold_drm_cards();
     for (auto& a : snap_->accelerators_) {
       std::sort(a.functions.begin(), a.functions.end(),
                 [](const Function& x, const Function& y) { return x.name < y.name; });
@@ -673,6 +674,60 @@ class SnapshotBuilder {
       }
       snap_->links_.push_back(std::move(l));
     }
+  }
+
+  // One GPU shows up through DRM (cardN) and through its vendor interface (a
+  // KFD node, NVIDIA procfs). The DRM card is folded into the richer one: by
+  // render node for KFD (partitions each have their own), else by the PCI
+  // function when exactly one other GPU sits on it.
+  void fold_drm_cards() {
+    auto& accs = snap_->accelerators_;
+    std::vector<char> drop(accs.size(), 0);
+    for (std::size_t d = 0; d < accs.size(); ++d) {
+      Accelerator& card = accs[d];
+      if (card.key.rfind("drm:", 0) != 0) continue;
+      const Attr* rn = card.details.count("render_node") ? &card.details.at("render_node") : nullptr;
+      const std::string* render = rn ? std::get_if<std::string>(&rn->value) : nullptr;
+      std::vector<std::size_t> cands;
+      for (std::size_t i = 0; i < accs.size(); ++i) {
+        const Accelerator& a = accs[i];
+        if (i == d || a.key.rfind("drm:", 0) == 0 || a.family != "gpu") continue;
+        auto minor = a.details.find("drm_render_minor");
+        if (minor != a.details.end() && render) {
+          const auto* m = std::get_if<std::int64_t>(&minor->second.value);
+          if (m && *render == "renderD" + std::to_string(*m)) cands.push_back(i);
+        } else if (!card.pci.empty() && a.pci == card.pci && a.package.empty()) {
+          cands.push_back(i);
+        }
+      }
+      if (cands.size() != 1) continue;
+      Accelerator& gpu = accs[cands[0]];
+      if (gpu.driver.empty()) gpu.driver = card.driver;
+      if (gpu.model.empty()) gpu.model = card.model;
+      if (gpu.vendor.empty()) gpu.vendor = card.vendor;
+      if (!gpu.numa_node) gpu.numa_node = card.numa_node;
+      if (gpu.memory.empty()) gpu.memory = card.memory;
+      for (auto& f : card.functions) {
+        auto it = std::find_if(gpu.functions.begin(), gpu.functions.end(),
+                               [&](const Function& g) { return g.name == f.name; });
+        if (it == gpu.functions.end()) {
+          gpu.functions.push_back(f);
+        } else {
+          for (const auto& v : f.via)
+            if (std::find(it->via.begin(), it->via.end(), v) == it->via.end()) it->via.push_back(v);
+          std::sort(it->via.begin(), it->via.end());
+        }
+      }
+      for (const auto& [k, v] : card.details) gpu.details.emplace("drm_" + k, v);
+      gpu.details["drm_card"] = Attr{card.key, Unit::kNone, Provenance::kDerived, "joined by accelmap"};
+      drop[d] = 1;
+    }
+    std::vector<Accelerator> kept;
+    for (std::size_t i = 0; i < accs.size(); ++i)
+      if (!drop[i]) kept.push_back(std::move(accs[i]));
+    accs = std::move(kept);
+    snap_->accel_index_.clear();
+    for (std::size_t i = 0; i < accs.size(); ++i) snap_->accel_index_[accs[i].key] = i;
   }
 
   std::shared_ptr<Snapshot> snap_;
