@@ -22,14 +22,7 @@ using testing::source_dir;
 using testing::write_file;
 
 FactSet run(const std::string& dir, const std::string& providers) {
-  auto root = FsRoot::open(dir);
-  EXPECT_TRUE(root);
-  if (!root) return {};
-  DiscoverOptions opt;
-  opt.providers = providers;
-  auto facts = discover(*root, opt);
-  EXPECT_TRUE(facts);
-  return facts ? std::move(*facts) : FactSet{};
+  return testing::discover_with(dir, providers);
 }
 
 std::string str(const Object* o, const char* attr) {

@@ -21,14 +21,7 @@ using testing::source_dir;
 using testing::write_file;
 
 FactSet discover_at(const std::string& dir, const std::string& providers = "") {
-  auto root = FsRoot::open(dir);
-  EXPECT_TRUE(root) << dir;
-  if (!root) return {};
-  DiscoverOptions opt;
-  opt.providers = providers;
-  auto facts = discover(*root, opt);
-  EXPECT_TRUE(facts);
-  return facts ? std::move(*facts) : FactSet{};
+  return testing::discover_with(dir, providers);
 }
 
 std::string tree(const std::string& name) { return source_dir() + "/tests/trees/" + name; }

@@ -7,19 +7,9 @@
 
 #include "accelmap/discover.h"
 #include "parse/parse.h"
+#include "test_util.h"
 
 namespace accelmap::testing {
-
-inline FactSet discover_with(const std::string& root_dir, const std::string& providers) {
-  auto root = FsRoot::open(root_dir);
-  EXPECT_TRUE(root) << root_dir;
-  if (!root) return {};
-  DiscoverOptions opt;
-  opt.providers = providers;
-  auto facts = discover(*root, opt);
-  EXPECT_TRUE(facts);
-  return facts ? std::move(*facts) : FactSet{};
-}
 
 inline IdSet ids(std::string_view list) {
   auto v = parse::id_list(list);

@@ -110,6 +110,19 @@ void make_link(const std::string& root, const std::string& rel, const std::strin
   fs::create_symlink(target, p);
 }
 
+FactSet discover_with(const std::string& root_dir, const std::string& providers,
+                      const std::vector<std::string>& catalogs) {
+  auto root = FsRoot::open(root_dir);
+  EXPECT_TRUE(root) << root_dir;
+  if (!root) return {};
+  DiscoverOptions opt;
+  opt.providers = providers;
+  opt.catalog_files = catalogs;
+  auto facts = discover(*root, opt);
+  EXPECT_TRUE(facts) << (facts ? "" : facts.error().message());
+  return facts ? std::move(*facts) : FactSet{};
+}
+
 std::string source_dir() { return ACCELMAP_SOURCE_DIR; }
 std::string pci_ids_path() { return ACCELMAP_PCI_IDS; }
 std::string cli_path() { return ACCELMAP_CLI; }

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "accelmap/discover.h"
+
 namespace accelmap::testing {
 
 /// Folder holding corpus/sysfs/*.tar.xz: $ACCELMAP_CORPUS_DIR, else the path
@@ -25,6 +27,11 @@ std::string make_temp_dir();
 void write_file(const std::string& root, const std::string& rel, const std::string& content);
 /// Creates a symlink ROOT/REL -> TARGET (target taken literally).
 void make_link(const std::string& root, const std::string& rel, const std::string& target);
+
+/// Discovers the tree at `root_dir` with a provider selection ("" = all) and
+/// extra catalog files; records a test failure if the root cannot be opened.
+FactSet discover_with(const std::string& root_dir, const std::string& providers = "",
+                      const std::vector<std::string>& catalogs = {});
 
 /// Repository paths.
 std::string source_dir();
