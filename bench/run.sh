@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One command for every benchmark: builds accelmap_bench, extracts the corpus,
+# generates the synthetic machines (10 .. 10,000 devices, cached), then runs
+# bench/bench.py, which writes bench/out/report.md and bench/out/report.json.
+#   bench/run.sh                       (ROUNDS=5 WHOLE_ROUNDS=11 BUILD_DIR=build-bench)
+# Not part of ctest: timings are too noisy and too long for CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${BUILD_DIR:-build-bench}"
+TREES="${ACCELMAP_BENCH_TREES:-/tmp/accelmap-bench-trees}"
+CORPUS="${ACCELMAP_CORPUS_DIR:-$(cd .. && pwd)/shared/corpus}"
+SIZES="${SIZES:-10 100 1000 10000}"
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DACCELMAP_BENCH=ON -DACCELMAP_BUILD_TESTS=OFF >/dev/null
+fi
+cmake --build "$BUILD" -j"$(nproc)" --target accelmap_bench accelmap_cli >/dev/null
+mkdir -p "$TREES"
+args=(--root live=/)
+for tx in "$CORPUS"/sysfs/*.tar.xz; do
+  name="$(basename "$tx" .tar.xz)"
+  [ -d "$TREES/$name" ] || { mkdir -p "$TREES/$name"; tar -xJf "$tx" -C "$TREES/$name"; }
+  args+=(--root "$name=$TREES/$name")
+done
+for n in $SIZES; do
+  [ -f "$TREES/gen-$n/.done" ] || { python3 bench/gen/gen_machine.py --devices "$n" "$TREES/gen-$n" && touch "$TREES/gen-$n/.done"; }
+  args+=(--gen "$n=$TREES/gen-$n")
+done
+exec python3 bench/bench.py --bench "$BUILD/bench/accelmap_bench" --accelmap "$BUILD/accelmap" \
+  --rounds "${ROUNDS:-5}" --whole-rounds "${WHOLE_ROUNDS:-11}" --out bench/out \
+  --command "bench/run.sh (ROUNDS=${ROUNDS:-5} WHOLE_ROUNDS=${WHOLE_ROUNDS:-11} SIZES='$SIZES')" "${args[@]}"
