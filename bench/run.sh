@@ -2,17 +2,16 @@
 # One command for every benchmark: builds accelmap_bench, extracts the corpus,
 # generates the synthetic machines (10 .. 10,000 devices, cached), then runs
 # bench/bench.py, which writes bench/out/report.md and bench/out/report.json.
-#   bench/run.sh                       (ROUNDS=5 WHOLE_ROUNDS=11 BUILD_DIR=build-bench)
+#   bench/run.sh                       (ROUNDS=5 WHOLE_ROUNDS=11 BUILD_DIR=build)
 # Not part of ctest: timings are too noisy and too long for CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BUILD="${BUILD_DIR:-build-bench}"
+BUILD="${BUILD_DIR:-build}"
 TREES="${ACCELMAP_BENCH_TREES:-/tmp/accelmap-bench-trees}"
 CORPUS="${ACCELMAP_CORPUS_DIR:-$(cd .. && pwd)/shared/corpus}"
 SIZES="${SIZES:-10 100 1000 10000}"
-if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DACCELMAP_BENCH=ON -DACCELMAP_BUILD_TESTS=OFF >/dev/null
-fi
+# RelWithDebInfo (the project's default): optimised, with symbols for the profile.
+cmake -S . -B "$BUILD" -DACCELMAP_BENCH=ON >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target accelmap_bench accelmap_cli >/dev/null
 mkdir -p "$TREES"
 args=(--root live=/)

@@ -68,11 +68,14 @@ class Gen:
         self.counts = {k: 0 for k in KINDS}
 
     def next_bus(self):
-        if self.bus >= 0xff:
-            self.domain += 1
-            self.bus = 0
         self.bus += 1
         return self.bus
+
+    def reserve(self, buses):
+        """A host bridge and everything below it stay in one PCI domain (256 buses)."""
+        if self.bus + buses > 0xff:
+            self.domain += 1
+            self.bus = 0
 
     def bdf(self, bus, dev=0, fn=0):
         return f"{self.domain:04x}:{bus:02x}:{dev:02x}.{fn}"
@@ -128,6 +131,7 @@ class Gen:
         while made < ndev:
             sock = hb_index % 2
             cl = self.sockets[sock]
+            self.reserve(1 + RP_PER_HB * (2 + PER_SWITCH))
             hbus = self.next_bus()
             hb = f"pci{self.domain:04x}:{hbus:02x}"
             host_bridge(self.t, hb)
@@ -136,7 +140,7 @@ class Gen:
                     break
                 rp = [hb, self.bdf(hbus, rp_i + 1)]
                 usp_bus = self.next_bus()
-                last = usp_bus + 1 + PER_SWITCH
+                last = usp_bus + 1 + min(PER_SWITCH, ndev - made)
                 pci(self.t, rp, 0x8086, 0x352a, 0x060400, sock, cl, self.ncpus, driver="pcieport", speed="16.0",
                     width=16, bridge=(usp_bus, last))
                 usp = rp + [self.bdf(usp_bus)]
