@@ -18,7 +18,8 @@ roots=()
 for tx in "$CORPUS"/sysfs/*.tar.xz; do
   name="$(basename "$tx" .tar.xz)"
   [ -d "$EXTRACT/$name" ] || { mkdir -p "$EXTRACT/$name"; tar -xJf "$tx" -C "$EXTRACT/$name"; }
-  roots+=("corpus-$name=$EXTRACT/$name")
+  dir="$EXTRACT/$name"; [ -d "$dir/$name" ] && dir="$dir/$name"  # archives hold one top folder
+  roots+=("corpus-$name=$dir")
 done
 for d in tests/trees/*/; do roots+=("trees-$(basename "$d")=$PWD/$d"); done
 roots+=("demo=$PWD/demo/root")

@@ -18,7 +18,8 @@ args=(--root live=/)
 for tx in "$CORPUS"/sysfs/*.tar.xz; do
   name="$(basename "$tx" .tar.xz)"
   [ -d "$TREES/$name" ] || { mkdir -p "$TREES/$name"; tar -xJf "$tx" -C "$TREES/$name"; }
-  args+=(--root "$name=$TREES/$name")
+  dir="$TREES/$name"; [ -d "$dir/$name" ] && dir="$dir/$name"  # archives hold one top folder
+  args+=(--root "$name=$dir")
 done
 for n in $SIZES; do
   [ -f "$TREES/gen-$n/.done" ] || { python3 bench/gen/gen_machine.py --devices "$n" "$TREES/gen-$n" && touch "$TREES/gen-$n/.done"; }
