@@ -149,9 +149,11 @@ def syscalls(bench, roots, pci_ids):
 
 
 def peak_rss_mb(cmd):
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, ru = os.wait4(p.pid, 0)
-    return ru.ru_maxrss / 1024.0, status
+    """VmHWM the child reports after its one discovery (getrusage's ru_maxrss of a
+    child would include the forking Python's own memory from before exec)."""
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    m = re.search(r"peak_rss_kb=(\d+)", p.stdout)
+    return (int(m.group(1)) / 1024.0 if m else float("nan")), p.returncode
 
 
 def memory(bench, roots, pci_ids):
@@ -241,7 +243,7 @@ def write_report(r, out_dir):
             g = e[tool]
             L.append(f"| {name} | {tool} | {g['total']} | {g['open']} | {g['read']} | {g['stat']} | "
                      f"{g['getdents']} | {g['readlink']} | {g['close']} |")
-    L.append("\n## Peak memory (ru_maxrss of a child doing one discovery, MB)\n")
+    L.append("\n## Peak memory (VmHWM of a child process doing one discovery, MB)\n")
     L.append(f"An empty benchmark process: {fmt(r['memory']['process_baseline_mb'], 1)} MB.\n")
     L.append("| tree | accelmap | hwloc |\n|---|---:|---:|")
     for name, e in r["memory"].items():

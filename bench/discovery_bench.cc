@@ -70,17 +70,34 @@ std::size_t accelmap_once(const std::string& dir, const accelmap::DiscoverOption
   return snap ? 1 : 0;
 }
 
+// Peak resident memory of this process image. Not getrusage: its ru_maxrss
+// keeps the high-water mark of the process before exec (the forking Python
+// driver), while VmHWM belongs to this address space only.
+long peak_rss_kb() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long kb = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "VmHWM:", 6) == 0) kb = std::strtol(line + 6, nullptr, 10);
+  std::fclose(f);
+  return kb;
+}
+
 int one_shot(const std::string& what, const std::string& dir, const std::string& pci_ids) {
+  int rc = 2;
   if (what == "hwloc") {
     point_hwloc_at(dir);
-    return hwloc_load_once() >= 0 ? 0 : 1;
-  }
-  if (what == "accelmap") {
+    rc = hwloc_load_once() >= 0 ? 0 : 1;
+  } else if (what == "accelmap") {
     accelmap::DiscoverOptions opt;
     opt.pci_ids_path = pci_ids;
-    return accelmap_once(dir, opt, nullptr) ? 0 : 1;
+    rc = accelmap_once(dir, opt, nullptr) ? 0 : 1;
+  } else if (what == "none") {
+    rc = 0;
   }
-  return what == "none" ? 0 : 2;
+  std::printf("peak_rss_kb=%ld\n", peak_rss_kb());
+  return rc;
 }
 
 }  // namespace
