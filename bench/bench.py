@@ -183,7 +183,7 @@ def profile(bench, root, pci_ids, out_dir):
             ["perf", "record", "-F", "2000", "-g", "-o", pd, bench, "--pci-ids", pci_ids, "--one-shot", "accelmap",
              root], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0:
         rep = subprocess.run(["perf", "report", "-i", pd, "--children", "--stdio", "-g", "none", "--sort", "sym"],
-                             capture_output=True, text=True, stderr=subprocess.DEVNULL).stdout
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout
         lines = [l[:160] for l in rep.splitlines() if "%" in l and not l.startswith("#") and "0x0000" not in l]
         return "perf record -F 2000 -g; perf report --children --sort sym (top 30)\n" + "\n".join(lines[:30])
     if not shutil.which("valgrind"):
@@ -335,6 +335,7 @@ def main():
     targets.append({"target": "queries (nearest < 100 ns, share/chain < 10 µs)",
                     "result": "not measured: the query layer is not on main yet", "met": False})
     r["targets"] = targets
+    write_report(r, a.out)  # the measurements survive a failing profiler
     if not a.no_profile and any(not t["met"] for t in targets[:-1]):
         # Profile the tree whose target is furthest off: the biggest synthetic tree
         # when a scaling target failed, else the worst corpus tree.
