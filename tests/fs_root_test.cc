@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <set>
 
 #include "test_util.h"
 
@@ -168,6 +169,135 @@ TEST(NormalizePath, Clamps) {
   EXPECT_EQ(normalize_path("/a//b/./c/../d"), "/a/b/d");
   EXPECT_EQ(normalize_path("../../x"), "/x");
   EXPECT_EQ(normalize_path(""), "/");
+}
+
+// ---------------------------------------------------------------- FsDir
+
+// Every FsDir read must equal FsRoot::read_text / read_link on the full path:
+// same value, same error code, same message (diagnostics must not change).
+void expect_same(const FsRoot& fs, const FsDir& d, const std::string& name) {
+  auto a = d.read_text(name);
+  auto b = fs.read_text(d.path() + "/" + name);
+  ASSERT_EQ(static_cast<bool>(a), static_cast<bool>(b)) << name;
+  if (a) {
+    EXPECT_EQ(*a, *b) << name;
+  } else {
+    EXPECT_EQ(a.error().code(), b.error().code()) << name;
+    EXPECT_EQ(a.error().message(), b.error().message()) << name;
+  }
+}
+
+TEST_F(Confined, DirReadsMatchPathReads) {
+  write_file(root, "sys/empty", "");
+  write_file(root, "sys/sub/inner", "x\n");
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_EQ(d->entries(), *fs->list_dir("/sys"));
+  EXPECT_TRUE(d->has("ok"));
+  EXPECT_FALSE(d->has("nope"));
+  EXPECT_EQ(d->child("ok"), "/sys/ok");
+  EXPECT_EQ(*d->read_text("ok"), "inside\n");
+  for (const char* n : {"ok", "empty", "abs", "dotdot", "dotdot_dir", "slash", "loop_a", "dangling", "nope", "sub",
+                        "sub/inner", "..", "."})
+    expect_same(*fs, *d, n);
+}
+
+TEST_F(Confined, DirLinksStayInsideRoot) {
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d);
+  // Links go through the confined resolver: the host's secret is never read.
+  auto r = d->read_text("dotdot");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(*r, "root-secret\n");
+  EXPECT_FALSE(d->read_text("abs"));
+  EXPECT_EQ(*d->read_link("abs"), outside + "/secret");  // the raw target, as read_link
+  EXPECT_EQ(*d->read_link("dotdot"), *fs->read_link("/sys/dotdot"));
+  EXPECT_FALSE(d->read_link("ok"));  // not a link
+  EXPECT_EQ(d->read_link("ok").error().message(), fs->read_link("/sys/ok").error().message());
+}
+
+TEST(FsDirFiles, FifoAndDeviceAreRefusedWithoutBlocking) {
+  std::string root = make_temp_dir();
+  std::filesystem::create_directories(root + "/sys");
+  ASSERT_EQ(::mkfifo((root + "/sys/fifo").c_str(), 0644), 0);
+  bool have_dev = ::mknod((root + "/sys/zero").c_str(), S_IFCHR | 0644, makedev(1, 5)) == 0;
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d);
+  auto r = d->read_text("fifo");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("FIFO"), std::string::npos) << r.error().message();
+  EXPECT_EQ(r.error().message(), fs->read_text("/sys/fifo").error().message());
+  if (have_dev) {
+    auto z = d->read_text("zero");
+    ASSERT_FALSE(z);
+    EXPECT_NE(z.error().message().find("character device"), std::string::npos);
+  }
+}
+
+TEST(FsDirFiles, SwappedForFifoAfterListingIsRefused) {
+  // The listing said "regular file"; the fstat after the O_NONBLOCK open still refuses.
+  std::string root = make_temp_dir();
+  write_file(root, "sys/attr", "1\n");
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d);
+  ASSERT_EQ(::unlink((root + "/sys/attr").c_str()), 0);
+  ASSERT_EQ(::mkfifo((root + "/sys/attr").c_str(), 0644), 0);
+  auto r = d->read_text("attr");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("FIFO"), std::string::npos) << r.error().message();
+}
+
+TEST(FsDirFiles, LimitAndLargeFiles) {
+  std::string root = make_temp_dir();
+  write_file(root, "sys/big", std::string(10000, 'a'));
+  write_file(root, "sys/huge", std::string(70000, 'b'));
+  FsRoot::Options o;
+  o.max_file_bytes = 65536;
+  auto fs = FsRoot::open(root, o);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->read_text("big")->size(), 10000u);  // beyond the stack buffer
+  auto h = d->read_text("huge");
+  ASSERT_FALSE(h);
+  EXPECT_EQ(h.error().message(), fs->read_text("/sys/huge").error().message());
+}
+
+TEST(FsDirOpen, MissingDirIsNotFound) {
+  std::string root = make_temp_dir();
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys/nothing");
+  ASSERT_FALSE(d);
+  EXPECT_EQ(d.error().code(), StatusCode::kNotFound);
+}
+
+TEST(FsDirOpen, BatchResolveEqualsResolve) {
+  std::string root = make_temp_dir();
+  write_file(root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/vendor", "0x10de\n");
+  write_file(root, "sys/devices/pci0000:00/0000:00:01.0/vendor", "0x8086\n");
+  make_link(root, "sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0");
+  make_link(root, "sys/bus/pci/devices/0000:01:00.0", "../../../devices/pci0000:00/0000:00:01.0/0000:01:00.0");
+  make_link(root, "sys/bus/pci/devices/0000:02:00.0", "../../../devices/pci0000:00/missing");
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  std::set<std::string> memo;
+  for (const char* p : {"/sys/bus/pci/devices/0000:00:01.0", "/sys/bus/pci/devices/0000:01:00.0",
+                        "/sys/bus/pci/devices/0000:02:00.0"}) {
+    auto a = fs->resolve(p, memo);
+    auto b = fs->resolve(p);
+    ASSERT_EQ(static_cast<bool>(a), static_cast<bool>(b)) << p;
+    if (a) EXPECT_EQ(*a, *b);
+    else EXPECT_EQ(a.error().message(), b.error().message());
+  }
 }
 
 }  // namespace

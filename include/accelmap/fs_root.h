@@ -69,6 +69,61 @@ class AccessRecorder {
   std::map<std::string, std::string> links_;
 };
 
+class FsRoot;
+
+/// A directory opened once (confined by its FsRoot) and listed once; its
+/// entries are then read relative to the open directory. This is the fast path
+/// for providers that read many attributes of one sysfs object: per attribute
+/// one openat(dirfd, name, O_NOFOLLOW | O_NONBLOCK) + fstat + read + close,
+/// instead of a confined resolution of the whole path (and, for recorded trees,
+/// an extra O_PATH open + fstat + close to look before opening).
+///
+/// The same guarantees as FsRoot: only entries the listing shows as regular
+/// files take the fast path; an entry that is a symlink (or anything else) is
+/// read through FsRoot::read_text on the full path, so it is resolved inside
+/// the root; a file swapped for a FIFO or device node after the listing is
+/// refused by the fstat before any read (O_NONBLOCK keeps the open from
+/// blocking). Errors name the full in-root path "<path()>/<name>", exactly as
+/// FsRoot::read_text(path() + "/" + name) would, so diagnostics do not change.
+///
+/// A name containing '/' (or "." / "..") is read through the FsRoot as a path.
+/// Thread-safety: const methods may be called concurrently; the FsRoot must
+/// outlive the FsDir.
+class FsDir {
+ public:
+  FsDir(FsDir&&) noexcept;
+  FsDir& operator=(FsDir&&) noexcept;
+  FsDir(const FsDir&) = delete;
+  FsDir& operator=(const FsDir&) = delete;
+  ~FsDir();
+
+  /// The in-root path as given to FsRoot::open_dir (used in messages).
+  const std::string& path() const noexcept { return path_; }
+  /// Sorted entries ("." and ".." excluded), as FsRoot::list_dir returns them.
+  const std::vector<DirEntry>& entries() const noexcept { return entries_; }
+  /// The entry called `name`, or nullptr.
+  const DirEntry* find(std::string_view name) const;
+  bool has(std::string_view name) const { return find(name) != nullptr; }
+  /// path() + "/" + name.
+  std::string child(std::string_view name) const;
+
+  /// As FsRoot::read_text(child(name)).
+  Result<std::string> read_text(std::string_view name) const;
+  /// As FsRoot::read_link(child(name)).
+  Result<std::string> read_link(std::string_view name) const;
+
+ private:
+  friend class FsRoot;
+  FsDir(const FsRoot* root, int fd, std::string path, std::vector<DirEntry> entries, bool sysfs);
+  bool fast(std::string_view name, const DirEntry** entry) const;
+
+  const FsRoot* root_ = nullptr;
+  int fd_ = -1;
+  std::string path_;
+  std::vector<DirEntry> entries_;
+  bool sysfs_ = false;  // attributes of a live sysfs: one read() returns the whole value
+};
+
 class FsRoot {
  public:
   struct Options {
@@ -104,6 +159,10 @@ class FsRoot {
   /// Sorted entries of a directory ("." and ".." excluded).
   Result<std::vector<DirEntry>> list_dir(std::string_view path) const;
 
+  /// Opens and lists the directory at `path` once, for reading many of its
+  /// entries (see FsDir). Fails as list_dir(path) would.
+  Result<FsDir> open_dir(std::string_view path) const;
+
   /// Raw target of the symlink at `path` (the last component is not followed).
   Result<std::string> read_link(std::string_view path) const;
 
@@ -118,13 +177,26 @@ class FsRoot {
   /// True when `path` resolves to a directory.
   bool is_dir(std::string_view path) const;
 
+  /// resolve() for many paths that share prefixes (the links of
+  /// /sys/bus/pci/devices all point into one /sys/devices tree): components
+  /// already seen not to be symlinks are not looked at again. `memo` is the
+  /// caller's, one per batch; the results equal resolve()'s.
+  Result<std::string> resolve(std::string_view path, std::set<std::string>& memo) const;
+
  private:
+  friend class FsDir;
   FsRoot(std::string dir, int fd, Options options, bool have_openat2);
   // Opens `path` with `flags`, confined to the root; returns fd or -errno.
   int open_confined(std::string_view path, int flags, std::string* canonical) const;
   // Hand-written confined resolution; returns 0 or -errno. `canonical` receives
   // the in-root path of the final object; links on the way go to the recorder.
-  int walk(std::string_view path, bool follow_last, std::string* canonical) const;
+  int walk(std::string_view path, bool follow_last, std::string* canonical,
+           std::set<std::string>* memo = nullptr) const;
+  // Reads every entry of the open directory `fd` (not closed), sorted.
+  Result<std::vector<DirEntry>> list_fd(int fd, std::string_view path) const;
+  // Reads the opened regular file `fd` (not closed) under the size limit;
+  // messages name dir + "/" + leaf (just dir when leaf is empty).
+  Result<std::string> read_fd(int fd, std::string_view dir, std::string_view leaf, bool sysfs_attribute) const;
 
   std::string dir_;
   int fd_ = -1;

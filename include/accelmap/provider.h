@@ -77,6 +77,18 @@ class ProbeContext {
   /// list_dir, silent when missing; other failures diagnosed.
   std::vector<DirEntry> list(std::string_view path) const;
 
+  // --- The same helpers on an open directory (FsRoot::open_dir): the fast path
+  // for reading many attributes of one object. Diagnostics are identical to
+  // the path forms' with path dir.path() + "/" + name.
+  /// open_dir, silent when missing (nullopt); other failures diagnosed.
+  std::optional<FsDir> open_dir(std::string_view path) const;
+  std::optional<std::string> read(const FsDir& dir, std::string_view name, bool optional = true) const;
+  std::optional<std::string> read_trimmed(const FsDir& dir, std::string_view name, bool optional = true) const;
+  std::optional<std::int64_t> read_int(const FsDir& dir, std::string_view name, bool optional = true) const;
+  std::optional<std::uint64_t> read_uint(const FsDir& dir, std::string_view name, bool optional = true) const;
+  std::optional<IdSet> read_id_list(const FsDir& dir, std::string_view name, bool optional = true) const;
+  std::optional<IdSet> read_hex_mask(const FsDir& dir, std::string_view name, bool optional = true) const;
+
  private:
   const FsRoot& fs_;
   const DiscoverOptions& options_;

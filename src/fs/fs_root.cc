@@ -9,8 +9,10 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -81,6 +83,15 @@ const char* type_name(mode_t mode) {
   if (S_ISLNK(mode)) return "a symbolic link";
   return "not a regular file";
 }
+
+// The kernel's struct linux_dirent64 (glibc declares no type for getdents64).
+struct linux_dirent64_view {
+  std::uint64_t d_ino;
+  std::int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[1];
+};
 
 class Fd {
  public:
@@ -195,7 +206,8 @@ Result<FsRoot> FsRoot::open(const std::string& dir, Options options) {
   return FsRoot(dir, fd, std::move(options), have_openat2);
 }
 
-int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical) const {
+int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical,
+                 std::set<std::string>* memo) const {
   // `pending` holds the components still to visit, in reverse order so that a
   // link's target can be pushed in front cheaply.
   std::vector<std::string> pending;
@@ -218,10 +230,15 @@ int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical
     if (pending.empty() && !follow_last) break;
     std::string here;
     for (const auto& c : done) here += "/" + c;
+    // A prefix already seen not to be a link stays one within a batch.
+    if (memo && memo->count(here)) continue;
     ssize_t n = ::readlinkat(fd_, relative(here).c_str(), buf, sizeof(buf));
     if (n < 0) {
       int err = errno;
-      if (err == EINVAL) continue;  // exists, not a link
+      if (err == EINVAL) {  // exists, not a link
+        if (memo) memo->insert(std::move(here));
+        continue;
+      }
       return -err;
     }
     if (static_cast<std::size_t>(n) >= sizeof(buf)) return -ENAMETOOLONG;
@@ -274,78 +291,72 @@ Result<std::string> FsRoot::read_text(std::string_view path) const {
   int fd = open_confined(path, O_RDONLY | O_NONBLOCK, &canon);
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
+  auto out = read_fd(fd, path, {}, /*sysfs_attribute=*/false);
+  if (out && options_.recorder) options_.recorder->add_file(canon);
+  return out;
+}
+
+Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_view leaf,
+                                    bool sysfs_attribute) const {
+  // Messages name the full path; it is only built on failure.
+  auto where = [&] { return leaf.empty() ? std::string(dir) : std::string(dir) + "/" + std::string(leaf); };
+  // A sysfs attribute (a regular file of a live sysfs, known from the listing
+  // and opened O_NOFOLLOW) needs no fstat: kernfs holds no FIFOs or device
+  // nodes, and one read() returns the attribute's whole value (the show()
+  // buffer), so a short read is its end.
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return io_status(path, errno);
-  if (!S_ISREG(st.st_mode))
-    return Status(StatusCode::kIoError, std::string(path) + ": " + type_name(st.st_mode) + ", not read");
-  std::string out;
+  if (!sysfs_attribute) {
+    if (::fstat(fd, &st) != 0) return io_status(where(), errno);
+    if (!S_ISREG(st.st_mode))
+      return Status(StatusCode::kIoError, where() + ": " + type_name(st.st_mode) + ", not read");
+  }
   // sysfs reports a size of 4096 for every attribute; read until EOF instead.
-  std::size_t cap = std::min<std::size_t>(options_.max_file_bytes + 1,
-                                          st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : 4096);
-  out.resize(cap);
+  // A file whose stated size was read in full needs no second read: on disk the
+  // size is exact, and no sysfs file returns more than its stated size.
+  const std::size_t stated = st.st_size > 0 ? static_cast<std::size_t>(st.st_size) : 0;
+  std::size_t cap = std::min<std::size_t>(options_.max_file_bytes + 1, stated > 0 ? stated + 1 : 4096);
+  char small[4096];
+  std::string big;
+  char* data = small;
+  std::size_t size = std::min(cap, sizeof(small));
   std::size_t len = 0;
   for (;;) {
-    if (len == out.size()) {
-      if (out.size() > options_.max_file_bytes) break;
-      out.resize(std::min(out.size() * 2, options_.max_file_bytes + 1));
+    if (len == size) {
+      if (size > options_.max_file_bytes) break;
+      std::size_t grown = std::min(size * 2, options_.max_file_bytes + 1);
+      if (data == small) big.assign(small, len);
+      big.resize(grown);
+      data = big.data();
+      size = grown;
     }
-    ssize_t n = ::read(fd, out.data() + len, out.size() - len);
+    const std::size_t want = size - len;
+    ssize_t n = ::read(fd, data + len, want);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return io_status(path, errno, "read failed");
+      return io_status(where(), errno, "read failed");
     }
     if (n == 0) break;
     len += static_cast<std::size_t>(n);
+    if (stated > 0 && len == stated) break;
+    if (sysfs_attribute && static_cast<std::size_t>(n) < want) break;
   }
   if (len > options_.max_file_bytes)
-    return Status(StatusCode::kIoError, std::string(path) + ": larger than the " +
+    return Status(StatusCode::kIoError, where() + ": larger than the " +
                                             std::to_string(options_.max_file_bytes) + "-byte limit, not read");
-  out.resize(len);
-  if (options_.recorder) options_.recorder->add_file(canon);
-  return out;
+  return std::string(data, len);
 }
 
 Result<std::vector<DirEntry>> FsRoot::list_dir(std::string_view path) const {
   std::string canon;
   int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, &canon);
   if (fd < 0) return io_status(path, -fd);
-  DIR* d = ::fdopendir(fd);
-  if (!d) {
-    int err = errno;
-    ::close(fd);
-    return io_status(path, err);
-  }
-  std::vector<DirEntry> out;
-  bool truncated = false;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (out.size() >= options_.max_dir_entries) {
-      truncated = true;
-      break;
-    }
-    EntryType t = EntryType::kOther;
-    unsigned char dt = e->d_type;
-    if (dt == DT_UNKNOWN) {
-      struct stat st {};
-      if (::fstatat(::dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        dt = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
-      }
-    }
-    if (dt == DT_REG) t = EntryType::kFile;
-    else if (dt == DT_DIR) t = EntryType::kDir;
-    else if (dt == DT_LNK) t = EntryType::kLink;
-    out.push_back({std::string(name), t});
-  }
-  ::closedir(d);
-  if (truncated)
-    return Status(StatusCode::kIoError, std::string(path) + ": more than " +
-                                            std::to_string(options_.max_dir_entries) + " entries, not listed");
-  std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  Fd guard(fd);
+  auto out = list_fd(fd, path);
+  if (!out) return out;
   if (options_.recorder) {
     options_.recorder->add_dir(canon);
     // Entries that are links are kept so a capture lists the same names.
-    for (const auto& e : out) {
+    for (const auto& e : *out) {
       if (e.type != EntryType::kLink) continue;
       std::string child = canon == "/" ? "/" + e.name : canon + "/" + e.name;
       char buf[4096];
@@ -355,6 +366,161 @@ Result<std::vector<DirEntry>> FsRoot::list_dir(std::string_view path) const {
     }
   }
   return out;
+}
+
+Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path) const {
+  // getdents64 on our own fd (not fdopendir, which takes the fd over) so that
+  // FsDir can keep the directory open for the reads that follow.
+  std::vector<DirEntry> out;
+  bool truncated = false;
+  alignas(8) char buf[32768];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, fd, buf, sizeof(buf));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return io_status(path, errno);
+    }
+    if (n == 0) break;
+    for (long off = 0; off < n;) {
+      auto* e = reinterpret_cast<linux_dirent64_view*>(buf + off);
+      off += e->d_reclen;
+      std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      if (out.size() >= options_.max_dir_entries) {
+        truncated = true;
+        break;
+      }
+      unsigned char dt = e->d_type;
+      if (dt == DT_UNKNOWN) {
+        struct stat st {};
+        if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+          dt = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
+        }
+      }
+      EntryType t = dt == DT_REG ? EntryType::kFile : dt == DT_DIR ? EntryType::kDir
+                    : dt == DT_LNK ? EntryType::kLink : EntryType::kOther;
+      out.push_back({std::string(name), t});
+    }
+    if (truncated) break;
+  }
+  if (truncated)
+    return Status(StatusCode::kIoError, std::string(path) + ": more than " +
+                                            std::to_string(options_.max_dir_entries) + " entries, not listed");
+  std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  return out;
+}
+
+Result<FsDir> FsRoot::open_dir(std::string_view path) const {
+  std::string p(path);
+  if (options_.recorder) {
+    // Captures go through the recording slow path; the fd is not needed.
+    auto entries = list_dir(path);
+    if (!entries) return entries.error();
+    return FsDir(this, -1, std::move(p), std::move(*entries), false);
+  }
+  int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, nullptr);
+  if (fd < 0) return io_status(path, -fd);
+  Fd guard(fd);
+  auto entries = list_fd(fd, path);
+  if (!entries) return entries.error();
+  // Only the live root's own sysfs gets the one-read shortcut: a recorded tree
+  // is plain files whose size fstat tells.
+  bool sysfs = false;
+  if (!untrusted_) {
+    struct statfs sf {};
+    sysfs = ::fstatfs(fd, &sf) == 0 && sf.f_type == SYSFS_MAGIC;
+  }
+  return FsDir(this, guard.release(), std::move(p), std::move(*entries), sysfs);
+}
+
+// ---------------------------------------------------------------- FsDir
+
+FsDir::FsDir(const FsRoot* root, int fd, std::string path, std::vector<DirEntry> entries, bool sysfs)
+    : root_(root), fd_(fd), path_(std::move(path)), entries_(std::move(entries)), sysfs_(sysfs) {}
+
+FsDir::FsDir(FsDir&& other) noexcept
+    : root_(other.root_),
+      fd_(std::exchange(other.fd_, -1)),
+      path_(std::move(other.path_)),
+      entries_(std::move(other.entries_)),
+      sysfs_(other.sysfs_) {}
+
+FsDir& FsDir::operator=(FsDir&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    root_ = other.root_;
+    fd_ = std::exchange(other.fd_, -1);
+    path_ = std::move(other.path_);
+    entries_ = std::move(other.entries_);
+    sysfs_ = other.sysfs_;
+  }
+  return *this;
+}
+
+FsDir::~FsDir() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+const DirEntry* FsDir::find(std::string_view name) const {
+  auto it = std::lower_bound(entries_.begin(), entries_.end(), name,
+                             [](const DirEntry& e, std::string_view n) { return e.name < n; });
+  return it != entries_.end() && it->name == name ? &*it : nullptr;
+}
+
+std::string FsDir::child(std::string_view name) const {
+  std::string out;
+  out.reserve(path_.size() + 1 + name.size());
+  out += path_;
+  out += '/';
+  out += name;
+  return out;
+}
+
+// True when `name` can be read relative to the open directory; `entry` gets the
+// listing's entry (nullptr: not listed).
+bool FsDir::fast(std::string_view name, const DirEntry** entry) const {
+  *entry = nullptr;
+  if (fd_ < 0 || name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos)
+    return false;
+  *entry = find(name);
+  return true;
+}
+
+Result<std::string> FsDir::read_text(std::string_view name) const {
+  const DirEntry* e = nullptr;
+  if (!fast(name, &e)) return root_->read_text(child(name));
+  if (!e) return io_status(child(name), ENOENT);
+  // Links are resolved inside the root by the full path; directories and odd
+  // types get FsRoot's own refusal message.
+  if (e->type != EntryType::kFile) return root_->read_text(child(name));
+  char cname[256];
+  if (name.size() >= sizeof(cname)) return root_->read_text(child(name));
+  std::memcpy(cname, name.data(), name.size());
+  cname[name.size()] = '\0';
+  int fd = ::openat(fd_, cname, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    int err = errno;
+    // ELOOP: replaced by a link since the listing; take the confined path.
+    if (err == ELOOP) return root_->read_text(child(name));
+    return io_status(child(name), err);
+  }
+  Fd guard(fd);
+  return root_->read_fd(fd, path_, name, sysfs_);
+}
+
+Result<std::string> FsDir::read_link(std::string_view name) const {
+  const DirEntry* e = nullptr;
+  if (!fast(name, &e)) return root_->read_link(child(name));
+  if (!e) return io_status(child(name), ENOENT);
+  if (e->type != EntryType::kLink) return root_->read_link(child(name));
+  char cname[256];
+  if (name.size() >= sizeof(cname)) return root_->read_link(child(name));
+  std::memcpy(cname, name.data(), name.size());
+  cname[name.size()] = '\0';
+  char buf[4096];
+  ssize_t n = ::readlinkat(fd_, cname, buf, sizeof(buf));
+  if (n < 0 || static_cast<std::size_t>(n) >= sizeof(buf)) return root_->read_link(child(name));
+  return std::string(buf, static_cast<std::size_t>(n));
 }
 
 Result<std::string> FsRoot::read_link(std::string_view path) const {
@@ -383,6 +549,16 @@ Result<std::string> FsRoot::read_link(std::string_view path) const {
 Result<std::string> FsRoot::resolve(std::string_view path) const {
   std::string canon;
   int rc = walk(path, /*follow_last=*/true, &canon);
+  if (rc < 0) return io_status(path, -rc);
+  struct stat st {};
+  if (::fstatat(fd_, relative(canon).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return io_status(path, errno);
+  return canon;
+}
+
+Result<std::string> FsRoot::resolve(std::string_view path, std::set<std::string>& memo) const {
+  if (options_.recorder) return resolve(path);  // every link must be seen
+  std::string canon;
+  int rc = walk(path, /*follow_last=*/true, &canon, &memo);
   if (rc < 0) return io_status(path, -rc);
   struct stat st {};
   if (::fstatat(fd_, relative(canon).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return io_status(path, errno);

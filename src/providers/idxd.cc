@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <string>
 
 #include "providers/engine_util.h"
@@ -55,9 +56,25 @@ class IdxdProvider final : public Provider {
 
   void probe(const ProbeContext& ctx) const override {
     std::vector<DirEntry> entries = ctx.list(kDevices);
+    // Children (groupN.M, engineN.M, wqN.M) by device number, in listing order:
+    // scanning the whole bus for every device made discovery quadratic.
+    std::unordered_map<std::uint32_t, std::vector<const DirEntry*>> children;
     for (const DirEntry& e : entries) {
-      if (auto n = numbered(e.name, "dsa")) probe_device(ctx, entries, e.name, *n, false);
-      else if (auto m = numbered(e.name, "iax")) probe_device(ctx, entries, e.name, *m, true);
+      for (std::string_view prefix : {"group", "engine", "wq"}) {
+        if (auto n = device_number(e.name, prefix)) {
+          children[*n].push_back(&e);
+          break;
+        }
+      }
+    }
+    static const std::vector<const DirEntry*> kNone;
+    auto kids = [&](std::uint32_t n) -> const std::vector<const DirEntry*>& {
+      auto it = children.find(n);
+      return it == children.end() ? kNone : it->second;
+    };
+    for (const DirEntry& e : entries) {
+      if (auto n = numbered(e.name, "dsa")) probe_device(ctx, kids(*n), e.name, *n, false);
+      else if (auto m = numbered(e.name, "iax")) probe_device(ctx, kids(*m), e.name, *m, true);
     }
   }
 
@@ -84,7 +101,7 @@ class IdxdProvider final : public Provider {
     return wq;
   }
 
-  static void probe_device(const ProbeContext& ctx, const std::vector<DirEntry>& entries, const std::string& dev,
+  static void probe_device(const ProbeContext& ctx, const std::vector<const DirEntry*>& entries, const std::string& dev,
                            std::uint32_t n, bool iax) {
     const std::string dir = std::string(kDevices) + "/" + dev;
     const std::string key = "idxd:" + dev;
@@ -101,7 +118,8 @@ class IdxdProvider final : public Provider {
 
     // Groups: which have at least one engine (a WQ in a group without one never runs).
     std::set<std::int64_t> groups_with_engine;
-    for (const DirEntry& e : entries) {
+    for (const DirEntry* ep : entries) {
+      const DirEntry& e = *ep;
       if (device_number(e.name, "group") == n) {
         const std::string gdir = std::string(kDevices) + "/" + e.name;
         std::string_view gid = std::string_view(e.name).substr(e.name.find('.') + 1);
@@ -115,8 +133,8 @@ class IdxdProvider final : public Provider {
     }
 
     std::vector<WorkQueue> wqs;
-    for (const DirEntry& e : entries)
-      if (device_number(e.name, "wq") == n) wqs.push_back(read_wq(ctx, e.name));
+    for (const DirEntry* e : entries)
+      if (device_number(e->name, "wq") == n) wqs.push_back(read_wq(ctx, e->name));
     std::vector<const WorkQueue*> runnable;
     for (const WorkQueue& wq : wqs) {
       Object& w = ctx.facts().object("idxd:" + wq.name, "idxd_wq");

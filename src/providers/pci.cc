@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -148,6 +149,7 @@ class PciProvider final : public Provider {
     // Pass 1: resolve every link once.
     std::vector<Found> found;
     found.reserve(entries.size());
+    std::set<std::string> resolved_prefixes;  // every link points into one /sys/devices tree
     std::size_t flat = 0;
     for (const DirEntry& e : entries) {
       std::string dir = std::string(kDevicesDir) + "/" + e.name;
@@ -163,7 +165,7 @@ class PciProvider final : public Provider {
         f.flat = true;
         ++flat;
       } else {
-        auto canon = ctx.fs().resolve(dir);
+        auto canon = ctx.fs().resolve(dir, resolved_prefixes);
         if (!canon) {
           ctx.warn(canon.error());
           continue;
@@ -221,19 +223,18 @@ class PciProvider final : public Provider {
       }
     }
 
-    // One getdents instead of ~20 failed opens for the attributes this function lacks.
-    std::vector<DirEntry> listing = ctx.list(dir);
-    std::unordered_map<std::string_view, EntryType> present;
-    present.reserve(listing.size());
-    for (const DirEntry& e : listing) present.emplace(e.name, e.type);
-    auto has = [&](std::string_view n) { return present.count(n) != 0; };
-    auto path_of = [&](std::string_view n) { return dir + "/" + std::string(n); };
+    // One open + getdents instead of ~20 failed opens for the attributes this
+    // function lacks; the attributes are then read relative to the open directory.
+    std::optional<FsDir> d = ctx.open_dir(dir);
+    if (!d) return;
+    auto has = [&](std::string_view n) { return d->has(n); };
+    auto path_of = [&](std::string_view n) { return d->child(n); };
 
     auto put_uint = [&](std::string_view file, const char* attr, std::uint64_t max) {
       if (!has(file)) return;
-      std::string p = path_of(file);
-      auto v = ctx.read_uint(p);
+      auto v = ctx.read_uint(*d, file);
       if (!v) return;
+      std::string p = path_of(file);
       if (*v > max) {
         ctx.warn(p, "out of range");
         return;
@@ -249,7 +250,7 @@ class PciProvider final : public Provider {
 
     if (has("driver")) {
       std::string p = path_of("driver");
-      auto target = ctx.fs().read_link(p);
+      auto target = d->read_link("driver");
       if (!target) ctx.warn(target.error());
       else if (auto b = basename(*target); !b.empty() && parse::is_clean_text(b))
         o.set("driver", Value(std::string(b)), Unit::kNone, Provenance::kKernel, p);
@@ -258,7 +259,7 @@ class PciProvider final : public Provider {
 
     if (has("numa_node")) {
       std::string p = path_of("numa_node");
-      if (auto v = ctx.read_int(p)) {
+      if (auto v = ctx.read_int(*d, "numa_node")) {
         if (*v == -1) o.set("numa_node", Value{}, Unit::kNone, Provenance::kKernel, p);
         else if (*v < 0 || *v > parse::kMaxListId) ctx.warn(p, "not a NUMA node id");
         else o.set("numa_node", Value(*v), Unit::kNone, Provenance::kKernel, p);
@@ -268,17 +269,17 @@ class PciProvider final : public Provider {
     // local_cpulist is the same set as local_cpus in a form that needs no word order.
     if (has("local_cpulist")) {
       std::string p = path_of("local_cpulist");
-      if (auto v = ctx.read_id_list(p)) o.set("local_cpus", Value(std::move(*v)), Unit::kNone, Provenance::kKernel, p);
+      if (auto v = ctx.read_id_list(*d, "local_cpulist")) o.set("local_cpus", Value(std::move(*v)), Unit::kNone, Provenance::kKernel, p);
     } else if (has("local_cpus")) {
       std::string p = path_of("local_cpus");
-      if (auto v = ctx.read_hex_mask(p)) o.set("local_cpus", Value(std::move(*v)), Unit::kNone, Provenance::kKernel, p);
+      if (auto v = ctx.read_hex_mask(*d, "local_cpus")) o.set("local_cpus", Value(std::move(*v)), Unit::kNone, Provenance::kKernel, p);
     }
 
     auto put_speed = [&](std::string_view file, const char* attr, Provenance prov) {
       if (!has(file)) return;
-      std::string p = path_of(file);
-      auto v = ctx.read_trimmed(p);
+      auto v = ctx.read_trimmed(*d, file);
       if (!v) return;
+      std::string p = path_of(file);
       if (*v == "Unknown") return;  // pci_speed_string() for a link that is down or not PCIe
       if (auto s = parse::link_speed_gts(*v)) o.set(attr, Value(*s), Unit::kGTps, prov, p);
       else ctx.warn(p, "not a link speed (expected e.g. \"8.0 GT/s PCIe\")");
@@ -288,9 +289,9 @@ class PciProvider final : public Provider {
 
     auto put_width = [&](std::string_view file, const char* attr, Provenance prov) {
       if (!has(file)) return;
-      std::string p = path_of(file);
-      auto v = ctx.read_int(p);
+      auto v = ctx.read_int(*d, file);
       if (!v) return;
+      std::string p = path_of(file);
       // 0 is a link that is down, 255 the all-ones of an unreadable register.
       if (*v == 0 || *v == 255) o.set(attr, Value{}, Unit::kLanes, prov, p);
       else if (*v < 0 || *v > 32) ctx.warn(p, "not a PCIe link width");
@@ -301,9 +302,9 @@ class PciProvider final : public Provider {
 
     auto put_count = [&](std::string_view file, const char* attr, Unit unit, std::int64_t max) {
       if (!has(file)) return;
-      std::string p = path_of(file);
-      auto v = ctx.read_int(p);
+      auto v = ctx.read_int(*d, file);
       if (!v) return;
+      std::string p = path_of(file);
       if (*v < 0 || *v > max) ctx.warn(p, "out of range");
       else o.set(attr, Value(*v), unit, Provenance::kKernel, p);
     };
@@ -314,7 +315,7 @@ class PciProvider final : public Provider {
 
     if (has("physfn")) {
       std::string p = path_of("physfn");
-      auto target = ctx.fs().read_link(p);
+      auto target = d->read_link("physfn");
       if (!target) ctx.warn(target.error());
       else if (auto b = parse_bdf(basename(*target)))
         o.set("physfn", Value(device_key(*b)), Unit::kNone, Provenance::kKernel, p);

@@ -76,6 +76,96 @@ std::optional<IdSet> ProbeContext::read_hex_mask(std::string_view path, bool opt
   return IdSet{std::move(*v)};
 }
 
+namespace {
+
+// The parse-and-diagnose half of the read_* helpers, shared by the path and
+// the FsDir forms; `where` builds the diagnostic path only when one is needed.
+template <class Where>
+std::optional<std::int64_t> to_int(const ProbeContext& ctx, const std::string& text, Where where) {
+  auto v = parse::to_int64(text);
+  // Empty files are how recorded trees show attributes whose read failed.
+  if (!v) ctx.warn(where(), parse::trim(text).empty() ? "empty, expected an integer" : "not an integer");
+  return v;
+}
+
+template <class Where>
+std::optional<std::uint64_t> to_uint(const ProbeContext& ctx, const std::string& text, Where where) {
+  auto v = parse::to_uint64(text);
+  if (!v) ctx.warn(where(), parse::trim(text).empty() ? "empty, expected a number" : "not an unsigned number");
+  return v;
+}
+
+template <class Where>
+std::optional<IdSet> to_id_list(const ProbeContext& ctx, const std::string& text, Where where) {
+  auto v = parse::id_list(text);
+  if (!v) {
+    ctx.warn(where(), "not a valid id list (expected e.g. \"0-3,8\")");
+    return std::nullopt;
+  }
+  return IdSet{std::move(*v)};
+}
+
+template <class Where>
+std::optional<IdSet> to_hex_mask(const ProbeContext& ctx, const std::string& text, Where where) {
+  auto v = parse::hex_mask(text);
+  if (!v) {
+    ctx.warn(where(), "not a valid hex mask (expected e.g. \"0000,0000ffff\")");
+    return std::nullopt;
+  }
+  return IdSet{std::move(*v)};
+}
+
+}  // namespace
+
+std::optional<FsDir> ProbeContext::open_dir(std::string_view path) const {
+  auto r = fs_.open_dir(path);
+  if (!r) {
+    if (r.error().code() != StatusCode::kNotFound) warn(r.error());
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
+std::optional<std::string> ProbeContext::read(const FsDir& dir, std::string_view name, bool optional) const {
+  auto r = dir.read_text(name);
+  if (!r) {
+    if (optional && r.error().code() == StatusCode::kNotFound) return std::nullopt;
+    warn(r.error());
+    return std::nullopt;
+  }
+  return std::move(*r);
+}
+
+std::optional<std::string> ProbeContext::read_trimmed(const FsDir& dir, std::string_view name, bool optional) const {
+  auto r = read(dir, name, optional);
+  if (!r) return std::nullopt;
+  return std::string(parse::trim(*r));
+}
+
+std::optional<std::int64_t> ProbeContext::read_int(const FsDir& dir, std::string_view name, bool optional) const {
+  auto r = read(dir, name, optional);
+  if (!r) return std::nullopt;
+  return to_int(*this, *r, [&] { return dir.child(name); });
+}
+
+std::optional<std::uint64_t> ProbeContext::read_uint(const FsDir& dir, std::string_view name, bool optional) const {
+  auto r = read(dir, name, optional);
+  if (!r) return std::nullopt;
+  return to_uint(*this, *r, [&] { return dir.child(name); });
+}
+
+std::optional<IdSet> ProbeContext::read_id_list(const FsDir& dir, std::string_view name, bool optional) const {
+  auto r = read(dir, name, optional);
+  if (!r) return std::nullopt;
+  return to_id_list(*this, *r, [&] { return dir.child(name); });
+}
+
+std::optional<IdSet> ProbeContext::read_hex_mask(const FsDir& dir, std::string_view name, bool optional) const {
+  auto r = read(dir, name, optional);
+  if (!r) return std::nullopt;
+  return to_hex_mask(*this, *r, [&] { return dir.child(name); });
+}
+
 std::vector<DirEntry> ProbeContext::list(std::string_view path) const {
   auto r = fs_.list_dir(path);
   if (!r) {

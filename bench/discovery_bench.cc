@@ -1,0 +1,153 @@
+// accelmap_bench: in-process discovery, accelmap against hwloc, interleaved.
+//
+// Google Benchmark runs benchmarks in registration order, so registering
+// round 1 {tree A: accelmap, hwloc; tree B: ...}, round 2 {...} interleaves the
+// two libraries on every tree within one run; bench/report.py takes the median
+// over rounds. Drift of the machine (frequency, cache, noisy neighbours)
+// therefore hits both sides alike, which is why ratios are the claim.
+//
+//   accelmap_bench --root NAME=DIR ... [--rounds N] [--pci-ids FILE] [benchmark flags]
+//   accelmap_bench --one-shot accelmap|hwloc|none DIR   (one discovery, for strace / rusage)
+//
+// hwloc is pointed at a recorded tree through its environment
+// (HWLOC_FSROOT, HWLOC_COMPONENTS=linux,stop), set before hwloc_topology_init:
+// the benchmark may use the environment; the library never does.
+#include <benchmark/benchmark.h>
+#include <hwloc.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "accelmap/discover.h"
+#include "accelmap/snapshot.h"
+
+namespace {
+
+struct Root {
+  std::string name;
+  std::string dir;
+};
+
+// hwloc reads its input from the environment; "/" is the live machine with the
+// default components (what a user of hwloc pays), anything else a recording.
+void point_hwloc_at(const std::string& dir) {
+  if (dir == "/") {
+    unsetenv("HWLOC_FSROOT");
+    unsetenv("HWLOC_COMPONENTS");
+  } else {
+    setenv("HWLOC_FSROOT", dir.c_str(), 1);
+    setenv("HWLOC_COMPONENTS", "linux,stop", 1);
+  }
+}
+
+// One full hwloc load with every I/O object kept; returns the object count so
+// the work cannot be optimised away.
+int hwloc_load_once() {
+  hwloc_topology_t topo;
+  if (hwloc_topology_init(&topo) != 0) return -1;
+  hwloc_topology_set_io_types_filter(topo, HWLOC_TYPE_FILTER_KEEP_ALL);
+  int n = -1;
+  if (hwloc_topology_load(topo) == 0) {
+    n = 0;
+    for (hwloc_obj_t o = hwloc_get_next_pcidev(topo, nullptr); o; o = hwloc_get_next_pcidev(topo, o)) ++n;
+    n += hwloc_get_nbobjs_by_type(topo, HWLOC_OBJ_PU);
+  }
+  hwloc_topology_destroy(topo);
+  return n;
+}
+
+// accelmap with every provider: open the root, discover, build the snapshot.
+std::size_t accelmap_once(const std::string& dir, const accelmap::DiscoverOptions& opt, bool* diagnostics) {
+  auto root = accelmap::FsRoot::open(dir);
+  if (!root) return 0;
+  auto facts = accelmap::discover(*root, opt);
+  if (!facts) return 0;
+  if (diagnostics) *diagnostics = !facts->diagnostics().empty();
+  auto snap = accelmap::build_snapshot(std::move(*facts));
+  return snap ? 1 : 0;
+}
+
+// Peak resident memory of this process image. Not getrusage: its ru_maxrss
+// keeps the high-water mark of the process before exec (the forking Python
+// driver), while VmHWM belongs to this address space only.
+long peak_rss_kb() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long kb = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "VmHWM:", 6) == 0) kb = std::strtol(line + 6, nullptr, 10);
+  std::fclose(f);
+  return kb;
+}
+
+int one_shot(const std::string& what, const std::string& dir, const std::string& pci_ids) {
+  int rc = 2;
+  if (what == "hwloc") {
+    point_hwloc_at(dir);
+    rc = hwloc_load_once() >= 0 ? 0 : 1;
+  } else if (what == "accelmap") {
+    accelmap::DiscoverOptions opt;
+    opt.pci_ids_path = pci_ids;
+    rc = accelmap_once(dir, opt, nullptr) ? 0 : 1;
+  } else if (what == "none") {
+    rc = 0;
+  }
+  std::printf("peak_rss_kb=%ld\n", peak_rss_kb());
+  return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<Root> roots;
+  int rounds = 5;
+  std::string pci_ids = "/usr/share/misc/pci.ids";
+  std::vector<char*> rest{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--root" && i + 1 < argc) {
+      std::string v = argv[++i];
+      auto eq = v.find('=');
+      if (eq == std::string::npos) roots.push_back({v, v});
+      else roots.push_back({v.substr(0, eq), v.substr(eq + 1)});
+    } else if (a == "--rounds" && i + 1 < argc) {
+      rounds = std::atoi(argv[++i]);
+    } else if (a == "--pci-ids" && i + 1 < argc) {
+      pci_ids = argv[++i];
+      if (pci_ids == "none") pci_ids.clear();
+    } else if (a == "--one-shot" && i + 2 < argc) {
+      return one_shot(argv[i + 1], argv[i + 2], pci_ids);
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  if (roots.empty()) roots.push_back({"live", "/"});
+
+  accelmap::DiscoverOptions opt;
+  opt.pci_ids_path = pci_ids;
+  for (int r = 0; r < rounds; ++r) {
+    for (const Root& root : roots) {
+      const std::string suffix = "/" + root.name + "/round:" + std::to_string(r);
+      benchmark::RegisterBenchmark(("accelmap" + suffix).c_str(), [root, opt](benchmark::State& st) {
+        bool diag = false;
+        for (auto _ : st) benchmark::DoNotOptimize(accelmap_once(root.dir, opt, &diag));
+        st.counters["diagnostics"] = diag ? 1 : 0;
+      })->Unit(benchmark::kMicrosecond);
+      benchmark::RegisterBenchmark(("hwloc" + suffix).c_str(), [root](benchmark::State& st) {
+        point_hwloc_at(root.dir);
+        int n = 0;
+        for (auto _ : st) benchmark::DoNotOptimize(n = hwloc_load_once());
+        st.counters["objects"] = n;
+      })->Unit(benchmark::kMicrosecond);
+    }
+  }
+  int bargc = static_cast<int>(rest.size());
+  benchmark::Initialize(&bargc, rest.data());
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

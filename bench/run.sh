@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One command for every benchmark: builds accelmap_bench, extracts the corpus,
+# generates the synthetic machines (10 .. 10,000 devices, cached), then runs
+# bench/bench.py, which writes bench/out/report.md and bench/out/report.json.
+#   bench/run.sh                       (ROUNDS=5 WHOLE_ROUNDS=11 BUILD_DIR=build)
+# Not part of ctest: timings are too noisy and too long for CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD="${BUILD_DIR:-build}"
+TREES="${ACCELMAP_BENCH_TREES:-/tmp/accelmap-bench-trees}"
+CORPUS="${ACCELMAP_CORPUS_DIR:-$(cd .. && pwd)/shared/corpus}"
+SIZES="${SIZES:-10 100 1000 10000}"
+# RelWithDebInfo (the project's default): optimised, with symbols for the profile.
+cmake -S . -B "$BUILD" -DACCELMAP_BENCH=ON >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target accelmap_bench accelmap_cli >/dev/null
+mkdir -p "$TREES"
+args=(--root live=/)
+for tx in "$CORPUS"/sysfs/*.tar.xz; do
+  name="$(basename "$tx" .tar.xz)"
+  [ -d "$TREES/$name" ] || { mkdir -p "$TREES/$name"; tar -xJf "$tx" -C "$TREES/$name"; }
+  dir="$TREES/$name"; [ -d "$dir/$name" ] && dir="$dir/$name"  # archives hold one top folder
+  args+=(--root "$name=$dir")
+done
+for n in $SIZES; do
+  [ -f "$TREES/gen-$n/.done" ] || { python3 bench/gen/gen_machine.py --devices "$n" "$TREES/gen-$n" && touch "$TREES/gen-$n/.done"; }
+  args+=(--gen "$n=$TREES/gen-$n")
+done
+exec python3 bench/bench.py --bench "$BUILD/bench/accelmap_bench" --accelmap "$BUILD/accelmap" \
+  --rounds "${ROUNDS:-5}" --whole-rounds "${WHOLE_ROUNDS:-11}" --out bench/out \
+  --command "bench/run.sh (ROUNDS=${ROUNDS:-5} WHOLE_ROUNDS=${WHOLE_ROUNDS:-11} SIZES='$SIZES')" "${args[@]}"
