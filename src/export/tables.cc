@@ -73,7 +73,7 @@ std::string cell(const Accelerator& a, const std::string& col) {
   if (col == "type") return dash(a.device_type);
   if (col == "family") return dash(a.family);
   if (col == "vendor") return dash(a.vendor);
-  if (col == "model") return dash(a.model.empty() ? a.vendor : a.model);
+  if (col == "model") return dash(a.model);
   if (col == "driver") return dash(a.driver);
   if (col == "pci") return a.pci.empty() ? "-" : a.pci.substr(4);
   if (col == "numa") return a.numa_node ? std::to_string(*a.numa_node) : "-";

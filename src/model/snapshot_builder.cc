@@ -5,6 +5,7 @@
 // formula), PCIe port roles from the tree shape, link bandwidth from speed x
 // width. Providers only report what the files say.
 #include <algorithm>
+#include <cstdio>
 #include <cmath>
 #include <set>
 
@@ -607,6 +608,12 @@ class SnapshotBuilder {
         if (!a.numa_node) a.numa_node = p->numa_node;
         if (a.vendor.empty()) a.vendor = p->vendor_name;
         if (a.model.empty()) a.model = p->device_name;
+        if (a.model.empty() && p->device_id) {
+          // lspci's convention for an id the database does not name.
+          char id[16];
+          std::snprintf(id, sizeof(id), "%04llx", static_cast<unsigned long long>(*p->device_id));
+          a.model = std::string("Device ") + id;
+        }
         if (a.driver.empty()) a.driver = p->driver;
       }
       for (const auto& [name, attr] : o->attrs)
