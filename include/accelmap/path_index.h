@@ -87,6 +87,10 @@ struct MemoryTarget {
   Measured<std::int64_t> capacity;       ///< bytes
   std::optional<std::uint32_t> numa_node;  ///< the node holding it (the region's node, the node itself)
   std::vector<std::uint32_t> owners;     ///< accelerator ids owning / sharing it (device memory)
+  /// Set when this target is the same memory as another target (a DAX device or CXL
+  /// region onlined as a NUMA node, a device memory that is a NUMA node): the id of
+  /// that node's target. Ranked lists show the node once; the alias stays addressable by key.
+  std::optional<std::uint32_t> same_as;
 };
 
 /// An initiator domain: a NUMA node with CPUs, or a Generic Initiator node (a device's

@@ -136,6 +136,17 @@ class Builder {
           }
         if (!dup) targets_.push_back(std::move(t));
       }
+    // Memory that is onlined as a NUMA node is that node: link the aliases to it.
+    for (auto& t : targets_) {
+      if (t.type == MemoryTarget::Type::kNumaNode || !t.numa_node) continue;
+      bool onlined = t.type == MemoryTarget::Type::kDeviceMemory;
+      if (t.type == MemoryTarget::Type::kRegion)
+        for (const auto& r : s_.memory_regions())
+          if (r.key == t.key) onlined = r.numa_node.has_value();
+      if (!onlined) continue;
+      for (std::uint32_t j = 0; j < targets_.size(); ++j)
+        if (targets_[j].type == MemoryTarget::Type::kNumaNode && targets_[j].numa_node == t.numa_node) t.same_as = j;
+    }
   }
 
   std::optional<std::uint32_t> accel_id(std::string_view key) const {

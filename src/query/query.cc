@@ -97,7 +97,7 @@ std::optional<std::pair<std::uint32_t, const Path*>> shared_memory(const PathInd
                                                                    std::uint32_t b, const std::string& kind) {
   std::optional<std::pair<std::uint32_t, const Path*>> best;
   for (std::uint32_t m = 0; m < index.memory_targets().size(); ++m) {
-    if (!kind_matches(index.memory_targets()[m], kind)) continue;
+    if (index.memory_targets()[m].same_as || !kind_matches(index.memory_targets()[m], kind)) continue;
     PathClass bc = index.best_device_class(m);
     if (bc > PathClass::kSameNode) continue;
     const Path& pa = index.memory_path(a, m);
@@ -155,7 +155,7 @@ std::vector<std::uint32_t> resolve_targets(const PathIndex& index, const MemoryT
   for (const auto& kind : spec.kinds) {
     bool any = false;
     for (std::uint32_t m = 0; m < ts.size(); ++m)
-      if (kind_matches(ts[m], kind)) out.push_back(m), any = true;
+      if (!ts[m].same_as && kind_matches(ts[m], kind)) out.push_back(m), any = true;
     if (!any) *reason = "no memory of kind " + kind + " on this machine.";
   }
   std::sort(out.begin(), out.end());
@@ -362,7 +362,7 @@ Ranked best_memory(const PathIndex& index, const Policy& policy, const BestMemor
   const auto& ts = index.memory_targets();
   bool any_kind = false;
   for (std::uint32_t m = 0; m < ts.size(); ++m) {
-    if (!kind_matches(ts[m], request.kind)) continue;
+    if (ts[m].same_as || !kind_matches(ts[m], request.kind)) continue;
     any_kind = true;
     const Path* best = nullptr;
     std::string_view from_key;
