@@ -125,6 +125,7 @@ bool must_diagnose(Kind k, bool root) {
     case Kind::kFifo:
     case Kind::kDeviceNode:
     case Kind::kSelfLoop:
+    case Kind::kDirToFile:
       return true;
     case Kind::kNoPermission:
       return !root;  // root reads through mode 000

@@ -270,7 +270,7 @@ std::string judge(const std::string& dir, const Damage& d, const Baseline& b, co
     for (const auto& [name, attr] : obj.attrs) {
       if (attr.source.empty() || attr.source[0] != '/' || touches(attr.source)) continue;
       if (attr.provenance == Provenance::kDerived || summarises(attr.source)) continue;
-      if (function_summary && (name == "state" || name.rfind("instances_", 0) == 0 || name == "queues")) continue;
+      if (function_summary && (name == "state" || name.rfind("instances_", 0) == 0 || name == "queues" || name == "via")) continue;
       const Attr* a = now->find(name);
       if (!a || !(*a == attr)) {
         if (n_lost++ < 3) lost += " " + key + "." + name + (a ? " changed;" : " missing;");
