@@ -125,12 +125,14 @@ bool must_diagnose(Kind k, bool root) {
     case Kind::kFifo:
     case Kind::kDeviceNode:
     case Kind::kSelfLoop:
-    case Kind::kDirToFile:
       return true;
     case Kind::kNoPermission:
       return !root;  // root reads through mode 000
     default:
-      return false;  // values may be legal strings; missing files are often optional
+      // Values may be legal strings and missing files are often optional; a
+      // folder turned file is named when the provider lists it, but some
+      // check is_dir() first and take it as absent.
+      return false;
   }
 }
 
