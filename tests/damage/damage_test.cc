@@ -212,7 +212,7 @@ std::string judge(const std::string& dir, const Damage& d, const Baseline& b, co
   for (const Diagnostic& g : facts->diagnostics()) {
     const std::string n = normalize_path(g.path);
     auto it = b.canonical.find(g.path);
-    if (n == d.path || (it != b.canonical.end() && it->second == d.path) ||
+    if (n == d.path || under(n, d.path) || (it != b.canonical.end() && it->second == d.path) ||
         (n.size() >= tail2.size() && n.compare(n.size() - tail2.size(), tail2.size(), tail2) == 0) ||
         g.message.find(d.path) != std::string::npos) {
       *diagnosed = true;
