@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 BUILD_DIR="${1:-build}"
 
 # Build: compiler, CMake, pkg-config. Library: JSON, archives (capture), PCI names.
-# Tests: GoogleTest, hwloc (the oracle) and its headers, xz/tar for the corpus.
+# Tests: GoogleTest, hwloc (the oracle) and its headers, xz/tar for the corpus;
+# clang-14 with its runtime (libFuzzer, sanitizers) for tests/fuzz/run.sh.
 # Benchmarks (bench/run.sh): Google Benchmark, strace, perf/valgrind for profiles.
 PACKAGES=(g++ cmake make pkg-config nlohmann-json3-dev libarchive-dev pci.ids
           libgtest-dev hwloc libhwloc-dev xz-utils tar python3 python3-jsonschema
-          libbenchmark-dev strace valgrind)
+          clang-14 libclang-rt-14-dev libbenchmark-dev strace valgrind)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

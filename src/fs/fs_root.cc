@@ -349,6 +349,15 @@ Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_vi
 Result<std::vector<DirEntry>> FsRoot::list_dir(std::string_view path) const {
   std::string canon;
   int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, &canon);
+  if (fd == -ENOTDIR) {
+    // ENOTDIR reads as "missing" (a file on the way), but a folder that is
+    // itself a file is damage and must not be silently taken as absent.
+    int pfd = open_confined(path, O_PATH, nullptr);
+    if (pfd >= 0) {
+      ::close(pfd);
+      return Status(StatusCode::kIoError, std::string(path) + ": not a directory, not listed");
+    }
+  }
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
   auto out = list_fd(fd, path);

@@ -250,3 +250,48 @@ bool is_clean_text(std::string_view s) {
 }
 
 }  // namespace accelmap::parse
+
+namespace accelmap::parse {
+
+KfdProperties kfd_properties(std::string_view text) {
+  KfdProperties out;
+  for (std::string_view line : lines(text)) {
+    std::string_view t = trim(line);
+    if (t.empty()) continue;
+    std::size_t sp = t.find_first_of(" \t");
+    std::optional<std::uint64_t> v;
+    if (sp != std::string_view::npos) v = to_uint64(trim(t.substr(sp + 1)));
+    if (!v) {
+      out.malformed.push_back(t);
+      continue;
+    }
+    out.values.emplace_back(t.substr(0, sp), *v);
+  }
+  return out;
+}
+
+std::vector<CryptoRecord> crypto_records(std::string_view text) {
+  std::vector<CryptoRecord> records;
+  CryptoRecord cur;
+  bool open = false;
+  for (std::string_view line : lines(text)) {
+    if (trim(line).empty()) {
+      // A record without a name is not an algorithm (trailing junk in a recording).
+      if (open && !cur.name.empty()) records.push_back(cur);
+      cur = {};
+      open = false;
+      continue;
+    }
+    std::size_t c = line.find(':');
+    if (c == std::string_view::npos) continue;
+    std::string_view k = trim(line.substr(0, c)), v = trim(line.substr(c + 1));
+    open = true;
+    if (k == "name") cur.name = v;
+    else if (k == "driver") cur.driver = v;
+    else if (k == "module") cur.module = v;
+  }
+  if (open && !cur.name.empty()) records.push_back(cur);
+  return records;
+}
+
+}  // namespace accelmap::parse

@@ -72,3 +72,22 @@ std::optional<std::vector<std::uint64_t>> uint_list(std::string_view s);
 bool is_clean_text(std::string_view s);
 
 }  // namespace accelmap::parse
+
+namespace accelmap::parse {
+
+/// A KFD topology properties file ("name value" lines, value decimal or 0x hex),
+/// split into the well-formed pairs and the lines that were not ("name number").
+struct KfdProperties {
+  std::vector<std::pair<std::string_view, std::uint64_t>> values;  ///< in file order
+  std::vector<std::string_view> malformed;                          ///< trimmed lines
+};
+KfdProperties kfd_properties(std::string_view text);
+
+/// One /proc/crypto record (blank-line separated "key : value" lines); only the
+/// fields accelmap uses. Records without a name are dropped.
+struct CryptoRecord {
+  std::string_view name, driver, module;
+};
+std::vector<CryptoRecord> crypto_records(std::string_view text);
+
+}  // namespace accelmap::parse

@@ -17,9 +17,7 @@ namespace {
 
 constexpr std::string_view kProcCrypto = "/proc/crypto";
 
-struct Record {
-  std::string_view name, driver, module;
-};
+using Record = parse::CryptoRecord;
 
 /// Which accelerators a record's implementation runs on; empty = software.
 enum class Family { kNone, kQat, kCcp, kHisi, kIaa };
@@ -44,26 +42,7 @@ class CryptoRegistryProvider final : public Provider {
     const std::string path(kProcCrypto);
     auto text = ctx.read(path);
     if (!text) return;
-    std::vector<Record> records;
-    Record cur;
-    bool open = false;
-    for (std::string_view line : parse::lines(*text)) {
-      if (parse::trim(line).empty()) {
-        // A record without a name is not an algorithm (trailing junk in a recording).
-        if (open && !cur.name.empty()) records.push_back(cur);
-        cur = {};
-        open = false;
-        continue;
-      }
-      std::size_t c = line.find(':');
-      if (c == std::string_view::npos) continue;
-      std::string_view k = parse::trim(line.substr(0, c)), v = parse::trim(line.substr(c + 1));
-      open = true;
-      if (k == "name") cur.name = v;
-      else if (k == "driver") cur.driver = v;
-      else if (k == "module") cur.module = v;
-    }
-    if (open && !cur.name.empty()) records.push_back(cur);
+    const std::vector<parse::CryptoRecord> records = parse::crypto_records(*text);
 
     std::int64_t hardware = 0;
     std::vector<std::string> hw_drivers;

@@ -46,11 +46,18 @@ inline void join_pci(const ProbeContext& ctx, Object& o, const std::string& pci_
   }
 }
 
-/// Trimmed text of `path` when it exists and is readable, silently nullopt
-/// otherwise (for attributes whose absence is normal and means "unknown").
+/// Trimmed text of `path` when it exists and is readable; silently nullopt when
+/// it is missing or the driver refuses the read (ENODEV/ENXIO: normal, means
+/// "unknown"). Anything else (a FIFO, a device node, a huge file, a link
+/// loop in a recorded tree) is damage and is diagnosed.
 inline std::optional<std::string> read_quiet(const ProbeContext& ctx, const std::string& path) {
   auto r = ctx.fs().read_text(path);
-  if (!r) return std::nullopt;
+  if (!r) {
+    const bool normal = r.error().code() == StatusCode::kNotFound ||
+                        r.error().message().find("driver refused the read") != std::string::npos;
+    if (!normal) ctx.warn(r.error());
+    return std::nullopt;
+  }
   return std::string(parse::trim(*r));
 }
 

@@ -77,18 +77,11 @@ std::optional<Props> read_props(const ProbeContext& ctx, const std::string& path
   auto text = ctx.read(path, /*optional=*/false);
   if (!text) return std::nullopt;
   Props out;
-  for (std::string_view line : parse::lines(*text)) {
-    std::string_view t = parse::trim(line);
-    if (t.empty()) continue;
-    std::size_t sp = t.find_first_of(" \t");
-    std::optional<std::uint64_t> v;
-    if (sp != std::string_view::npos) v = parse::to_uint64(parse::trim(t.substr(sp + 1)));
-    if (!v) {
-      ctx.warn(path, "malformed line '" + std::string(t.substr(0, 60)) + "' (expected \"name number\")");
-      continue;
-    }
-    out.emplace(std::string(t.substr(0, sp)), *v);
-  }
+  const parse::KfdProperties parsed = parse::kfd_properties(*text);
+  for (std::string_view bad : parsed.malformed)
+    ctx.warn(path, "malformed line '" + std::string(bad.substr(0, 60)) + "' (expected \"name number\")");
+  // First occurrence wins, as with the map emplace this replaced.
+  for (const auto& [k, v] : parsed.values) out.emplace(std::string(k), v);
   return out;
 }
 
