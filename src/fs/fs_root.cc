@@ -486,9 +486,56 @@ bool FsDir::fast(std::string_view name, const DirEntry** entry) const {
   return true;
 }
 
+// "N/properties" below an open directory (KFD io_links, mem_banks): the first
+// component listed as a real directory, no "." / ".." / empty components.
+// Returns the file read relative to the open directory, or nullopt when the
+// caller must take FsRoot's confined path (which also words every error).
+std::optional<Result<std::string>> FsDir::read_below(std::string_view name) const {
+  if (fd_ < 0 || !root_->have_openat2_ || name.size() >= 1024) return std::nullopt;
+  std::size_t slash = name.find('/');
+  const DirEntry* first = find(name.substr(0, slash));
+  if (!first || first->type != EntryType::kDir) return std::nullopt;
+  for (std::size_t i = 0; i <= name.size();) {
+    std::size_t j = name.find('/', i);
+    if (j == std::string_view::npos) j = name.size();
+    std::string_view c = name.substr(i, j - i);
+    if (c.empty() || c == "." || c == "..") return std::nullopt;
+    i = j + 1;
+  }
+  char cname[1024];
+  std::memcpy(cname, name.data(), name.size());
+  cname[name.size()] = '\0';
+  if (root_->untrusted_) {
+    // Look before opening, as FsRoot::read_text does: opening a device node can
+    // have side effects. Only the last component is not followed here; the open
+    // below refuses any symlink on the way, so a directory swapped for a link
+    // since the listing is caught there (and read through the confined path).
+    struct stat st {};
+    if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) return Result<std::string>(io_status(child(name), ENOENT));
+      return std::nullopt;
+    }
+    if (!S_ISREG(st.st_mode)) return std::nullopt;
+  }
+  // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: the kernel keeps the walk inside the
+  // open directory; any link or ".." makes it fail and the caller falls back.
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = sys_openat2(fd_, cname, &how);
+  if (fd < 0) return std::nullopt;
+  Fd guard(static_cast<int>(fd));
+  // Not from this directory's listing: fstat checks the type before the read.
+  return root_->read_fd(guard.get(), path_, name, /*sysfs_attribute=*/false);
+}
+
 Result<std::string> FsDir::read_text(std::string_view name) const {
   const DirEntry* e = nullptr;
-  if (!fast(name, &e)) return root_->read_text(child(name));
+  if (!fast(name, &e)) {
+    if (name.find('/') != std::string_view::npos)
+      if (auto r = read_below(name)) return std::move(*r);
+    return root_->read_text(child(name));
+  }
   if (!e) return io_status(child(name), ENOENT);
   // Links are resolved inside the root by the full path; directories and odd
   // types get FsRoot's own refusal message.
