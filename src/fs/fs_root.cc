@@ -265,9 +265,18 @@ int FsRoot::open_confined(std::string_view path, int flags, std::string* canonic
     open_how how{};
     how.flags = static_cast<std::uint64_t>(flags);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    long fd = sys_openat2(fd_, relative(path).c_str(), &how);
-    if (canonical) *canonical = normalize_path(path);
-    return fd < 0 ? -errno : static_cast<int>(fd);
+    const std::string rel = relative(path);
+    // EAGAIN: a rename or mount anywhere on the system during a ".." step of
+    // the walk (the links of sysfs are all "../../devices/..."); the kernel
+    // asks the caller to retry. On a busy machine this dropped attributes at
+    // random. A few retries, then the hand-written walk below.
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      long fd = sys_openat2(fd_, rel.c_str(), &how);
+      if (fd >= 0 || errno != EAGAIN) {
+        if (canonical) *canonical = normalize_path(path);
+        return fd < 0 ? -errno : static_cast<int>(fd);
+      }
+    }
   }
   std::string canon;
   int rc = walk(path, /*follow_last=*/true, &canon);
