@@ -501,16 +501,14 @@ bool FsDir::fast(std::string_view name, const DirEntry** entry) const {
 // caller must take FsRoot's confined path (which also words every error).
 std::optional<Result<std::string>> FsDir::read_below(std::string_view name) const {
   if (fd_ < 0 || !root_->have_openat2_ || name.size() >= 1024) return std::nullopt;
+  // Exactly "sub/leaf", with "sub" a real directory in the listing: then no
+  // symlink lies on the way (short of a race, which the open below refuses).
   std::size_t slash = name.find('/');
-  const DirEntry* first = find(name.substr(0, slash));
+  if (slash == std::string_view::npos || name.find('/', slash + 1) != std::string_view::npos) return std::nullopt;
+  std::string_view sub = name.substr(0, slash), leaf = name.substr(slash + 1);
+  if (leaf.empty() || leaf == "." || leaf == ".." || sub == "." || sub == "..") return std::nullopt;
+  const DirEntry* first = find(sub);
   if (!first || first->type != EntryType::kDir) return std::nullopt;
-  for (std::size_t i = 0; i <= name.size();) {
-    std::size_t j = name.find('/', i);
-    if (j == std::string_view::npos) j = name.size();
-    std::string_view c = name.substr(i, j - i);
-    if (c.empty() || c == "." || c == "..") return std::nullopt;
-    i = j + 1;
-  }
   char cname[1024];
   std::memcpy(cname, name.data(), name.size());
   cname[name.size()] = '\0';
@@ -520,11 +518,9 @@ std::optional<Result<std::string>> FsDir::read_below(std::string_view name) cons
     // below refuses any symlink on the way, so a directory swapped for a link
     // since the listing is caught there (and read through the confined path).
     struct stat st {};
-    if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno == ENOENT) return Result<std::string>(io_status(child(name), ENOENT));
-      return std::nullopt;
-    }
-    if (!S_ISREG(st.st_mode)) return std::nullopt;
+    // Any failure or odd type: FsRoot words the error (a missing leaf too, so
+    // the message is exactly the path form's).
+    if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
   }
   // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: the kernel keeps the walk inside the
   // open directory; any link or ".." makes it fail and the caller falls back.
