@@ -87,11 +87,11 @@ class FsRoot;
 /// blocking). Errors name the full in-root path "<path()>/<name>", exactly as
 /// FsRoot::read_text(path() + "/" + name) would, so diagnostics do not change.
 ///
-/// A name "sub/leaf" whose first component the listing shows as a directory is
+/// A name "sub/leaf" (exactly two components, "sub" listed as a directory) is
 /// read relative to the open directory with openat2(RESOLVE_BENEATH |
-/// RESOLVE_NO_SYMLINKS) (after an fstatat look on recorded trees); any symlink
-/// on the way, "." / "..", or an older kernel send it through the FsRoot as a
-/// path, so the result and the error messages are those of FsRoot::read_text.
+/// RESOLVE_NO_SYMLINKS), after an fstatat look on recorded trees; anything
+/// else containing '/' (or "." / ".."), a symlink on the way, or an older
+/// kernel is read through the FsRoot as a path, with its messages.
 /// Thread-safety: const methods may be called concurrently; the FsRoot must
 /// outlive the FsDir.
 class FsDir {
