@@ -220,6 +220,37 @@ TEST_F(Confined, DirLinksStayInsideRoot) {
   EXPECT_EQ(d->read_link("ok").error().message(), fs->read_link("/sys/ok").error().message());
 }
 
+// "N/properties" is read below the open directory; links, ".." and odd types
+// on the way take the confined path, so values and messages stay FsRoot's.
+TEST_F(Confined, DirReadsBelowMatchPathReadsAndStayInside) {
+  write_file(root, "sys/sub/inner", "x\n");
+  write_file(root, "sys/sub/deeper/leaf", "y\n");
+  std::filesystem::create_directories(root + "/sys/sub/adir");
+  ASSERT_EQ(::mkfifo((root + "/sys/sub/fifo").c_str(), 0644), 0);
+  make_link(root, "sys/sub/up", "../../..");                // a link inside the subdirectory
+  make_link(root, "sys/linked", outside);                  // a linked subdirectory, absolute
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(*d->read_text("sub/inner"), "x\n");
+  EXPECT_EQ(*d->read_text("sub/deeper/leaf"), "y\n");
+  for (const char* n : {"sub/inner", "sub/deeper/leaf", "sub/nope", "sub/adir", "sub/fifo", "sub/up/secret",
+                        "sub/../ok", "sub//inner", "sub/./inner", "linked/secret", "dotdot_dir/secret",
+                        "nope/inner", "ok/inner"})
+    expect_same(*fs, *d, n);
+  // The host's secret is never read through a linked subdirectory.
+  auto r = d->read_text("linked/secret");
+  EXPECT_TRUE(!r || *r != "SENTINEL-OUTSIDE\n");
+  // A subdirectory swapped for a link to the host after the listing: refused by
+  // the open below the directory, then resolved inside the root.
+  std::filesystem::remove_all(root + "/sys/sub");
+  make_link(root, "sys/sub", outside);
+  auto s = d->read_text("sub/secret");
+  EXPECT_TRUE(!s || *s != "SENTINEL-OUTSIDE\n");
+  expect_same(*fs, *d, "sub/secret");
+}
+
 TEST(FsDirFiles, FifoAndDeviceAreRefusedWithoutBlocking) {
   std::string root = make_temp_dir();
   std::filesystem::create_directories(root + "/sys");

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -140,6 +141,11 @@ class FactSet {
 
 /// Versioned JSON form (see docs/facts.md). Deterministic: same facts, same bytes.
 std::string facts_to_json(const FactSet& facts);
+/// Receives successive pieces of a facts document (see write_facts_json).
+using FactsSink = std::function<void(std::string_view)>;
+/// The bytes of facts_to_json(facts), handed to `sink` in pieces as they are
+/// made, so that a large machine's document is never in memory whole.
+void write_facts_json(const FactSet& facts, const FactsSink& sink);
 /// Parses facts JSON; kDataLoss with a sentence naming what is wrong.
 Result<FactSet> facts_from_json(std::string_view text);
 

@@ -30,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -86,7 +87,11 @@ class FsRoot;
 /// blocking). Errors name the full in-root path "<path()>/<name>", exactly as
 /// FsRoot::read_text(path() + "/" + name) would, so diagnostics do not change.
 ///
-/// A name containing '/' (or "." / "..") is read through the FsRoot as a path.
+/// A name "sub/leaf" (exactly two components, "sub" listed as a directory) is
+/// read relative to the open directory with openat2(RESOLVE_BENEATH |
+/// RESOLVE_NO_SYMLINKS), after an fstatat look on recorded trees; anything
+/// else containing '/' (or "." / ".."), a symlink on the way, or an older
+/// kernel is read through the FsRoot as a path, with its messages.
 /// Thread-safety: const methods may be called concurrently; the FsRoot must
 /// outlive the FsDir.
 class FsDir {
@@ -116,6 +121,7 @@ class FsDir {
   friend class FsRoot;
   FsDir(const FsRoot* root, int fd, std::string path, std::vector<DirEntry> entries, bool sysfs);
   bool fast(std::string_view name, const DirEntry** entry) const;
+  std::optional<Result<std::string>> read_below(std::string_view name) const;
 
   const FsRoot* root_ = nullptr;
   int fd_ = -1;

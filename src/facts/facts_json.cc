@@ -79,25 +79,87 @@ json internal::attr_to_json(const Attr& a) {
   return ja;
 }
 
-std::string facts_to_json(const FactSet& facts) {
-  json objects = json::array();
+namespace {
+
+// Appends `j` as nlohmann's dump(1, ' ') would print it `depth` levels deep:
+// the subtree is dumped on its own and every line after the first is shifted
+// right. Safe because dump() escapes newlines inside strings, so every raw
+// '\n' in the text is a line break of the layout.
+void append_indented(std::string& out, const json& j, std::size_t depth) {
+  const std::string text = j.dump(1, ' ', false, json::error_handler_t::replace);
+  std::size_t start = 0;
+  for (;;) {
+    std::size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) {
+      out.append(text, start, std::string::npos);
+      return;
+    }
+    out.append(text, start, nl + 1 - start);
+    out.append(depth, ' ');
+    start = nl + 1;
+  }
+}
+
+// Writes the members of `array` (already named) one element at a time, so
+// that only one element's DOM exists at once. Layout as nlohmann's dump(1).
+template <class Items, class ToJson>
+void append_array(std::string& out, const Items& items, ToJson to_json, const FactsSink& sink) {
+  if (items.empty()) {
+    out += "[]";
+    return;
+  }
+  out += "[\n";
+  std::size_t i = 0;
+  for (const auto& item : items) {
+    out += "  ";
+    append_indented(out, to_json(item), 2);
+    out += ++i == items.size() ? "\n" : ",\n";
+    // Hand finished text on in chunks: the whole document of a large machine
+    // is several times the size of its facts.
+    if (out.size() >= (1u << 16)) {
+      sink(out);
+      out.clear();
+    }
+  }
+  out += " ]";
+}
+
+}  // namespace
+
+void write_facts_json(const FactSet& facts, const FactsSink& sink) {
+  // Same bytes as building the whole document as one nlohmann DOM and calling
+  // dump(1, ' ', false, replace) (root keys in std::map order: diagnostics,
+  // format, objects, version), but one object's DOM at a time: the whole DOM
+  // of a 10,000-device machine was most of the process's peak memory.
   std::vector<const Object*> sorted;
+  sorted.reserve(facts.objects().size());
   for (const auto& [k, o] : facts.objects()) sorted.push_back(&o);
   std::sort(sorted.begin(), sorted.end(), [](const Object* a, const Object* b) { return natural_less(a->key, b->key); });
-  for (const Object* o : sorted) {
-    json attrs = json::object();
-    for (const auto& [name, a] : o->attrs) attrs[name] = internal::attr_to_json(a);
-    objects.push_back({{"key", o->key}, {"kind", o->kind}, {"attrs", std::move(attrs)}});
-  }
-  json diags = json::array();
-  for (const auto& d : facts.diagnostics())
-    diags.push_back({{"severity", severity_name(d.severity)}, {"provider", d.provider}, {"path", d.path},
-                     {"message", d.message}});
-  json root = {{"format", "accelmap-facts"},
-               {"version", FactSet::kFormatVersion},
-               {"objects", std::move(objects)},
-               {"diagnostics", std::move(diags)}};
-  return root.dump(1, ' ', false, json::error_handler_t::replace) + "\n";
+  std::string out = "{\n \"diagnostics\": ";
+  append_array(
+      out, facts.diagnostics(),
+      [](const Diagnostic& d) {
+        return json{{"severity", severity_name(d.severity)}, {"provider", d.provider}, {"path", d.path},
+                    {"message", d.message}};
+      },
+      sink);
+  out += ",\n \"format\": \"accelmap-facts\",\n \"objects\": ";
+  append_array(
+      out, sorted,
+      [](const Object* o) {
+        json attrs = json::object();
+        for (const auto& [name, a] : o->attrs) attrs[name] = internal::attr_to_json(a);
+        return json{{"key", o->key}, {"kind", o->kind}, {"attrs", std::move(attrs)}};
+      },
+      sink);
+  out += ",\n \"version\": " + std::to_string(FactSet::kFormatVersion) + "\n}\n";
+  sink(out);
+}
+
+std::string facts_to_json(const FactSet& facts) {
+  std::string all;
+  write_facts_json(facts, [&](std::string_view chunk) { all += chunk; });
+  return all;
 }
 
 static Result<FactSet> parse_facts(std::string_view text);

@@ -265,9 +265,18 @@ int FsRoot::open_confined(std::string_view path, int flags, std::string* canonic
     open_how how{};
     how.flags = static_cast<std::uint64_t>(flags);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    long fd = sys_openat2(fd_, relative(path).c_str(), &how);
-    if (canonical) *canonical = normalize_path(path);
-    return fd < 0 ? -errno : static_cast<int>(fd);
+    const std::string rel = relative(path);
+    // EAGAIN: a rename or mount anywhere on the system during a ".." step of
+    // the walk (the links of sysfs are all "../../devices/..."); the kernel
+    // asks the caller to retry. On a busy machine this dropped attributes at
+    // random. A few retries, then the hand-written walk below.
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      long fd = sys_openat2(fd_, rel.c_str(), &how);
+      if (fd >= 0 || errno != EAGAIN) {
+        if (canonical) *canonical = normalize_path(path);
+        return fd < 0 ? -errno : static_cast<int>(fd);
+      }
+    }
   }
   std::string canon;
   int rc = walk(path, /*follow_last=*/true, &canon);
@@ -495,9 +504,52 @@ bool FsDir::fast(std::string_view name, const DirEntry** entry) const {
   return true;
 }
 
+// "N/properties" below an open directory (KFD io_links, mem_banks): the first
+// component listed as a real directory, no "." / ".." / empty components.
+// Returns the file read relative to the open directory, or nullopt when the
+// caller must take FsRoot's confined path (which also words every error).
+std::optional<Result<std::string>> FsDir::read_below(std::string_view name) const {
+  if (fd_ < 0 || !root_->have_openat2_ || name.size() >= 1024) return std::nullopt;
+  // Exactly "sub/leaf", with "sub" a real directory in the listing: then no
+  // symlink lies on the way (short of a race, which the open below refuses).
+  std::size_t slash = name.find('/');
+  if (slash == std::string_view::npos || name.find('/', slash + 1) != std::string_view::npos) return std::nullopt;
+  std::string_view sub = name.substr(0, slash), leaf = name.substr(slash + 1);
+  if (leaf.empty() || leaf == "." || leaf == ".." || sub == "." || sub == "..") return std::nullopt;
+  const DirEntry* first = find(sub);
+  if (!first || first->type != EntryType::kDir) return std::nullopt;
+  char cname[1024];
+  std::memcpy(cname, name.data(), name.size());
+  cname[name.size()] = '\0';
+  if (root_->untrusted_) {
+    // Look before opening, as FsRoot::read_text does: opening a device node can
+    // have side effects. Only the last component is not followed here; the open
+    // below refuses any symlink on the way, so a directory swapped for a link
+    // since the listing is caught there (and read through the confined path).
+    struct stat st {};
+    // Any failure or odd type: FsRoot words the error (a missing leaf too, so
+    // the message is exactly the path form's).
+    if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  }
+  // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: the kernel keeps the walk inside the
+  // open directory; any link or ".." makes it fail and the caller falls back.
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  long fd = sys_openat2(fd_, cname, &how);
+  if (fd < 0) return std::nullopt;
+  Fd guard(static_cast<int>(fd));
+  // Not from this directory's listing: fstat checks the type before the read.
+  return root_->read_fd(guard.get(), path_, name, /*sysfs_attribute=*/false);
+}
+
 Result<std::string> FsDir::read_text(std::string_view name) const {
   const DirEntry* e = nullptr;
-  if (!fast(name, &e)) return root_->read_text(child(name));
+  if (!fast(name, &e)) {
+    if (name.find('/') != std::string_view::npos)
+      if (auto r = read_below(name)) return std::move(*r);
+    return root_->read_text(child(name));
+  }
   if (!e) return io_status(child(name), ENOENT);
   // Links are resolved inside the root by the full path; directories and odd
   // types get FsRoot's own refusal message.

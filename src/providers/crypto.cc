@@ -46,12 +46,15 @@ class CryptoRegistryProvider final : public Provider {
 
     std::int64_t hardware = 0;
     std::vector<std::string> hw_drivers;
+    // Once, not per record: of_kind walks and sorts every object. The loop adds
+    // only functions and attributes, never accelerators, so the list stays right.
+    const std::vector<const Object*> accels = ctx.facts().of_kind("accelerator");
     for (const Record& r : records) {
       const Family fam = family_of(r);
       if (fam == Family::kNone) continue;
       ++hardware;
       hw_drivers.emplace_back(r.driver);
-      std::vector<std::string> devices = devices_of(ctx, fam, r);
+      std::vector<std::string> devices = devices_of(ctx, accels, fam, r);
       if (devices.empty()) continue;
       const auto* fns = ctx.catalog().lookup("crypto.name", r.name);
       const std::string via = "crypto.driver=" + std::string(r.driver);
@@ -89,9 +92,10 @@ class CryptoRegistryProvider final : public Provider {
   }
 
  private:
-  static std::vector<std::string> devices_of(const ProbeContext& ctx, Family fam, const Record& r) {
+  static std::vector<std::string> devices_of(const ProbeContext& ctx, const std::vector<const Object*>& accels,
+                                             Family fam, const Record& r) {
     std::vector<std::string> out;
-    for (const Object* a : ctx.facts().of_kind("accelerator")) {
+    for (const Object* a : accels) {
       const std::string* family = a->get_string("family");
       if (!family) continue;
       switch (fam) {

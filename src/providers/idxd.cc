@@ -18,6 +18,7 @@
 #include <unordered_map>
 #include <string>
 
+#include "providers/dir_reader.h"
 #include "providers/engine_util.h"
 #include "providers/path_util.h"
 #include "providers/providers.h"
@@ -79,22 +80,22 @@ class IdxdProvider final : public Provider {
   }
 
  private:
-  static std::optional<std::string> str(const ProbeContext& ctx, const std::string& path) {
-    auto v = ctx.read_trimmed(path);
+  static std::optional<std::string> str(const DirReader& r, std::string_view name) {
+    auto v = r.read_trimmed(name);
     if (v && v->empty()) return std::nullopt;
     return v;
   }
 
-  static WorkQueue read_wq(const ProbeContext& ctx, const std::string& name) {
+  static WorkQueue read_wq(const ProbeContext& ctx, const DirReader& r, const std::string& name) {
     WorkQueue wq;
     wq.name = name;
-    wq.dir = std::string(kDevices) + "/" + name;
-    wq.state = str(ctx, wq.dir + "/state").value_or("");
-    wq.mode = str(ctx, wq.dir + "/mode").value_or("");
-    wq.type = str(ctx, wq.dir + "/type").value_or("");
-    wq.group_id = ctx.read_int(wq.dir + "/group_id");
+    wq.dir = r.dir();
+    wq.state = str(r, "state").value_or("");
+    wq.mode = str(r, "mode").value_or("");
+    wq.type = str(r, "type").value_or("");
+    wq.group_id = r.read_int("group_id");
     const std::string opc = wq.dir + "/op_config";
-    if (auto text = ctx.read(opc)) {
+    if (auto text = r.read("op_config")) {
       wq.op_config = parse::idxd_opcode_bits(*text);
       if (!wq.op_config) ctx.warn(opc, "not an opcode bitmap in any known idxd format");
     }
@@ -108,13 +109,14 @@ class IdxdProvider final : public Provider {
     Object& o = accelerator(ctx, key, iax ? "iaa" : "dsa",
                             iax ? "in-memory analytics accelerator" : "data streaming accelerator");
     join_pci(ctx, o, pci_parent_key(ctx, dir), dir);
-    std::optional<std::string> dev_state = str(ctx, dir + "/state");
+    const DirReader attrs(ctx, dir);
+    std::optional<std::string> dev_state = str(attrs, "state");
     if (dev_state) o.set("state", *dev_state, Unit::kNone, Provenance::kKernel, dir + "/state");
-    if (auto v = ctx.read_int(dir + "/numa_node")) set_numa_node(o, *v, dir + "/numa_node");
+    if (auto v = attrs.read_int("numa_node")) set_numa_node(o, *v, dir + "/numa_node");
     for (std::string_view a : {"max_work_queues", "max_engines", "max_groups", "max_work_queues_size"})
-      if (auto v = ctx.read_int(dir + "/" + std::string(a)))
+      if (auto v = attrs.read_int(a))
         o.set(std::string(a), *v, Unit::kCount, Provenance::kKernel, dir + "/" + std::string(a));
-    if (auto v = str(ctx, dir + "/version")) o.set("version", *v, Unit::kNone, Provenance::kKernel, dir + "/version");
+    if (auto v = str(attrs, "version")) o.set("version", *v, Unit::kNone, Provenance::kKernel, dir + "/version");
 
     // Groups: which have at least one engine (a WQ in a group without one never runs).
     std::set<std::int64_t> groups_with_engine;
@@ -133,19 +135,25 @@ class IdxdProvider final : public Provider {
     }
 
     std::vector<WorkQueue> wqs;
+    std::vector<DirReader> wq_dirs;  // kept open for the attributes read below
     for (const DirEntry* e : entries)
-      if (device_number(e->name, "wq") == n) wqs.push_back(read_wq(ctx, e->name));
+      if (device_number(e->name, "wq") == n) {
+        wq_dirs.emplace_back(ctx, std::string(kDevices) + "/" + e->name);
+        wqs.push_back(read_wq(ctx, wq_dirs.back(), e->name));
+      }
     std::vector<const WorkQueue*> runnable;
-    for (const WorkQueue& wq : wqs) {
+    for (std::size_t i = 0; i < wqs.size(); ++i) {
+      const WorkQueue& wq = wqs[i];
+      const DirReader& wd = wq_dirs[i];
       Object& w = ctx.facts().object("idxd:" + wq.name, "idxd_wq");
       w.set("device", key, Unit::kNone, Provenance::kKernel, wq.dir);
       for (const auto& [attr, val] : {std::pair{"state", wq.state}, {"mode", wq.mode}, {"type", wq.type}})
         if (!val.empty()) w.set(attr, val, Unit::kNone, Provenance::kKernel, wq.dir + "/" + attr);
       if (wq.group_id) w.set("group_id", *wq.group_id, Unit::kNone, Provenance::kKernel, wq.dir + "/group_id");
       for (std::string_view a : {"name", "driver_name"})
-        if (auto v = str(ctx, wq.dir + "/" + std::string(a)))
+        if (auto v = str(wd, a))
           w.set(std::string(a), *v, Unit::kNone, Provenance::kKernel, wq.dir + "/" + std::string(a));
-      if (auto v = ctx.read_int(wq.dir + "/size")) w.set("size", *v, Unit::kCount, Provenance::kKernel, wq.dir + "/size");
+      if (auto v = wd.read_int("size")) w.set("size", *v, Unit::kCount, Provenance::kKernel, wq.dir + "/size");
       if (wq.op_config) {
         std::vector<std::string> ops;
         for (std::uint32_t b : *wq.op_config) ops.push_back(opcode_word(b));
@@ -157,7 +165,7 @@ class IdxdProvider final : public Provider {
     o.set("enabled_work_queues", static_cast<std::int64_t>(runnable.size()), Unit::kCount, Provenance::kDerived, dir);
 
     const std::string cap_path = dir + "/op_cap";
-    auto cap_text = ctx.read(cap_path, false);
+    auto cap_text = attrs.read("op_cap", false);
     if (!cap_text) return;
     auto bits = parse::idxd_opcode_bits(*cap_text);
     if (!bits) {

@@ -72,9 +72,12 @@ std::string hex_fmt(const char* fmt, std::uint64_t a, std::uint64_t b, std::uint
   return buf;
 }
 
-/// Reads a "key value" properties file; each line that is not "name <unsigned>" is diagnosed.
-std::optional<Props> read_props(const ProbeContext& ctx, const std::string& path) {
-  auto text = ctx.read(path, /*optional=*/false);
+/// Reads the "key value" properties file `name` ("3/properties") below `dir`;
+/// each line that is not "name <unsigned>" is diagnosed. Relative to the open
+/// directory: a partitioned MI300 has thousands of io_links/p2p_links files.
+std::optional<Props> read_props(const ProbeContext& ctx, const FsDir& dir, const std::string& name) {
+  auto text = ctx.read(dir, name, /*optional=*/false);
+  const std::string path = dir.child(name);
   if (!text) return std::nullopt;
   Props out;
   const parse::KfdProperties parsed = parse::kfd_properties(*text);
@@ -102,15 +105,16 @@ class KfdProvider final : public Provider {
 
   void probe(const ProbeContext& ctx) const override {
     std::string topo;
-    std::vector<DirEntry> entries;
+    std::optional<FsDir> nodes_dir;
     for (std::string_view dir : kTopologyDirs) {
-      entries = ctx.list(std::string(dir) + "/nodes");
-      if (!entries.empty()) {
+      nodes_dir = ctx.open_dir(std::string(dir) + "/nodes");
+      if (nodes_dir && !nodes_dir->entries().empty()) {
         topo = dir;
         break;
       }
     }
     if (topo.empty()) return;
+    const std::vector<DirEntry>& entries = nodes_dir->entries();
 
     std::vector<Node> nodes;
     for (const DirEntry& e : entries) {
@@ -119,7 +123,7 @@ class KfdProvider final : public Provider {
       Node n;
       n.index = *idx;
       n.dir = topo + "/nodes/" + e.name;
-      auto props = read_props(ctx, n.dir + "/properties");
+      auto props = read_props(ctx, *nodes_dir, e.name + "/properties");
       if (!props) continue;
       n.props = std::move(*props);
       n.gpu = get(n.props, "simd_count").value_or(0) > 0;
@@ -200,11 +204,13 @@ class KfdProvider final : public Provider {
   }
 
   static void write_memory(const ProbeContext& ctx, const Node& n, const std::vector<std::string>& partitions) {
-    for (const DirEntry& b : ctx.list(n.dir + "/mem_banks")) {
+    std::optional<FsDir> banks = ctx.open_dir(n.dir + "/mem_banks");
+    if (!banks) return;
+    for (const DirEntry& b : banks->entries()) {
       auto bank = small_number(b.name);
       if (!bank) continue;
       const std::string path = n.dir + "/mem_banks/" + b.name + "/properties";
-      auto p = read_props(ctx, path);
+      auto p = read_props(ctx, *banks, b.name + "/properties");
       if (!p) continue;
       auto heap = get(*p, "heap_type");
       if (!heap) {
@@ -230,10 +236,12 @@ class KfdProvider final : public Provider {
     std::optional<std::pair<std::uint64_t, std::int64_t>> nearest_cpu;  // (weight, numa)
     for (std::string_view table : {"io_links", "p2p_links"}) {
       const bool direct = table == "io_links";
-      for (const DirEntry& e : ctx.list(n.dir + "/" + std::string(table))) {
+      std::optional<FsDir> links = ctx.open_dir(n.dir + "/" + std::string(table));
+      if (!links) continue;
+      for (const DirEntry& e : links->entries()) {
         if (!small_number(e.name)) continue;
         const std::string path = n.dir + "/" + std::string(table) + "/" + e.name + "/properties";
-        auto p = read_props(ctx, path);
+        auto p = read_props(ctx, *links, e.name + "/properties");
         if (!p) continue;
         auto to = get(*p, "node_to");
         if (!to || *to > UINT32_MAX) {

@@ -94,6 +94,22 @@ void write_output(const std::string& out, const std::string& text) {
   if (!f) throw CliError{kExitOutput, "cannot write " + out};
 }
 
+void write_output(const std::string& out, const std::function<void(const FactsSink&)>& produce) {
+  if (out.empty() || out == "-") {
+    produce([](std::string_view chunk) {
+      if (std::fwrite(chunk.data(), 1, chunk.size(), stdout) != chunk.size())
+        throw CliError{kExitOutput, "cannot write to standard output"};
+    });
+    if (std::fflush(stdout) != 0) throw CliError{kExitOutput, "cannot write to standard output"};
+    return;
+  }
+  std::ofstream f(out, std::ios::binary | std::ios::trunc);
+  if (!f) throw CliError{kExitOutput, "cannot write " + out};
+  produce([&](std::string_view chunk) { f.write(chunk.data(), static_cast<std::streamsize>(chunk.size())); });
+  f.close();
+  if (!f) throw CliError{kExitOutput, "cannot write " + out};
+}
+
 bool stdout_is_terminal() { return ::isatty(STDOUT_FILENO) == 1; }
 
 bool color_wanted(const std::string& mode) {

@@ -2,6 +2,7 @@
 // loading a snapshot from a root or a facts file.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -63,6 +64,9 @@ DiscoverOptions discover_options(const MachineOptions& opts);
 
 /// Writes `text` to stdout, or to FILE when out is not "" / "-"; throws on failure.
 void write_output(const std::string& out, const std::string& text);
+/// As above for output made in pieces (`produce` hands each one to the sink),
+/// so a large document is never held whole.
+void write_output(const std::string& out, const std::function<void(const FactsSink&)>& produce);
 
 bool stdout_is_terminal();
 bool color_wanted(const std::string& mode);  // "auto", "always", "never"

@@ -37,7 +37,8 @@ int cmd_facts(Args& args) {
     if (args.value("-o", &out) || args.value("--output", &out)) continue;
     throw CliError{kExitUsage, "facts: unknown option '" + args.peek() + "'"};
   }
-  write_output(out, facts_to_json(load_facts(m)));
+  const FactSet facts = load_facts(m);
+  write_output(out, [&](const FactsSink& sink) { write_facts_json(facts, sink); });
   return kExitOk;
 }
 

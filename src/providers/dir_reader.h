@@ -1,0 +1,67 @@
+// DirReader: the ProbeContext read helpers for many attributes of one sysfs
+// directory, through one FsDir (one confined open + listing, then a short
+// openat per attribute that exists; none for one that does not) instead of a
+// confined walk of the full path, twice on recorded trees, per attribute.
+//
+// Results and diagnostics equal ctx.read*(dir + "/" + name): a directory that
+// cannot be opened for another reason than "missing" (permissions, a hostile
+// tree) falls back to those per-path reads, so their diagnostics are kept.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "accelmap/provider.h"
+
+namespace accelmap::providers {
+
+class DirReader {
+ public:
+  DirReader(const ProbeContext& ctx, std::string dir) : ctx_(ctx), dir_(std::move(dir)) {
+    auto r = ctx.fs().open_dir(dir_);
+    if (r) d_.emplace(std::move(*r));
+    else missing_ = r.error().code() == StatusCode::kNotFound;
+  }
+
+  const std::string& dir() const { return dir_; }
+  std::string path(std::string_view name) const {
+    std::string p;
+    p.reserve(dir_.size() + 1 + name.size());
+    p += dir_;
+    p += '/';
+    p += name;
+    return p;
+  }
+  /// The open directory, when it could be opened.
+  const FsDir* fs_dir() const { return d_ ? &*d_ : nullptr; }
+
+  std::optional<std::string> read(std::string_view name, bool optional = true) const {
+    if (d_) return ctx_.read(*d_, name, optional);
+    if (missing_ && optional) return std::nullopt;
+    return ctx_.read(path(name), optional);
+  }
+  std::optional<std::string> read_trimmed(std::string_view name, bool optional = true) const {
+    if (d_) return ctx_.read_trimmed(*d_, name, optional);
+    if (missing_ && optional) return std::nullopt;
+    return ctx_.read_trimmed(path(name), optional);
+  }
+  std::optional<std::int64_t> read_int(std::string_view name, bool optional = true) const {
+    if (d_) return ctx_.read_int(*d_, name, optional);
+    if (missing_ && optional) return std::nullopt;
+    return ctx_.read_int(path(name), optional);
+  }
+  std::optional<std::uint64_t> read_uint(std::string_view name, bool optional = true) const {
+    if (d_) return ctx_.read_uint(*d_, name, optional);
+    if (missing_ && optional) return std::nullopt;
+    return ctx_.read_uint(path(name), optional);
+  }
+
+ private:
+  const ProbeContext& ctx_;
+  std::string dir_;
+  std::optional<FsDir> d_;
+  bool missing_ = false;
+};
+
+}  // namespace accelmap::providers
