@@ -14,9 +14,9 @@
 //   auto g = (*w)->current();                       // never null after start()
 //   auto next = (*w)->wait_for_generation_after(g->number, std::chrono::seconds(5));
 //
-// Publication: readers get the newest Generation with one atomic load of a
-// std::shared_ptr (std::atomic<std::shared_ptr> where the standard library has
-// it, C++20 / libstdc++ 12; else a mutex held only for the pointer copy). A
+// Publication: readers get the newest Generation by copying one std::shared_ptr
+// under a mutex held only for that copy (the writer holds it only to swap the
+// pointer, never during discovery; readers hold nothing while they read). A
 // Generation bundles number, time and snapshot in one immutable object, so a
 // reader can never see the number of one generation with the snapshot of
 // another, and keeps its generation alive as long as it holds the pointer.

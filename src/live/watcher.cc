@@ -71,11 +71,11 @@ struct Watcher::Impl {
   std::map<std::pair<std::string, int>, std::size_t> baseline;  // worker only
 
   // Publication (see watch.h).
-#if defined(__cpp_lib_atomic_shared_ptr)
-  std::atomic<std::shared_ptr<const Generation>> published;
-  std::shared_ptr<const Generation> load() const { return published.load(); }
-  void store(std::shared_ptr<const Generation> g) { published.store(std::move(g)); }
-#else
+  // A mutex held only to copy or swap the pointer: readers never wait on a
+  // discovery (the writer builds the next generation before taking it), and
+  // never hold it while they use a snapshot. libstdc++ 12's
+  // std::atomic<std::shared_ptr> is not lock-free either (an internal bit lock
+  // that ThreadSanitizer cannot see), so it would buy nothing here.
   mutable std::mutex pub_mu;
   std::shared_ptr<const Generation> published;
   std::shared_ptr<const Generation> load() const {
@@ -84,9 +84,9 @@ struct Watcher::Impl {
   }
   void store(std::shared_ptr<const Generation> g) {
     std::lock_guard<std::mutex> l(pub_mu);
-    published = std::move(g);
+    published.swap(g);
+    // The old generation is released outside the lock, when `g` goes out of scope.
   }
-#endif
 
   // Everything below is guarded by mu.
   mutable std::mutex mu;

@@ -30,7 +30,6 @@ PathMetric bottleneck(const PathMetric& a, const PathMetric& b) {
 }
 
 // Weakest provenance of two (trust order of facts.h: higher enum = more trusted).
-Provenance weaker(Provenance a, Provenance b) { return static_cast<int>(a) < static_cast<int>(b) ? a : b; }
 
 PathMetric from_measured(const Measured<std::int64_t>& m) {
   if (!m.known()) return {};
