@@ -29,8 +29,6 @@ PathMetric bottleneck(const PathMetric& a, const PathMetric& b) {
   return a.value <= b.value ? a : b;
 }
 
-// Weakest provenance of two (trust order of facts.h: higher enum = more trusted).
-
 PathMetric from_measured(const Measured<std::int64_t>& m) {
   if (!m.known()) return {};
   return PathMetric::of(*m.value, m.provenance);
