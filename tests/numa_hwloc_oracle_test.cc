@@ -194,7 +194,9 @@ void compare_tree(const std::string& name) {
       }
       std::vector<hwloc_location> locs(n);
       std::vector<hwloc_uint64_t> vals(n);
-      if (n) EXPECT_EQ(hwloc_memattr_get_initiators(topo.t, attr, got[id], 0, &n, locs.data(), vals.data()), 0);
+      if (n) {
+        EXPECT_EQ(hwloc_memattr_get_initiators(topo.t, attr, got[id], 0, &n, locs.data(), vals.data()), 0);
+      }
       for (unsigned i = 0; i < n; ++i) {
         EXPECT_EQ(locs[i].type, HWLOC_LOCATION_TYPE_CPUSET);
         out[to_cpus(locs[i].location.cpuset)] = vals[i];

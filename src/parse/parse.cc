@@ -175,6 +175,18 @@ std::optional<double> link_speed_gts(std::string_view s) {
   return v;
 }
 
+std::vector<std::string_view> split_any(std::string_view s, std::string_view separators) {
+  std::vector<std::string_view> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    std::size_t j = s.find_first_of(separators, i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
 std::vector<std::string_view> lines(std::string_view s) {
   std::vector<std::string_view> out;
   std::size_t i = 0;

@@ -54,6 +54,9 @@ std::optional<std::vector<std::uint32_t>> idxd_opcode_bits(std::string_view s);
 /// (before 4.13), "8.0 GT/s PCIe", "2.5 GT/s PCIe". "Unknown" or garbage -> nullopt.
 std::optional<double> link_speed_gts(std::string_view s);
 
+/// Non-empty pieces of `s` between any of the `separators` ("a//b/" with "/" -> {"a","b"}).
+std::vector<std::string_view> split_any(std::string_view s, std::string_view separators);
+
 /// Split into lines, without the line terminators; a final empty line is dropped.
 std::vector<std::string_view> lines(std::string_view s);
 

@@ -63,15 +63,8 @@ inline std::optional<std::string> read_quiet(const ProbeContext& ctx, const std:
 
 /// White-space separated words ("copy intr", "wq0.0 wq0.1", "zlib\ngzip").
 inline std::vector<std::string> words_of(std::string_view s) {
-  std::vector<std::string> out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    std::size_t j = s.find_first_of(" \t\n\r", i);
-    if (j == std::string_view::npos) j = s.size();
-    if (j > i) out.emplace_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+  auto pieces = parse::split_any(s, " \t\n\r");
+  return {pieces.begin(), pieces.end()};
 }
 
 }  // namespace accelmap::providers

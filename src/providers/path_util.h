@@ -8,19 +8,13 @@
 #include <string_view>
 #include <vector>
 
+#include "parse/parse.h"
+
 namespace accelmap::providers {
 
 /// "/sys/devices/platform/hmem.0/dax0.0" -> {"sys","devices","platform","hmem.0","dax0.0"}.
 inline std::vector<std::string_view> path_components(std::string_view path) {
-  std::vector<std::string_view> out;
-  std::size_t i = 0;
-  while (i < path.size()) {
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    if (j > i) out.push_back(path.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
+  return parse::split_any(path, "/");
 }
 
 /// Last component of a path ("../../bus/dax/drivers/kmem" -> "kmem"); trailing '/' ignored.
