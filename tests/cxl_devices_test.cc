@@ -22,23 +22,9 @@ using testing::write_file;
 constexpr std::int64_t kGiB = std::int64_t{1} << 30;
 
 FactSet discover_at(const std::string& dir, std::vector<std::string> catalogs = {}) {
-  auto root = FsRoot::open(dir);
-  EXPECT_TRUE(root) << dir;
-  if (!root) return {};
-  DiscoverOptions opt;
-  opt.providers = "pci,dax,cxl,cxl_devices";
-  opt.catalog_files = std::move(catalogs);
-  auto facts = discover(*root, opt);
-  EXPECT_TRUE(facts) << (facts ? "" : facts.error().message());
-  return facts ? std::move(*facts) : FactSet{};
+  return testing::discover_with(dir, "pci,dax,cxl,cxl_devices", catalogs);
 }
 
-std::set<std::string> functions_of(const FactSet& f, const std::string& device) {
-  std::set<std::string> out;
-  for (const Object* o : f.of_kind("function"))
-    if (const std::string* d = o->get_string("device"); d && *d == device) out.insert(*o->get_string("name"));
-  return out;
-}
 
 const Diagnostic* find_diag(const FactSet& f, const std::string& message_part) {
   for (const Diagnostic& d : f.diagnostics())
@@ -62,7 +48,7 @@ TEST(CxlDevices, ExpanderTreeMem0IsAMemoryExpanderOnNode1) {
   EXPECT_EQ(acc->get_int("numa_node"), 0);  // the PCI function's node
   EXPECT_EQ(*acc->get_string("driver"), "cxl_pci");
 
-  EXPECT_EQ(functions_of(f, "cxldev:mem0"), std::set<std::string>{"memory.expander"});
+  EXPECT_EQ(testing::function_names(f, "cxldev:mem0"), std::set<std::string>{"memory.expander"});
   EXPECT_EQ(*f.find("fn:cxldev:mem0:memory.expander")->get_string("state"), "available");  // in region0
 
   const Object* mem = f.find("devmem:cxldev:mem0:0");
@@ -95,7 +81,7 @@ TEST(CxlDevices, Type2TreeIsAnAcceleratorWithDeviceMemory) {
   EXPECT_EQ(mem->find("numa_node"), nullptr);  // no region, no DAX: not a NUMA node
 
   // 8086:0d9f is fictional: no functions, and an info diagnostic naming the id.
-  EXPECT_TRUE(functions_of(f, "cxldev:mem0").empty());
+  EXPECT_TRUE(testing::function_names(f, "cxldev:mem0").empty());
   const Diagnostic* d = find_diag(f, "unknown pci.id '8086:0d9f'");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->severity, Severity::kInfo);
@@ -108,7 +94,7 @@ TEST(CxlDevices, Type2FunctionsComeFromAPciIdCatalogEntryAsNominal) {
              R"({"format": "accelmap-catalog", "version": 1, "mappings": [
                  {"source": "pci.id", "name": "8086:0d9f", "functions": ["compress.deflate"]}]})");
   FactSet f = discover_at(source_dir() + "/tests/trees/cxl-type2", {dir + "/site.json"});
-  EXPECT_EQ(functions_of(f, "cxldev:mem0"), std::set<std::string>{"compress.deflate"});
+  EXPECT_EQ(testing::function_names(f, "cxldev:mem0"), std::set<std::string>{"compress.deflate"});
   const Object* fn = f.find("fn:cxldev:mem0:compress.deflate");
   ASSERT_NE(fn, nullptr);
   EXPECT_EQ(fn->find("name")->provenance, Provenance::kNominal);
@@ -175,7 +161,7 @@ TEST(CxlDevices, PciClassOtherThanMemoryDeviceMeansType2) {
   ASSERT_NE(acc, nullptr);
   EXPECT_EQ(acc->get_int("cxl_type"), 2);
   EXPECT_EQ(acc->find("cxl_type")->source, "/sys/devices/pci0000:00/0000:00:02.0/class");
-  EXPECT_EQ(functions_of(f, "cxldev:mem0").count("memory.expander"), 0u);
+  EXPECT_EQ(testing::function_names(f, "cxldev:mem0").count("memory.expander"), 0u);
 }
 
 TEST(CxlDevices, RootDecoderForType2OnlyRoutesAnAccelerator) {

@@ -22,14 +22,7 @@ using testing::source_dir;
 using testing::write_file;
 
 FactSet discover_at(const std::string& dir, const std::string& providers = "dax,cxl") {
-  auto root = FsRoot::open(dir);
-  EXPECT_TRUE(root) << dir;
-  if (!root) return {};
-  DiscoverOptions opt;
-  opt.providers = providers;
-  auto facts = discover(*root, opt);
-  EXPECT_TRUE(facts);
-  return facts ? std::move(*facts) : FactSet{};
+  return testing::discover_with(dir, providers);
 }
 
 struct DaxExpect {

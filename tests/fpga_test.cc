@@ -31,24 +31,9 @@ std::string site_catalog() { return source_dir() + "/tests/trees/fpga-catalog.js
 
 FactSet discover_at(const std::string& dir, std::vector<std::string> catalogs = {},
                     const std::string& providers = "pci,fpga") {
-  auto root = FsRoot::open(dir);
-  EXPECT_TRUE(root) << dir;
-  if (!root) return {};
-  DiscoverOptions opt;
-  opt.providers = providers;
-  opt.catalog_files = std::move(catalogs);
-  auto facts = discover(*root, opt);
-  EXPECT_TRUE(facts) << (facts ? "" : facts.error().message());
-  return facts ? std::move(*facts) : FactSet{};
+  return testing::discover_with(dir, providers, catalogs);
 }
 
-// Canonical names of the functions of `device`.
-std::set<std::string> functions_of(const FactSet& f, const std::string& device) {
-  std::set<std::string> out;
-  for (const Object* o : f.of_kind("function"))
-    if (const std::string* d = o->get_string("device"); d && *d == device) out.insert(*o->get_string("name"));
-  return out;
-}
 
 const Diagnostic* find_diag(const FactSet& f, const std::string& path_part, const std::string& message_part) {
   for (const Diagnostic& d : f.diagnostics())
@@ -119,9 +104,9 @@ TEST(Fpga, N3000BeforeIsAnOperatingRegionWithItsCard) {
 TEST(Fpga, ReprogrammingTheAfuChangesTheFunctionsAsTheCatalogSays) {
   FactSet before = discover_at(tree("fpga-n3000-before"), {site_catalog()});
   FactSet after = discover_at(tree("fpga-n3000-after"), {site_catalog()});
-  EXPECT_EQ(functions_of(before, "fpga:region0"),
+  EXPECT_EQ(testing::function_names(before, "fpga:region0"),
             (std::set<std::string>{"fpga.reconfigurable", "site.loopback.nlb"}));
-  EXPECT_EQ(functions_of(after, "fpga:region0"),
+  EXPECT_EQ(testing::function_names(after, "fpga:region0"),
             (std::set<std::string>{"fpga.reconfigurable", "compress.deflate", "decompress.deflate"}));
   // Only the AFU changed: same static region (compat_id) and FIM bitstream.
   EXPECT_EQ(*after.find("fpga:region0")->get_strings("afu_id"), std::vector<std::string>{kFakeDeflate});
@@ -140,7 +125,7 @@ TEST(Fpga, ReprogrammingTheAfuChangesTheFunctionsAsTheCatalogSays) {
 
 TEST(Fpga, UnknownAfuIsADiagnosticAndARawFactNeverDropped) {
   FactSet f = discover_at(tree("fpga-n3000-before"));  // built-in catalog only
-  EXPECT_EQ(functions_of(f, "fpga:region0"), std::set<std::string>{"fpga.reconfigurable"});
+  EXPECT_EQ(testing::function_names(f, "fpga:region0"), std::set<std::string>{"fpga.reconfigurable"});
   const Diagnostic* d = find_diag(f, std::string(kPortDir) + "/afu_id", kNlb0);
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->severity, Severity::kInfo);
@@ -177,7 +162,7 @@ TEST(Fpga, AfuIdIsLookedUpInCanonicalFormWhateverTheFileSays) {
   // Upper case with dashes in the file, lower case with dashes in the catalog.
   std::string root = dfl_tree("D8424DC4-A4A3-C413-F89E-433683F9040B\n", nullptr, "operating\n");
   FactSet f = discover_at(root, {site_catalog()}, "fpga");
-  EXPECT_EQ(functions_of(f, "fpga:region0"), (std::set<std::string>{"fpga.reconfigurable", "site.loopback.nlb"}));
+  EXPECT_EQ(testing::function_names(f, "fpga:region0"), (std::set<std::string>{"fpga.reconfigurable", "site.loopback.nlb"}));
   EXPECT_EQ(*f.find("fpga:region0")->get_strings("afu_id"), std::vector<std::string>{kNlb0});
   // Without PCI facts (providers=fpga) the PCI key still comes from the path.
   EXPECT_EQ(*f.find("fpga:region0")->get_string("pci"), "pci:0000:00:02.0");
@@ -195,7 +180,7 @@ TEST(Fpga, MalformedCompatIdIsDiagnosedAndNotLookedUp) {
   EXPECT_EQ(d->severity, Severity::kWarning);
   EXPECT_EQ(find_diag(f, "compat_id", "unknown fpga.compat_id"), nullptr);
   // The AFU is still read and mapped.
-  EXPECT_EQ(functions_of(f, "fpga:region0"), (std::set<std::string>{"fpga.reconfigurable", "site.loopback.nlb"}));
+  EXPECT_EQ(testing::function_names(f, "fpga:region0"), (std::set<std::string>{"fpga.reconfigurable", "site.loopback.nlb"}));
 }
 
 TEST(Fpga, MissingAfuIdAndManagerStateAreDiagnosed) {
@@ -209,7 +194,7 @@ TEST(Fpga, MissingAfuIdAndManagerStateAreDiagnosed) {
   EXPECT_NE(find_diag(f, "dfl-port.0/afu_id", ""), nullptr);
   EXPECT_NE(find_diag(f, "/sys/class/fpga_manager/fpga0/state", ""), nullptr);
   // Nothing says the region is operating: its one function's state is unknown.
-  EXPECT_EQ(functions_of(f, "fpga:region0"), std::set<std::string>{"fpga.reconfigurable"});
+  EXPECT_EQ(testing::function_names(f, "fpga:region0"), std::set<std::string>{"fpga.reconfigurable"});
   EXPECT_EQ(*f.find("fn:fpga:region0:fpga.reconfigurable")->get_string("state"), "unknown");
   EXPECT_EQ(f.find("fpga_port:dfl-port.0")->find("afu_id"), nullptr);
 }

@@ -15,16 +15,7 @@ using testing::make_temp_dir;
 using testing::source_dir;
 using testing::write_file;
 
-FactSet discover_nvidia(const std::string& dir) {
-  auto root = FsRoot::open(dir);
-  EXPECT_TRUE(root);
-  if (!root) return {};
-  DiscoverOptions opt;
-  opt.providers = "nvidia_procfs";
-  auto facts = discover(*root, opt);
-  EXPECT_TRUE(facts);
-  return facts ? std::move(*facts) : FactSet{};
-}
+FactSet discover_nvidia(const std::string& dir) { return testing::discover_with(dir, "nvidia_procfs"); }
 
 constexpr const char* kGpus = "proc/driver/nvidia/gpus/";
 

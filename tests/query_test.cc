@@ -9,14 +9,7 @@
 namespace accelmap {
 namespace {
 
-FactSet facts_of(const std::string& dir) {
-  auto root = FsRoot::open(dir);
-  EXPECT_TRUE(root) << dir;
-  DiscoverOptions o;
-  auto facts = discover(*root, o);
-  EXPECT_TRUE(facts);
-  return std::move(*facts);
-}
+FactSet facts_of(const std::string& dir) { return testing::discover_with(dir); }
 
 std::vector<std::string> keys(const PathIndex& x, const Candidate& c) {
   std::vector<std::string> out;

@@ -123,6 +123,13 @@ FactSet discover_with(const std::string& root_dir, const std::string& providers,
   return facts ? std::move(*facts) : FactSet{};
 }
 
+std::set<std::string> function_names(const FactSet& facts, const std::string& device) {
+  std::set<std::string> out;
+  for (const Object* o : facts.of_kind("function"))
+    if (const std::string* d = o->get_string("device"); d && *d == device) out.insert(*o->get_string("name"));
+  return out;
+}
+
 std::string source_dir() { return ACCELMAP_SOURCE_DIR; }
 std::string pci_ids_path() { return ACCELMAP_PCI_IDS; }
 std::string cli_path() { return ACCELMAP_CLI; }

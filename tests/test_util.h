@@ -2,6 +2,7 @@
 // small hand-made trees in temporary folders.
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ void make_link(const std::string& root, const std::string& rel, const std::strin
 /// extra catalog files; records a test failure if the root cannot be opened.
 FactSet discover_with(const std::string& root_dir, const std::string& providers = "",
                       const std::vector<std::string>& catalogs = {});
+
+/// Canonical names of the functions of accelerator `device`, sorted.
+std::set<std::string> function_names(const FactSet& facts, const std::string& device);
 
 /// Repository paths.
 std::string source_dir();
