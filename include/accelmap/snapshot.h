@@ -239,6 +239,7 @@ class Snapshot {
   std::map<std::string, std::size_t, std::less<>> pci_index_;
   std::vector<Accelerator> accelerators_;
   std::map<std::string, std::size_t, std::less<>> accel_index_;
+  std::map<std::string, std::vector<std::size_t>, std::less<>> accel_by_pci_;  // pci key -> accelerators
   std::vector<DeviceLink> links_;
   std::vector<Diagnostic> diagnostics_;
   std::string tiering_source_;

@@ -57,8 +57,9 @@ const Accelerator* Snapshot::find_accelerator(std::string_view key) const {
 
 std::vector<const Accelerator*> Snapshot::accelerators_on(std::string_view pci_key) const {
   std::vector<const Accelerator*> out;
-  for (const auto& a : accelerators_)
-    if (a.pci == pci_key) out.push_back(&a);
+  auto it = accel_by_pci_.find(pci_key);
+  if (it != accel_by_pci_.end())
+    for (std::size_t i : it->second) out.push_back(&accelerators_[i]);
   return out;
 }
 
@@ -734,7 +735,11 @@ class SnapshotBuilder {
       if (!drop[i]) kept.push_back(std::move(accs[i]));
     accs = std::move(kept);
     snap_->accel_index_.clear();
-    for (std::size_t i = 0; i < accs.size(); ++i) snap_->accel_index_[accs[i].key] = i;
+    snap_->accel_by_pci_.clear();
+    for (std::size_t i = 0; i < accs.size(); ++i) {
+      snap_->accel_index_[accs[i].key] = i;
+      if (!accs[i].pci.empty()) snap_->accel_by_pci_[accs[i].pci].push_back(i);
+    }
   }
 
   std::shared_ptr<Snapshot> snap_;
