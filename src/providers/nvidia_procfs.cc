@@ -65,16 +65,23 @@ class NvidiaProcfsProvider final : public Provider {
   }
 
  private:
+  // "Key: value" lines of a procfs file (views into *text); empty, with a
+  // diagnostic, when the file exists but has none.
+  static std::vector<std::pair<std::string_view, std::string_view>> colon_lines(const ProbeContext& ctx,
+                                                                                const std::string& path,
+                                                                                std::string* text) {
+    auto read = ctx.read(path);
+    if (!read) return {};
+    *text = std::move(*read);
+    auto kv = parse::key_values(*text, ':');
+    if (kv.empty()) ctx.warn(path, "no \"Key: value\" lines");
+    return kv;
+  }
+
   static void read_information(const ProbeContext& ctx, Object& o, const std::string& dir, const std::string& bdf) {
     const std::string path = dir + "/information";
-    auto text = ctx.read(path);
-    if (!text) return;
-    auto kv = parse::key_values(*text, ':');
-    if (kv.empty()) {
-      ctx.warn(path, "no \"Key: value\" lines");
-      return;
-    }
-    for (const auto& [k, v] : kv) {
+    std::string text;
+    for (const auto& [k, v] : colon_lines(ctx, path, &text)) {
       if (v.empty() || !parse::is_clean_text(v)) continue;
       if (k == "Model") o.set("model", std::string(v), Unit::kNone, Provenance::kKernel, path);
       else if (k == "GPU UUID") o.set("uuid", std::string(v), Unit::kNone, Provenance::kKernel, path);
@@ -92,14 +99,8 @@ class NvidiaProcfsProvider final : public Provider {
 
   static void read_numa_status(const ProbeContext& ctx, Object& o, const std::string& dir) {
     const std::string path = dir + "/numa_status";
-    auto text = ctx.read(path);
-    if (!text) return;
-    auto kv = parse::key_values(*text, ':');
-    if (kv.empty()) {
-      ctx.warn(path, "no \"Key: value\" lines");
-      return;
-    }
-    for (const auto& [k, v] : kv) {
+    std::string text;
+    for (const auto& [k, v] : colon_lines(ctx, path, &text)) {
       if (k == "Node") {
         auto n = parse::to_int64(v);
         if (!n) ctx.warn(path, "Node is not a number");
