@@ -29,7 +29,12 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Configure every time (cheap when nothing changed): a configure that failed
+# earlier (say, before a package was installed) leaves a CMakeCache.txt but no
+# Makefile, and skipping the configure then would fail the build.
+type_arg=()
+if ! grep -qs '^CMAKE_BUILD_TYPE:STRING=.' "$BUILD_DIR/CMakeCache.txt"; then
+  type_arg=(-DCMAKE_BUILD_TYPE=RelWithDebInfo)
 fi
+cmake -S . -B "$BUILD_DIR" "${type_arg[@]}" >/dev/null
 cmake --build "$BUILD_DIR" -j"$(nproc)"
