@@ -78,8 +78,11 @@ TEST(PathIndex, Mi210HivesAreLinkedInsideAndSysAcross) {
       EXPECT_EQ(x.device_path(a, b).cls, x.device_path(b, a).cls);
       EXPECT_EQ(x.device_path(a, b).bandwidth, x.device_path(b, a).bandwidth);
     }
-  for (const auto& l : x.snapshot().device_links())
-    if (l.type == "xgmi") EXPECT_EQ(x.device_path(id(x, l.a), id(x, l.b)).cls, PathClass::kDirectLink) << l.key;
+  for (const auto& l : x.snapshot().device_links()) {
+    if (l.type == "xgmi") {
+      EXPECT_EQ(x.device_path(id(x, l.a), id(x, l.b)).cls, PathClass::kDirectLink) << l.key;
+    }
+  }
 }
 
 TEST(PathIndex, Mi308xPartitionsShareThePackage) {

@@ -153,6 +153,11 @@ class PathIndex {
   }
   /// The best class any accelerator reaches `target` at (kUnreachable with no accelerators).
   PathClass best_device_class(std::uint32_t target) const { return best_class_[target]; }
+  /// The accelerator's local memories, ascending: targets (not aliases) it reaches at
+  /// best_device_class(target), where that class is at most kSameNode.
+  const std::vector<std::uint32_t>& local_targets(std::uint32_t accelerator) const {
+    return local_targets_[accelerator];
+  }
 
   /// Function id by canonical name (binary search over a sorted vector); nullopt when nobody offers it.
   std::optional<std::uint32_t> function_id(std::string_view name) const;
@@ -175,6 +180,7 @@ class PathIndex {
   std::vector<Path> dev_dev_, dev_mem_, cpu_mem_;
   std::vector<std::unique_ptr<std::string>> strings_;  // interned basis texts (stable addresses)
   std::vector<PathClass> best_class_;
+  std::vector<std::vector<std::uint32_t>> local_targets_;
   std::vector<std::string> function_names_;  // sorted
   std::vector<std::vector<Offer>> offers_;
   std::vector<std::vector<Offer>> offers_near_;

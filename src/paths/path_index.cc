@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <unordered_map>
 
 namespace accelmap {
 
@@ -43,6 +44,20 @@ class Builder {
           std::vector<std::unique_ptr<std::string>>& strings)
       : s_(s), places_(places), targets_(targets), cpus_(cpus), strings_(strings) {
     (void)out;
+  }
+
+  // The basis text for a small integer key, made once: the all-pairs loops would
+  // otherwise build and look up the same few strings hundreds of thousands of times.
+  enum BasisTag : std::uint64_t { kHostBridgeLca = 1, kSwitchLca, kSwitchesLca, kBridgesInNode, kNodesInPackage,
+                                  kSocketPair, kLinkInPackage, kLink };
+  template <class Make>
+  std::string_view memo(BasisTag tag, std::uint64_t a, std::uint64_t b, Make make) {
+    const std::uint64_t key = (static_cast<std::uint64_t>(tag) << 56) ^ (a << 28) ^ b;
+    auto it = memo_.find(key);
+    if (it != memo_.end()) return it->second;
+    std::string_view v = intern(make());
+    memo_.emplace(key, v);
+    return v;
   }
 
   std::string_view intern(std::string text) {
@@ -82,6 +97,15 @@ class Builder {
     }
     for (const auto& n : s_.numa_nodes())
       if (n.has_cpu || n.generic_initiator) cpus_.push_back(CpuDomain{n.id, !n.has_cpu && n.generic_initiator, n.package});
+    links_of_.resize(places_.size());
+    const auto& links = s_.device_links();
+    for (std::uint32_t li = 0; li < links.size(); ++li) {
+      if (!is_direct_link(links[li].type)) continue;
+      auto a = accel_id(links[li].a), b = accel_id(links[li].b);
+      if (!a || !b) continue;
+      links_of_[*a].emplace_back(*b, li);
+      if (*a != *b) links_of_[*b].emplace_back(*a, li);
+    }
   }
 
   void targets() {
@@ -186,11 +210,12 @@ class Builder {
       p.basis = intern("the same device");
       return p;
     }
-    // The best direct link between the two, by bandwidth.
+    // The best direct link between the two, by bandwidth (links_of_: the direct
+    // links at each accelerator, so that all pairs do not scan every link).
     const DeviceLink* link = nullptr;
-    for (const auto& l : s_.device_links()) {
-      if (!is_direct_link(l.type)) continue;
-      if (!((l.a == a.key && l.b == b.key) || (l.a == b.key && l.b == a.key))) continue;
+    for (auto [other, li] : links_of_[ai]) {
+      if (other != bi) continue;
+      const DeviceLink& l = s_.device_links()[li];
       auto bw = [](const DeviceLink& x) { return x.bandwidth_max.known() ? *x.bandwidth_max.value : x.bandwidth_min.value.value_or(-1); };
       if (!link || bw(l) > bw(*link)) link = &l;
     }
@@ -202,12 +227,15 @@ class Builder {
     if (a.package == b.package) {
       p.cls = PathClass::kSamePackage;
       if (!link) p.hops = PathMetric::of(0, Provenance::kDerived);
-      p.basis = intern(link ? "one package, " + link->type + " link " + link->key : std::string("one package"));
+      p.basis = link ? memo(kLinkInPackage, static_cast<std::uint64_t>(link - s_.device_links().data()), 0,
+                            [&] { return "one package, " + link->type + " link " + link->key; })
+                     : intern("one package");
       return p;
     }
     if (link) {
       p.cls = PathClass::kDirectLink;
-      p.basis = intern(link->type + " link " + link->key);
+      p.basis = memo(kLink, static_cast<std::uint64_t>(link - s_.device_links().data()), 0,
+                     [&] { return link->type + " link " + link->key; });
       return p;
     }
     // The PCI tree: the lowest common ancestor decides.
@@ -230,7 +258,8 @@ class Builder {
       p.hops = PathMetric::of(hops, Provenance::kDerived);
       if (lca.role == PciRole::kHostBridge) {
         p.cls = PathClass::kHostBridge;
-        p.basis = intern("PCI path through host bridge " + lca.key);
+        p.basis = memo(kHostBridgeLca, static_cast<std::uint64_t>(a.pci_chain[ia]), 0,
+                       [&] { return "PCI path through host bridge " + lca.key; });
         return p;
       }
       // Count the switches crossed: a downstream port belongs to its upstream port's switch.
@@ -248,19 +277,25 @@ class Builder {
       add(a, ia);
       add(b, ib);
       p.cls = units.size() <= 1 ? PathClass::kSameSwitch : PathClass::kAcrossSwitches;
-      p.basis = intern(std::string(units.size() <= 1 ? "PCI path below one switch/bridge " : "PCI path across switches below ") +
-                       lca.key);
+      const bool one = units.size() <= 1;
+      p.basis = memo(one ? kSwitchLca : kSwitchesLca, static_cast<std::uint64_t>(a.pci_chain[ia]), 0, [&] {
+        return std::string(one ? "PCI path below one switch/bridge " : "PCI path across switches below ") + lca.key;
+      });
       return p;
     }
     if (a.numa_node && b.numa_node && *a.numa_node == *b.numa_node) {
       p.cls = PathClass::kSameNode;
-      p.basis = intern("different host bridges in NUMA node " + std::to_string(*a.numa_node));
+      p.basis = memo(kBridgesInNode, *a.numa_node, 0,
+                     [&] { return "different host bridges in NUMA node " + std::to_string(*a.numa_node); });
     } else if (a.cpu_package && b.cpu_package && *a.cpu_package == *b.cpu_package) {
       p.cls = PathClass::kSameNode;
-      p.basis = intern("different NUMA nodes of CPU package " + std::to_string(*a.cpu_package));
+      p.basis = memo(kNodesInPackage, static_cast<std::uint64_t>(*a.cpu_package), 0,
+                     [&] { return "different NUMA nodes of CPU package " + std::to_string(*a.cpu_package); });
     } else if (a.numa_node && b.numa_node) {
       p.cls = PathClass::kAcrossSockets;
-      p.basis = intern("across sockets: numa:" + std::to_string(*a.numa_node) + " to numa:" + std::to_string(*b.numa_node));
+      p.basis = memo(kSocketPair, *a.numa_node, *b.numa_node, [&] {
+        return "across sockets: numa:" + std::to_string(*a.numa_node) + " to numa:" + std::to_string(*b.numa_node);
+      });
     } else {
       p.cls = PathClass::kAcrossSockets;
       p.basis = intern("NUMA node unknown: assumed across sockets");
@@ -334,7 +369,10 @@ class Builder {
         Path q = device_device(ai, o);
         if (compare_paths(q, best) < 0) best = q;
       }
-      best.basis = intern("via owner: " + std::string(best.basis));
+      // Every basis is interned, so its address names it.
+      auto [it, fresh] = via_owner_.try_emplace(best.basis.data());
+      if (fresh) it->second = intern("via owner: " + std::string(best.basis));
+      best.basis = it->second;
       return best;
     }
     Path p;
@@ -429,6 +467,10 @@ class Builder {
   std::vector<CpuDomain>& cpus_;
   std::vector<std::unique_ptr<std::string>>& strings_;
   std::map<std::string, std::string_view, std::less<>> interned_;
+  std::unordered_map<std::uint64_t, std::string_view> memo_;  // key: tag << 56 ^ a << 28 ^ b (a, b < 2^28)
+  std::unordered_map<const char*, std::string_view> via_owner_;
+  // Per accelerator id: (other accelerator id, index into device_links()) of each direct link.
+  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> links_of_;
 };
 
 }  // namespace
@@ -486,6 +528,15 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
       dev_mem_[i * t + m] = b.device_memory(i, targets_[m]);
       best_class_[m] = std::min(best_class_[m], dev_mem_[i * t + m].cls);
     }
+  // Each accelerator's local memories: targets it reaches at the best class any
+  // accelerator does, when that class is local (at most NODE). Shared-memory
+  // hand-offs (share, chain) intersect two of these short lists instead of
+  // scanning every target per pair.
+  local_targets_.resize(n);
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (std::uint32_t m = 0; m < t; ++m)
+      if (!targets_[m].same_as && best_class_[m] <= PathClass::kSameNode && dev_mem_[i * t + m].cls == best_class_[m])
+        local_targets_[i].push_back(m);
   cpu_mem_.resize(cpu_domains_.size() * t);
   for (std::uint32_t c = 0; c < cpu_domains_.size(); ++c)
     for (std::uint32_t m = 0; m < t; ++m) cpu_mem_[c * t + m] = b.cpu_memory(cpu_domains_[c], targets_[m]);
@@ -511,15 +562,35 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
     std::sort(list.begin(), list.end(), [&](const Offer& x, const Offer& y) {
       return natural_less(places_[x.accelerator].key, places_[y.accelerator].key);
     });
+  // offers_near_: each function's offers ranked by path to each target, ties in
+  // offers_ order (accelerator key, then the accelerator's function order). One
+  // ranking of the accelerators per target, then each accelerator's offers in
+  // that order, instead of one sort per (function, target).
+  std::vector<std::vector<std::uint32_t>> function_of(n);  // (accelerator, k) -> function id
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (const Function& f : accs[i].functions) function_of[i].push_back(*function_id(f.name));
+  std::vector<std::uint32_t> by_key(n);
+  for (std::uint32_t i = 0; i < n; ++i) by_key[i] = i;
+  std::stable_sort(by_key.begin(), by_key.end(),
+                   [&](std::uint32_t x, std::uint32_t y) { return natural_less(places_[x].key, places_[y].key); });
   offers_near_.resize(function_names_.size() * t);
-  for (std::uint32_t f = 0; f < function_names_.size(); ++f)
-    for (std::uint32_t m = 0; m < t; ++m) {
-      auto& list = offers_near_[f * t + m];
-      list = offers_[f];
-      std::stable_sort(list.begin(), list.end(), [&](const Offer& x, const Offer& y) {
-        return compare_paths(memory_path(x.accelerator, m), memory_path(y.accelerator, m)) < 0;
-      });
-    }
+  std::vector<std::uint32_t> ranked;
+  for (std::uint32_t m = 0; m < t; ++m) {
+    ranked = by_key;
+    std::stable_sort(ranked.begin(), ranked.end(), [&](std::uint32_t x, std::uint32_t y) {
+      return compare_paths(memory_path(x, m), memory_path(y, m)) < 0;
+    });
+    for (std::uint32_t i : ranked)
+      for (std::uint32_t k = 0; k < function_of[i].size(); ++k) {
+        const Function& f = accs[i].functions[k];
+        Offer o;
+        o.accelerator = i;
+        o.function = k;
+        o.available = f.state == "available";
+        o.instances_free = f.instances_free.value_or(-1);
+        offers_near_[function_of[i][k] * t + m].push_back(o);
+      }
+  }
 }
 
 std::optional<std::uint32_t> PathIndex::accelerator_id(std::string_view key) const {

@@ -96,21 +96,39 @@ bool kind_matches(const MemoryTarget& t, const std::string& kind) {
 std::optional<std::pair<std::uint32_t, const Path*>> shared_memory(const PathIndex& index, std::uint32_t a,
                                                                    std::uint32_t b, const std::string& kind) {
   std::optional<std::pair<std::uint32_t, const Path*>> best;
-  for (std::uint32_t m = 0; m < index.memory_targets().size(); ++m) {
-    if (index.memory_targets()[m].same_as || !kind_matches(index.memory_targets()[m], kind)) continue;
-    PathClass bc = index.best_device_class(m);
-    if (bc > PathClass::kSameNode) continue;
-    const Path& pa = index.memory_path(a, m);
-    const Path& pb = index.memory_path(b, m);
-    if (pa.cls != bc || pb.cls != bc) continue;
-    const Path* w = worse(&pa, &pb);
+  // Both lists are ascending: walk them as a merge.
+  const auto& la = index.local_targets(a);
+  const auto& lb = index.local_targets(b);
+  for (std::size_t i = 0, j = 0; i < la.size() && j < lb.size();) {
+    if (la[i] != lb[j]) {
+      (la[i] < lb[j] ? i : j) += 1;
+      continue;
+    }
+    const std::uint32_t m = la[i];
+    ++i, ++j;
+    if (!kind.empty() && !kind_matches(index.memory_targets()[m], kind)) continue;
+    const Path* w = worse(&index.memory_path(a, m), &index.memory_path(b, m));
     if (!best || compare_paths(*w, *best->second) < 0) best = std::make_pair(m, w);
   }
   return best;
 }
 
+// Sorts `items` best first and keeps at most `count` (0: all). The comparators
+// below are total orders over one query's candidates (ties end in distinct
+// accelerator sequences or memory keys), so a partial sort of the first `count`
+// gives exactly the head of the full stable sort, in O(n log count).
+template <class Less>
+void rank(std::vector<Candidate>& items, std::size_t count, Less less) {
+  if (count > 0 && count < items.size()) {
+    std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(count), items.end(), less);
+    items.resize(count);
+  } else {
+    std::stable_sort(items.begin(), items.end(), less);
+  }
+}
+
 void finish(Ranked& r, const PathIndex& index, const Policy& policy) {
-  std::stable_sort(r.items.begin(), r.items.end(), [&](const Candidate& x, const Candidate& y) {
+  rank(r.items, policy.count, [&](const Candidate& x, const Candidate& y) {
     const Path* px = nullptr;
     const Path* py = nullptr;
     for (const auto& s : x.explanation.steps) px = px ? worse(px, s.path) : s.path;
@@ -124,7 +142,6 @@ void finish(Ranked& r, const PathIndex& index, const Policy& policy) {
       return natural_less(index.memory_targets()[*x.memory].key, index.memory_targets()[*y.memory].key);
     return false;
   });
-  if (policy.count > 0 && r.items.size() > policy.count) r.items.resize(policy.count);
   for (auto& c : r.items) {
     c.explanation.worst = PathClass::kSelf;
     for (const auto& s : c.explanation.steps) c.explanation.worst = std::max(c.explanation.worst, s.path->cls);
@@ -390,7 +407,7 @@ Ranked best_memory(const PathIndex& index, const Policy& policy, const BestMemor
     if (!x.known() || x.value == y.value) return 0;
     return (higher ? x.value > y.value : x.value < y.value) ? -1 : 1;
   };
-  std::stable_sort(r.items.begin(), r.items.end(), [&](const Candidate& x, const Candidate& y) {
+  rank(r.items, policy.count, [&](const Candidate& x, const Candidate& y) {
     const Path& px = *x.explanation.steps[0].path;
     const Path& py = *y.explanation.steps[0].path;
     int c = 0;
@@ -406,7 +423,6 @@ Ranked best_memory(const PathIndex& index, const Policy& policy, const BestMemor
     if (c != 0) return c < 0;
     return natural_less(ts[*x.memory].key, ts[*y.memory].key);
   });
-  if (policy.count > 0 && r.items.size() > policy.count) r.items.resize(policy.count);
   if (r.items.empty())
     r.reason = any_kind ? from + " reaches no memory." : "no memory of kind " + request.kind + " on this machine.";
   return r;
