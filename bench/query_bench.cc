@@ -242,6 +242,7 @@ int events(const std::string& dir, const std::string& rel, int changes, int inte
     return 2;
   }
   const std::string other = original == "disabled" ? "enabled" : "disabled";
+  std::string current = original;
   std::printf("{\"file\":\"%s\",\"changes\":%d,\"poll_interval_ms\":%d", rel.c_str(), changes, interval_ms);
   for (bool notify : {true, false}) {
     accelmap::Watcher::Options o;
@@ -274,7 +275,8 @@ int events(const std::string& dir, const std::string& rel, int changes, int inte
         before = seen;
       }
       auto t0 = Clock::now();
-      write_file(abs, (i % 2 == 0 ? other : original) + "\n");
+      current = current == original ? other : original;  // always a real change
+      write_file(abs, current + "\n");
       if (notify) (*w)->notify_path(rel);
       std::unique_lock<std::mutex> l(mu);
       if (!cv.wait_for(l, std::chrono::seconds(30), [&] { return seen > before; })) {

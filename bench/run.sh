@@ -3,6 +3,7 @@
 # generates the synthetic machines (10 .. 10,000 devices, cached), then runs
 # bench/bench.py, which writes bench/out/report.md and bench/out/report.json.
 #   bench/run.sh                       (ROUNDS=5 WHOLE_ROUNDS=11 BUILD_DIR=build)
+#   SIZES='10 100 1000' QUERY_MAX=1000 LIVE_DEVICES=100 bench/run.sh   (a shorter run)
 # Not part of ctest: timings are too noisy and too long for CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +13,7 @@ CORPUS="${ACCELMAP_CORPUS_DIR:-$(cd .. && pwd)/shared/corpus}"
 SIZES="${SIZES:-10 100 1000 10000}"
 # RelWithDebInfo (the project's default): optimised, with symbols for the profile.
 cmake -S . -B "$BUILD" -DACCELMAP_BENCH=ON >/dev/null
-cmake --build "$BUILD" -j"$(nproc)" --target accelmap_bench accelmap_cli >/dev/null
+cmake --build "$BUILD" -j"$(nproc)" --target accelmap_bench accelmap_query_bench accelmap_cli >/dev/null
 mkdir -p "$TREES"
 args=(--root live=/)
 for tx in "$CORPUS"/sysfs/*.tar.xz; do
@@ -25,6 +26,10 @@ for n in $SIZES; do
   [ -f "$TREES/gen-$n/.done" ] || { python3 bench/gen/gen_machine.py --devices "$n" "$TREES/gen-$n" && touch "$TREES/gen-$n/.done"; }
   args+=(--gen "$n=$TREES/gen-$n")
 done
+# Live updates are measured on a copy of the 100-device machine (copied by bench.py).
+LIVE_N="${LIVE_DEVICES:-100}"
+[ -f "$TREES/gen-$LIVE_N/.done" ] || { python3 bench/gen/gen_machine.py --devices "$LIVE_N" "$TREES/gen-$LIVE_N" && touch "$TREES/gen-$LIVE_N/.done"; }
 exec python3 bench/bench.py --bench "$BUILD/bench/accelmap_bench" --accelmap "$BUILD/accelmap" \
+  --query-bench "$BUILD/bench/accelmap_query_bench" --query-max "${QUERY_MAX:-10000}" --live-tree "$TREES/gen-$LIVE_N" \
   --rounds "${ROUNDS:-5}" --whole-rounds "${WHOLE_ROUNDS:-11}" --out bench/out \
   --command "bench/run.sh (ROUNDS=${ROUNDS:-5} WHOLE_ROUNDS=${WHOLE_ROUNDS:-11} SIZES='$SIZES')" "${args[@]}"

@@ -374,6 +374,32 @@ TEST(Uevent, ParsesKernelDatagramsAndMapsSubsystems) {
   EXPECT_FALSE(parse_uevent(std::string("libudev\0\xfe\xed", 10), &sub, &path, &action));
 }
 
+// notify_path() needs no poll: the recorded reads name the providers that read
+// the path, so only they are re-probed and the change is published.
+TEST(Watcher, NotifiedPathIsReprobedWithoutAPoll) {
+  std::string root = copy_tree(tree("xeon-dsa-iaa"));
+  const std::string rel = "/sys/devices/pci0000:6a/0000:6a:01.0/dsa0/wq0.1/state";
+  Watcher::Options wo;
+  wo.root = root;
+  wo.discover = options_for();
+  wo.interval = std::chrono::hours(1);  // polling would come far too late
+  wo.coalesce = 0ms;
+  wo.netlink = false;
+  auto w = Watcher::start(wo);
+  ASSERT_TRUE(w.has_value());
+  rewrite(root + rel, "enabled\n");
+  (*w)->notify_path(rel);
+  auto g = (*w)->wait_for_generation_after(1, 20s);
+  ASSERT_TRUE(g);
+  EXPECT_EQ(g->number, 2u);
+  const Object* wq = g->snapshot->facts().find("idxd:wq0.1");
+  ASSERT_TRUE(wq);
+  ASSERT_TRUE(wq->get_string("state"));
+  EXPECT_EQ(*wq->get_string("state"), "enabled");
+  EXPECT_EQ((*w)->stats().polls, 0u);
+  EXPECT_EQ(facts_to_json(g->snapshot->facts()), facts_to_json(fresh(root, wo.discover)));
+}
+
 TEST(LiveCli, DiffExitCodesAndWatchStops) {
   std::string cli = testing::cli_path();
   auto same = run_command(cli + " diff --pci-ids none '" + tree("fpga-n3000-before") + "' '" +

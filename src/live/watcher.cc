@@ -93,6 +93,7 @@ struct Watcher::Impl {
   mutable std::condition_variable gen_cv;  // a generation was published / a settle finished
   std::set<std::string> pending;           // providers to re-probe (bounded: provider names)
   bool poll_requested = false;
+  std::vector<std::string> notified;       // paths from notify_path(), not yet looked up
   std::uint64_t settle_requested = 0, settle_done = 0;
   bool stopping = false;
   Stats stats;
@@ -215,7 +216,7 @@ struct Watcher::Impl {
       {
         std::lock_guard<std::mutex> l(mu);
         if (stopping) return;
-        if (!pending.empty() || poll_requested) wait = std::chrono::milliseconds(0);
+        if (!pending.empty() || poll_requested || !notified.empty()) wait = std::chrono::milliseconds(0);
       }
       if (wait.count() > 0) wait_io(wait);
       std::uint64_t settle_target;
@@ -226,6 +227,22 @@ struct Watcher::Impl {
         do_poll = poll_requested || (polling && clock::now() >= next_poll);
         poll_requested = false;
         settle_target = settle_requested;
+      }
+      // Notified paths: their readers are known from the recorded reads, so no
+      // poll of every path is needed; only their own fingerprints are refreshed
+      // (so that the next poll does not report the same change again).
+      std::vector<std::string> paths;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        paths.swap(notified);
+      }
+      for (const auto& p : paths) {
+        std::set<std::string> readers = inc.providers_reading(p);
+        for (int what = 0; what < 3; ++what)
+          if (auto it = baseline.find(std::make_pair(p, what)); it != baseline.end())
+            it->second = fingerprint(poll_fs, p, what);
+        std::lock_guard<std::mutex> l(mu);
+        add_pending(readers);
       }
       std::set<std::string> dirty;
       if (do_poll) {
@@ -353,12 +370,14 @@ bool Watcher::notify_uevent(std::string_view subsystem, std::string_view /*devpa
 }
 
 void Watcher::notify_path(std::string_view path) {
-  auto providers = providers_for_path(normalize_path(path));
+  std::string p = normalize_path(path);
+  auto providers = providers_for_path(p);
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     ++impl_->stats.events;
     impl_->add_pending(providers);
-    impl_->poll_requested = true;  // the recorded reads know exactly who read it
+    // The worker adds whoever last read it (the recorded reads know exactly).
+    impl_->notified.push_back(std::move(p));
   }
   impl_->wake();
 }
