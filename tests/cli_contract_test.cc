@@ -98,5 +98,27 @@ TEST(CliContract, EveryBadInvocationIsOneLineAndADocumentedCode) {
   }
 }
 
+// On a machine with many engines the functions table names a few devices per
+// function and says how many more there are; --json still lists every offer.
+TEST(CliContract, FunctionsTableNamesAFewDevicesAndCountsTheRest) {
+  std::string root = testing::make_temp_dir() + "/gen";
+  auto gen = testing::run_command("/usr/bin/python3 '" + testing::source_dir() + "/bench/gen/gen_machine.py' --devices 100 '" +
+                                  root + "'");
+  ASSERT_EQ(gen.exit_code, 0) << gen.err;
+  auto table = testing::run_command(testing::cli_path() + " functions --pci-ids none --root '" + root + "'");
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  std::string line;
+  for (std::size_t pos = 0, end; pos < table.out.size(); pos = end + 1) {
+    end = table.out.find('\n', pos);
+    if (end == std::string::npos) end = table.out.size();
+    if (table.out.compare(pos, 17, "analytics.expand ") == 0) line = table.out.substr(pos, end - pos);
+  }
+  EXPECT_NE(line.find("13/13"), std::string::npos) << line;
+  EXPECT_NE(line.find("idxd:iax11, ... 7 more (--json lists all)"), std::string::npos) << line;
+  auto json = testing::run_command(testing::cli_path() + " functions --json --pci-ids none --root '" + root + "'");
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("idxd:iax25"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace accelmap

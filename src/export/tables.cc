@@ -162,15 +162,21 @@ std::map<std::string, std::vector<Offer>> offers_by_function(const Snapshot& sna
 }  // namespace
 
 std::string render_functions_table(const Snapshot& snap, bool color) {
+  // A row names its first few devices: on a machine with hundreds of engines a
+  // full list per function is a wall of text (--json lists every offer).
+  constexpr std::size_t kNamed = 6;
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, offers] : offers_by_function(snap)) {
     std::size_t avail = 0;
     std::string where;
-    for (const auto& o : offers) {
+    for (std::size_t i = 0; i < offers.size(); ++i) {
+      const auto& o = offers[i];
       avail += o.function->state == "available";
+      if (i >= kNamed) continue;
       where += (where.empty() ? "" : ", ") + o.device->key;
       if (o.function->state != "available") where += " (" + o.function->state + ")";
     }
+    if (offers.size() > kNamed) where += ", ... " + std::to_string(offers.size() - kNamed) + " more (--json lists all)";
     rows.push_back({name, std::to_string(avail) + "/" + std::to_string(offers.size()), where});
   }
   if (rows.empty()) return "No accelerator functions found.\n";
