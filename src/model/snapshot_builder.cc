@@ -105,7 +105,9 @@ bool is_bridge_class(std::optional<std::int64_t> cls) {
   return cls && ((*cls >> 8) == 0x0604 || (*cls >> 8) == 0x0609);
 }
 
-PciLink make_link(const Object& o, const char* speed_attr, const char* width_attr, Provenance bw_provenance) {
+// `bw_source` names the computation; one Source per build, so every link shares its text.
+PciLink make_link(const Object& o, const char* speed_attr, const char* width_attr, Provenance bw_provenance,
+                  const Source& bw_source) {
   PciLink l;
   l.speed = measured<double>(o, speed_attr);
   l.width = measured<std::int64_t>(o, width_attr);
@@ -116,7 +118,7 @@ PciLink make_link(const Object& o, const char* speed_attr, const char* width_att
     double encoding = gts < 8.0 ? 0.8 : 128.0 / 130.0;
     l.bandwidth.value = std::round(gts * encoding * static_cast<double>(*l.width.value) / 8.0 * 1000.0);
     l.bandwidth.provenance = bw_provenance;
-    l.bandwidth.source = "derived: " + std::string(speed_attr) + " x " + width_attr;
+    l.bandwidth.source = bw_source;
   }
   return l;
 }
@@ -335,7 +337,7 @@ class SnapshotBuilder {
       n->owner = str(*o, "pci");
       std::string model = str(*o, "model");
       n->kind_reason = "memory of GPU " + (model.empty() ? n->owner : model + " (" + n->owner + ")") +
-                       ", per " + (o->find("numa_memory_node") ? o->find("numa_memory_node")->source : "numa_status");
+                       ", per " + (o->find("numa_memory_node") ? o->find("numa_memory_node")->source.str() : "numa_status");
     }
     // 2. DRAM reference bandwidth: nodes with CPUs whose memory is not carved
     //    from a DAX device (those are the ones being classified).
@@ -477,6 +479,8 @@ class SnapshotBuilder {
   }
 
   void build_pci(const FactSet& f) {
+    const Source current_bw_source("derived: current_link_speed x current_link_width");
+    const Source max_bw_source("derived: max_link_speed x max_link_width");
     std::vector<PciDevice> all;
     for (const Object* o : f.of_kind("pci_host_bridge")) {
       PciDevice d;
@@ -512,8 +516,9 @@ class SnapshotBuilder {
         d.local_cpus = *c;
         d.local_cpus_known = true;
       }
-      d.current_link = make_link(*o, "current_link_speed", "current_link_width", Provenance::kLinkTrained);
-      d.max_link = make_link(*o, "max_link_speed", "max_link_width", Provenance::kNominal);
+      d.current_link =
+          make_link(*o, "current_link_speed", "current_link_width", Provenance::kLinkTrained, current_bw_source);
+      d.max_link = make_link(*o, "max_link_speed", "max_link_width", Provenance::kNominal, max_bw_source);
       d.sriov_totalvfs = o->get_int("sriov_totalvfs");
       d.sriov_numvfs = o->get_int("sriov_numvfs");
       d.physfn = str(*o, "physfn");
@@ -727,7 +732,7 @@ class SnapshotBuilder {
         }
       }
       for (const auto& [k, v] : card.details) gpu.details.emplace("drm_" + k, v);
-      gpu.details["drm_card"] = Attr{card.key, Unit::kNone, Provenance::kDerived, "joined by accelmap"};
+      gpu.details["drm_card"] = Attr{card.key, Unit::kNone, Provenance::kDerived, Source("joined by accelmap")};
       drop[d] = 1;
     }
     std::vector<Accelerator> kept;
