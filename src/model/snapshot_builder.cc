@@ -481,8 +481,13 @@ class SnapshotBuilder {
   void build_pci(const FactSet& f) {
     const Source current_bw_source("derived: current_link_speed x current_link_width");
     const Source max_bw_source("derived: max_link_speed x max_link_width");
+    // A PciDevice is ~1 KB: size `all` once and reorder it in place below, so a
+    // large machine never holds two or three arrays of them at a time.
+    const std::vector<const Object*> host_bridges = f.of_kind("pci_host_bridge");
+    const std::vector<const Object*> functions = f.of_kind("pci_device");
     std::vector<PciDevice> all;
-    for (const Object* o : f.of_kind("pci_host_bridge")) {
+    all.reserve(host_bridges.size() + functions.size());
+    for (const Object* o : host_bridges) {
       PciDevice d;
       d.key = o->key;
       d.role = PciRole::kHostBridge;
@@ -491,7 +496,7 @@ class SnapshotBuilder {
       d.sysfs_path = str(*o, "sysfs_path");
       all.push_back(std::move(d));
     }
-    for (const Object* o : f.of_kind("pci_device")) {
+    for (const Object* o : functions) {
       PciDevice d;
       d.key = o->key;
       d.bdf = o->key.substr(4);
@@ -587,7 +592,24 @@ class SnapshotBuilder {
         all[i].parent.clear();
         order.push_back(i);
       }
-    for (std::size_t i : order) snap_->pci_.push_back(std::move(all[i]));
+    // Put `all` in tree order in place: position k takes the device at order[k],
+    // following each cycle of the permutation with one device held aside.
+    std::vector<char> placed(all.size(), 0);
+    for (std::size_t start = 0; start < all.size(); ++start) {
+      if (placed[start]) continue;
+      PciDevice held = std::move(all[start]);
+      for (std::size_t k = start;;) {
+        placed[k] = 1;
+        std::size_t from = order[k];
+        if (from == start) {
+          all[k] = std::move(held);
+          break;
+        }
+        all[k] = std::move(all[from]);
+        k = from;
+      }
+    }
+    snap_->pci_ = std::move(all);
     for (std::size_t i = 0; i < snap_->pci_.size(); ++i) snap_->pci_index_[snap_->pci_[i].key] = i;
   }
 
