@@ -50,6 +50,43 @@ TEST(FactsJson, RejectsWithReasons) {
   EXPECT_NE(wrong.error().message().find("severity"), std::string::npos);
 }
 
+TEST(Source, SpellsAndComparesAsItsText) {
+  const std::string path = "/sys/bus/pci/devices/0000:3b:00.0/vendor";
+  Source s(path);
+  EXPECT_EQ(s.str(), path);
+  EXPECT_EQ(s, path);
+  EXPECT_TRUE(s.is_path());
+  EXPECT_FALSE(Source("pci.ids").is_path());
+  EXPECT_EQ(Source("pci.ids").str(), "pci.ids");
+  EXPECT_TRUE(Source("").empty());
+  EXPECT_TRUE(Source().empty());
+  EXPECT_EQ(Source(), Source(""));
+  EXPECT_FALSE(Source("/a/b") == Source("/a/bc"));
+  // A leaf too long to keep inline stays in the stem; the text is unchanged.
+  const std::string long_leaf = "/sys/x/a_leaf_longer_than_twenty_three_characters";
+  EXPECT_EQ(Source(long_leaf).str(), long_leaf);
+  EXPECT_EQ(Source(long_leaf), Source(long_leaf));
+  static_assert(sizeof(Source) == sizeof(std::string));
+}
+
+TEST(Source, AttributesOfOneDirectoryShareItsStem) {
+  Object o{"pci:0000:3b:00.0", "pci_device", {}};
+  o.set("vendor_id", std::int64_t{0x8086}, Unit::kNone, Provenance::kKernel, "/sys/bus/pci/devices/0000:3b:00.0/vendor");
+  o.set("device_id", std::int64_t{0x0b25}, Unit::kNone, Provenance::kKernel,
+        std::string("/sys/bus/pci/devices/0000:3b:00.0/device"));
+  o.set("driver", std::string("idxd"), Unit::kNone, Provenance::kKernel, "/sys/bus/pci/drivers/idxd");
+  const Source& vendor = o.find("vendor_id")->source;
+  EXPECT_TRUE(o.find("device_id")->source.shares_stem_with(vendor));
+  EXPECT_FALSE(o.find("driver")->source.shares_stem_with(vendor));
+  EXPECT_EQ(o.find("device_id")->source, "/sys/bus/pci/devices/0000:3b:00.0/device");
+  // Copies (into another object, into a snapshot) share the stem as well.
+  Source copy = vendor;
+  EXPECT_TRUE(copy.shares_stem_with(vendor));
+  Source moved = std::move(copy);
+  EXPECT_TRUE(moved.shares_stem_with(vendor));
+  EXPECT_EQ(moved, vendor);
+}
+
 TEST(NaturalLess, NumbersCompareAsNumbers) {
   EXPECT_TRUE(natural_less("numa:2", "numa:10"));
   EXPECT_FALSE(natural_less("numa:10", "numa:2"));

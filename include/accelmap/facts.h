@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <optional>
 #include <string>
@@ -74,11 +75,72 @@ struct IdSet {
 using Value = std::variant<std::monostate, bool, std::int64_t, double, std::string, IdSet,
                            std::vector<std::int64_t>, std::vector<std::string>>;
 
+/// Where a value came from: an in-root path ("/sys/bus/pci/devices/0000:3b:00.0/vendor")
+/// or a word ("pci.ids", "derived: ...").
+///
+/// Why not a std::string: a large machine has about a hundred attributes per
+/// device, nearly all read from a handful of sysfs directories, and a private
+/// copy of the ~70-character path per attribute was the largest single cost of
+/// a FactSet. A Source keeps the text up to and including the last '/' (the
+/// whole text when there is none) as a shared, immutable stem, plus the leaf
+/// after it. Copies share the stem, so a Source copied into a Snapshot or from
+/// one attribute to another costs no new allocation for it; Object::set shares
+/// the stem with the object's other attributes read from the same directory.
+///
+/// Compares and spells as its full text. Size: that of a std::string (32 bytes
+/// on LP64), leaf included. Ownership: the stem has an atomic reference count,
+/// so a Source stays valid on its own, away from the FactSet it came from; no
+/// table outlives it. Thread-safety: a value type; const use (copies included)
+/// from many threads at once is safe.
+class Source {
+ public:
+  Source() noexcept = default;
+  /// Explicit: a Source made from text owns a new stem; prefer copying an
+  /// existing Source, or Object::set, which share one.
+  explicit Source(std::string_view text);
+  /// Like Source(text), but shares `like`'s stem when `text` has the same one.
+  Source(std::string_view text, const Source& like);
+  Source(const Source& other) noexcept;
+  Source(Source&& other) noexcept;
+  Source& operator=(const Source& other) noexcept;
+  Source& operator=(Source&& other) noexcept;
+  ~Source();
+
+  /// The full text ("" when none). Allocates; compare with == instead where that is all.
+  std::string str() const;
+  operator std::string() const { return str(); }  // NOLINT: a Source reads as its text
+  bool empty() const noexcept { return stem_ == nullptr; }
+  /// True when the text begins with '/' (an in-root path rather than a word).
+  bool is_path() const noexcept { return !stem().empty() && stem().front() == '/'; }
+  /// True when `other` holds the same stem object (not merely equal text).
+  bool shares_stem_with(const Source& other) const noexcept { return stem_ && stem_ == other.stem_; }
+
+  friend bool operator==(const Source& a, std::string_view text) noexcept;
+  friend bool operator==(const Source& a, const Source& b) noexcept;
+
+ private:
+  friend struct Object;  // Object::set looks for a stem to share
+  struct Stem;           // immutable text with an atomic reference count (facts.cc)
+  /// Leaves up to this long live inside the Source (sysfs file names nearly all
+  /// do); a longer leaf stays in the stem. 23 makes a Source as small as a std::string.
+  static constexpr std::size_t kLeafCapacity = 23;
+
+  std::string_view stem() const noexcept;
+  std::string_view leaf() const noexcept { return {leaf_, leaf_size_}; }
+  void set_leaf(std::string_view leaf) noexcept;
+  void release() noexcept;
+
+  Stem* stem_ = nullptr;  ///< the text up to its leaf; null exactly when the text is empty
+  char leaf_[kLeafCapacity] = {};
+  std::uint8_t leaf_size_ = 0;
+};
+std::ostream& operator<<(std::ostream& os, const Source& s);
+
 struct Attr {
   Value value;
   Unit unit = Unit::kNone;
   Provenance provenance = Provenance::kKernel;
-  std::string source;  ///< in-root path (or "pci.ids", "derived") it came from
+  Source source;  ///< in-root path (or "pci.ids", "derived") it came from
   friend bool operator==(const Attr&, const Attr&) = default;
 };
 
@@ -88,7 +150,10 @@ struct Object {
   std::string kind;
   std::map<std::string, Attr, std::less<>> attrs;
 
-  void set(std::string name, Value value, Unit unit, Provenance provenance, std::string source);
+  /// Sets (or replaces) attribute `name`. A source given as text shares its
+  /// directory stem with the object's other attributes where they agree (see Source).
+  void set(std::string name, Value value, Unit unit, Provenance provenance, std::string_view source);
+  void set(std::string name, Value value, Unit unit, Provenance provenance, const Source& source);
   const Attr* find(std::string_view name) const;
   /// Typed getters; nullopt when absent, null, or of another type.
   std::optional<std::int64_t> get_int(std::string_view name) const;

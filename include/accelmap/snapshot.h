@@ -33,7 +33,7 @@ template <typename T>
 struct Measured {
   std::optional<T> value;
   Provenance provenance = Provenance::kUnknown;
-  std::string source;
+  Source source;  ///< shares its stem with the attribute it was read from (see Source)
   bool known() const { return value.has_value(); }
   friend bool operator==(const Measured&, const Measured&) = default;
 };

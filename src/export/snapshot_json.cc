@@ -15,7 +15,7 @@ json measured_json(const Measured<T>& m, Unit unit) {
   json j = {{"value", m.value ? json(*m.value) : json(nullptr)},
             {"unit", unit_name(unit)},
             {"provenance", provenance_name(m.provenance)}};
-  if (!m.source.empty()) j["source"] = m.source;
+  if (!m.source.empty()) j["source"] = m.source.str();
   return j;
 }
 

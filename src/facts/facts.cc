@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cstring>
+#include <new>
+#include <ostream>
 #include <tuple>
 
 namespace accelmap {
@@ -49,8 +53,135 @@ const char* severity_name(Severity s) noexcept {
   return "warning";
 }
 
-void Object::set(std::string name, Value value, Unit unit, Provenance provenance, std::string source) {
-  attrs[std::move(name)] = Attr{std::move(value), unit, provenance, std::move(source)};
+namespace {
+// Where the stem of `text` ends: after its last '/' (or its whole length for a
+// word, or for a leaf too long to keep inside a Source).
+std::size_t stem_length(std::string_view text, std::size_t leaf_capacity) {
+  std::size_t slash = text.rfind('/');
+  if (slash == std::string_view::npos || text.size() - (slash + 1) > leaf_capacity) return text.size();
+  return slash + 1;
+}
+}  // namespace
+
+// One allocation: the header, then the text. Shared by every Source whose text
+// starts with it; freed by the last one.
+struct Source::Stem {
+  std::atomic<std::uint32_t> refs;
+  std::uint32_t size;
+  const char* text() const noexcept { return reinterpret_cast<const char*>(this + 1); }
+
+  static Stem* make(std::string_view text) {
+    void* p = ::operator new(sizeof(Stem) + text.size());
+    Stem* s = new (p) Stem{{1}, static_cast<std::uint32_t>(text.size())};
+    std::memcpy(reinterpret_cast<char*>(s + 1), text.data(), text.size());
+    return s;
+  }
+};
+
+std::string_view Source::stem() const noexcept {
+  return stem_ ? std::string_view(stem_->text(), stem_->size) : std::string_view();
+}
+
+void Source::set_leaf(std::string_view leaf) noexcept {
+  std::memcpy(leaf_, leaf.data(), leaf.size());
+  leaf_size_ = static_cast<std::uint8_t>(leaf.size());
+}
+
+void Source::release() noexcept {
+  if (stem_ && stem_->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    stem_->~Stem();
+    ::operator delete(stem_);
+  }
+  stem_ = nullptr;
+}
+
+Source::Source(std::string_view text) : Source(text, Source()) {}
+
+Source::Source(std::string_view text, const Source& like) {
+  if (text.empty()) return;
+  std::size_t n = stem_length(text, kLeafCapacity);
+  if (like.stem_ && like.stem() == text.substr(0, n)) {
+    stem_ = like.stem_;
+    stem_->refs.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    stem_ = Stem::make(text.substr(0, n));
+  }
+  set_leaf(text.substr(n));
+}
+
+Source::Source(const Source& other) noexcept : stem_(other.stem_), leaf_size_(other.leaf_size_) {
+  if (stem_) stem_->refs.fetch_add(1, std::memory_order_relaxed);
+  std::memcpy(leaf_, other.leaf_, kLeafCapacity);
+}
+
+Source::Source(Source&& other) noexcept : stem_(other.stem_), leaf_size_(other.leaf_size_) {
+  std::memcpy(leaf_, other.leaf_, kLeafCapacity);
+  other.stem_ = nullptr;
+  other.leaf_size_ = 0;
+}
+
+Source& Source::operator=(const Source& other) noexcept {
+  if (this != &other) {
+    if (other.stem_) other.stem_->refs.fetch_add(1, std::memory_order_relaxed);
+    release();
+    stem_ = other.stem_;
+    std::memcpy(leaf_, other.leaf_, kLeafCapacity);
+    leaf_size_ = other.leaf_size_;
+  }
+  return *this;
+}
+
+Source& Source::operator=(Source&& other) noexcept {
+  if (this != &other) {
+    release();
+    stem_ = other.stem_;
+    std::memcpy(leaf_, other.leaf_, kLeafCapacity);
+    leaf_size_ = other.leaf_size_;
+    other.stem_ = nullptr;
+    other.leaf_size_ = 0;
+  }
+  return *this;
+}
+
+Source::~Source() { release(); }
+
+std::string Source::str() const {
+  std::string s;
+  s.reserve(stem().size() + leaf_size_);
+  s.append(stem()).append(leaf());
+  return s;
+}
+
+bool operator==(const Source& a, std::string_view text) noexcept {
+  std::string_view stem = a.stem();
+  return text.size() == stem.size() + a.leaf_size_ && text.substr(0, stem.size()) == stem &&
+         text.substr(stem.size()) == a.leaf();
+}
+
+bool operator==(const Source& a, const Source& b) noexcept {
+  // Both texts are split by the same rule, so equal texts have equal stems.
+  return (a.stem_ == b.stem_ || a.stem() == b.stem()) && a.leaf() == b.leaf();
+}
+
+std::ostream& operator<<(std::ostream& os, const Source& s) { return os << s.str(); }
+
+void Object::set(std::string name, Value value, Unit unit, Provenance provenance, std::string_view source) {
+  // Most attributes of an object are read from its own directory: share that
+  // stem with an attribute that has it already. Objects have a few dozen
+  // attributes, mostly from one or two directories, so a scan that skips runs
+  // of the same stem is cheap.
+  std::string_view stem = source.substr(0, stem_length(source, Source::kLeafCapacity));
+  const Source* tried = nullptr;
+  for (const auto& [k, a] : attrs) {
+    if (!a.source.stem_ || (tried && a.source.stem_ == tried->stem_)) continue;
+    tried = &a.source;
+    if (a.source.stem() == stem) return set(std::move(name), std::move(value), unit, provenance, Source(source, a.source));
+  }
+  set(std::move(name), std::move(value), unit, provenance, Source(source));
+}
+
+void Object::set(std::string name, Value value, Unit unit, Provenance provenance, const Source& source) {
+  attrs.insert_or_assign(std::move(name), Attr{std::move(value), unit, provenance, source});
 }
 
 const Attr* Object::find(std::string_view name) const {

@@ -75,7 +75,7 @@ json internal::attr_to_json(const Attr& a) {
   json v = value_to_json(a.value, &type);
   json ja = {{"type", type}, {"value", std::move(v)}, {"provenance", provenance_name(a.provenance)}};
   if (a.unit != Unit::kNone) ja["unit"] = unit_name(a.unit);
-  if (!a.source.empty()) ja["source"] = a.source;
+  if (!a.source.empty()) ja["source"] = a.source.str();
   return ja;
 }
 

@@ -105,7 +105,9 @@ bool is_bridge_class(std::optional<std::int64_t> cls) {
   return cls && ((*cls >> 8) == 0x0604 || (*cls >> 8) == 0x0609);
 }
 
-PciLink make_link(const Object& o, const char* speed_attr, const char* width_attr, Provenance bw_provenance) {
+// `bw_source` names the computation; one Source per build, so every link shares its text.
+PciLink make_link(const Object& o, const char* speed_attr, const char* width_attr, Provenance bw_provenance,
+                  const Source& bw_source) {
   PciLink l;
   l.speed = measured<double>(o, speed_attr);
   l.width = measured<std::int64_t>(o, width_attr);
@@ -116,7 +118,7 @@ PciLink make_link(const Object& o, const char* speed_attr, const char* width_att
     double encoding = gts < 8.0 ? 0.8 : 128.0 / 130.0;
     l.bandwidth.value = std::round(gts * encoding * static_cast<double>(*l.width.value) / 8.0 * 1000.0);
     l.bandwidth.provenance = bw_provenance;
-    l.bandwidth.source = "derived: " + std::string(speed_attr) + " x " + width_attr;
+    l.bandwidth.source = bw_source;
   }
   return l;
 }
@@ -335,7 +337,7 @@ class SnapshotBuilder {
       n->owner = str(*o, "pci");
       std::string model = str(*o, "model");
       n->kind_reason = "memory of GPU " + (model.empty() ? n->owner : model + " (" + n->owner + ")") +
-                       ", per " + (o->find("numa_memory_node") ? o->find("numa_memory_node")->source : "numa_status");
+                       ", per " + (o->find("numa_memory_node") ? o->find("numa_memory_node")->source.str() : "numa_status");
     }
     // 2. DRAM reference bandwidth: nodes with CPUs whose memory is not carved
     //    from a DAX device (those are the ones being classified).
@@ -477,8 +479,15 @@ class SnapshotBuilder {
   }
 
   void build_pci(const FactSet& f) {
+    const Source current_bw_source("derived: current_link_speed x current_link_width");
+    const Source max_bw_source("derived: max_link_speed x max_link_width");
+    // A PciDevice is ~1 KB: size `all` once and reorder it in place below, so a
+    // large machine never holds two or three arrays of them at a time.
+    const std::vector<const Object*> host_bridges = f.of_kind("pci_host_bridge");
+    const std::vector<const Object*> functions = f.of_kind("pci_device");
     std::vector<PciDevice> all;
-    for (const Object* o : f.of_kind("pci_host_bridge")) {
+    all.reserve(host_bridges.size() + functions.size());
+    for (const Object* o : host_bridges) {
       PciDevice d;
       d.key = o->key;
       d.role = PciRole::kHostBridge;
@@ -487,7 +496,7 @@ class SnapshotBuilder {
       d.sysfs_path = str(*o, "sysfs_path");
       all.push_back(std::move(d));
     }
-    for (const Object* o : f.of_kind("pci_device")) {
+    for (const Object* o : functions) {
       PciDevice d;
       d.key = o->key;
       d.bdf = o->key.substr(4);
@@ -512,8 +521,9 @@ class SnapshotBuilder {
         d.local_cpus = *c;
         d.local_cpus_known = true;
       }
-      d.current_link = make_link(*o, "current_link_speed", "current_link_width", Provenance::kLinkTrained);
-      d.max_link = make_link(*o, "max_link_speed", "max_link_width", Provenance::kNominal);
+      d.current_link =
+          make_link(*o, "current_link_speed", "current_link_width", Provenance::kLinkTrained, current_bw_source);
+      d.max_link = make_link(*o, "max_link_speed", "max_link_width", Provenance::kNominal, max_bw_source);
       d.sriov_totalvfs = o->get_int("sriov_totalvfs");
       d.sriov_numvfs = o->get_int("sriov_numvfs");
       d.physfn = str(*o, "physfn");
@@ -582,7 +592,24 @@ class SnapshotBuilder {
         all[i].parent.clear();
         order.push_back(i);
       }
-    for (std::size_t i : order) snap_->pci_.push_back(std::move(all[i]));
+    // Put `all` in tree order in place: position k takes the device at order[k],
+    // following each cycle of the permutation with one device held aside.
+    std::vector<char> placed(all.size(), 0);
+    for (std::size_t start = 0; start < all.size(); ++start) {
+      if (placed[start]) continue;
+      PciDevice held = std::move(all[start]);
+      for (std::size_t k = start;;) {
+        placed[k] = 1;
+        std::size_t from = order[k];
+        if (from == start) {
+          all[k] = std::move(held);
+          break;
+        }
+        all[k] = std::move(all[from]);
+        k = from;
+      }
+    }
+    snap_->pci_ = std::move(all);
     for (std::size_t i = 0; i < snap_->pci_.size(); ++i) snap_->pci_index_[snap_->pci_[i].key] = i;
   }
 
@@ -727,7 +754,7 @@ class SnapshotBuilder {
         }
       }
       for (const auto& [k, v] : card.details) gpu.details.emplace("drm_" + k, v);
-      gpu.details["drm_card"] = Attr{card.key, Unit::kNone, Provenance::kDerived, "joined by accelmap"};
+      gpu.details["drm_card"] = Attr{card.key, Unit::kNone, Provenance::kDerived, Source("joined by accelmap")};
       drop[d] = 1;
     }
     std::vector<Accelerator> kept;

@@ -87,11 +87,13 @@ Baseline clean_baseline(const std::string& dir) {
   b.facts = std::move(*facts);
   auto plain = FsRoot::open(dir);
   for (const auto& [key, obj] : b.facts.objects())
-    for (const auto& [name, attr] : obj.attrs)
-      if (!attr.source.empty() && attr.source[0] == '/' && !b.canonical.count(attr.source)) {
-        auto r = plain->resolve(attr.source);
-        b.canonical[attr.source] = r ? *r : normalize_path(attr.source);
+    for (const auto& [name, attr] : obj.attrs) {
+      const std::string src = attr.source.str();
+      if (attr.source.is_path() && !b.canonical.count(src)) {
+        auto r = plain->resolve(src);
+        b.canonical[src] = r ? *r : normalize_path(src);
       }
+    }
   for (const auto& f : o.recorder->files()) b.targets.files.push_back(f);
   for (const auto& d : o.recorder->dirs())
     if (d != "/") b.targets.dirs.push_back(d);
@@ -247,9 +249,10 @@ std::string judge(const std::string& dir, const Damage& d, const Baseline& b, co
   // change as a whole; it must still exist.
   auto lists_damage = [&](const Object& o) {
     for (const auto& [n, a] : o.attrs) {
-      if (a.source.empty() || a.source[0] != '/') continue;
-      auto it = b.canonical.find(a.source);
-      const std::string c = it != b.canonical.end() ? it->second : normalize_path(a.source);
+      if (!a.source.is_path()) continue;
+      const std::string src = a.source.str();
+      auto it = b.canonical.find(src);
+      const std::string c = it != b.canonical.end() ? it->second : normalize_path(src);
       for (const auto& s : subtrees)
         if (s != c && under(s, c)) return true;
     }
@@ -268,8 +271,9 @@ std::string judge(const std::string& dir, const Damage& d, const Baseline& b, co
     // the file that named the function; they may change with any damage.
     const bool function_summary = obj.kind == "function";
     for (const auto& [name, attr] : obj.attrs) {
-      if (attr.source.empty() || attr.source[0] != '/' || touches(attr.source)) continue;
-      if (attr.provenance == Provenance::kDerived || summarises(attr.source)) continue;
+      const std::string src = attr.source.str();
+      if (!attr.source.is_path() || touches(src)) continue;
+      if (attr.provenance == Provenance::kDerived || summarises(src)) continue;
       if (function_summary && (name == "state" || name.rfind("instances_", 0) == 0 || name == "queues" || name == "via")) continue;
       const Attr* a = now->find(name);
       if (!a || !(*a == attr)) {
