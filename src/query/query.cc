@@ -243,21 +243,45 @@ Ranked share(const PathIndex& index, const Policy& policy, const ShareRequest& r
     return r;
   }
   const bool same_function = request.first == request.second;
+  // Every pair is ranked as a small record (no allocation); only the kept ones
+  // become Candidates. Same order as finish(): worse path, then the two keys.
+  struct Pair {
+    std::uint32_t x, y, memory;
+    const Path* worst;
+  };
+  std::vector<Pair> pairs;
   for (const Offer& x : a)
     for (const Offer& y : b) {
       if (x.accelerator == y.accelerator) continue;  // a pair is two devices
       if (same_function && x.accelerator > y.accelerator) continue;
       auto m = shared_memory(index, x.accelerator, y.accelerator, request.memory_kind);
-      if (!m) continue;
-      Candidate c;
-      c.accelerators = {x.accelerator, y.accelerator};
-      c.memory = m->first;
-      const auto& mk = index.memory_targets()[m->first].key;
-      c.explanation.steps.push_back(Step{index.place(x.accelerator).key, mk, &index.memory_path(x.accelerator, m->first), "shared memory", m->first});
-      c.explanation.steps.push_back(Step{index.place(y.accelerator).key, mk, &index.memory_path(y.accelerator, m->first), "shared memory", m->first});
-      r.items.push_back(std::move(c));
+      if (m) pairs.push_back(Pair{x.accelerator, y.accelerator, m->first, m->second});
     }
-  finish(r, index, policy);
+  auto pair_less = [&](const Pair& p, const Pair& q) {
+    if (int c = compare_paths(*p.worst, *q.worst); c != 0) return c < 0;
+    if (p.x != q.x) return natural_less(index.place(p.x).key, index.place(q.x).key);
+    return p.y != q.y && natural_less(index.place(p.y).key, index.place(q.y).key);
+  };
+  const std::size_t keep = policy.count > 0 ? std::min(policy.count, pairs.size()) : pairs.size();
+  if (keep < pairs.size()) {
+    std::partial_sort(pairs.begin(), pairs.begin() + static_cast<std::ptrdiff_t>(keep), pairs.end(), pair_less);
+    pairs.resize(keep);
+  } else {
+    std::stable_sort(pairs.begin(), pairs.end(), pair_less);
+  }
+  r.items.reserve(pairs.size());
+  for (const Pair& p : pairs) {
+    Candidate c;
+    c.accelerators = {p.x, p.y};
+    c.memory = p.memory;
+    const auto& mk = index.memory_targets()[p.memory].key;
+    const Path& px = index.memory_path(p.x, p.memory);
+    const Path& py = index.memory_path(p.y, p.memory);
+    c.explanation.steps.push_back(Step{index.place(p.x).key, mk, &px, "shared memory", p.memory});
+    c.explanation.steps.push_back(Step{index.place(p.y).key, mk, &py, "shared memory", p.memory});
+    c.explanation.worst = std::max(px.cls, py.cls);
+    r.items.push_back(std::move(c));
+  }
   if (r.items.empty())
     r.reason = "no pair of devices offering " + request.first + " and " + request.second + " reaches one " +
                (request.memory_kind.empty() ? std::string("local memory") : request.memory_kind + " memory") +
@@ -289,15 +313,23 @@ Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& r
     return best;
   };
   constexpr std::size_t kMaxChains = 1'000'000;  // a bound on enumeration, not on answers
+  // Chains are collected flat (accelerators and steps in two arrays, a chain's
+  // worst step beside them), ranked as indices, and only the kept ones become
+  // Candidates. Same order as finish(): worst step, then the keys in order.
+  const std::size_t n = stages.size();
+  std::vector<std::uint32_t> flat_seq;
+  std::vector<Step> flat_steps;
+  std::vector<const Path*> flat_worst;
   std::vector<std::uint32_t> seq;
   std::vector<Step> steps;
   auto dfs = [&](auto& self, std::size_t stage) -> void {
-    if (r.items.size() >= kMaxChains) return;
-    if (stage == stages.size()) {
-      Candidate c;
-      c.accelerators = seq;
-      c.explanation.steps = steps;
-      r.items.push_back(std::move(c));
+    if (flat_worst.size() >= kMaxChains) return;
+    if (stage == n) {
+      const Path* w = nullptr;
+      for (const auto& st : steps) w = w ? worse(w, st.path) : st.path;
+      flat_seq.insert(flat_seq.end(), seq.begin(), seq.end());
+      flat_steps.insert(flat_steps.end(), steps.begin(), steps.end());
+      flat_worst.push_back(w);
       return;
     }
     for (const Offer& o : stages[stage]) {
@@ -313,7 +345,34 @@ Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& r
     }
   };
   dfs(dfs, 0);
-  finish(r, index, policy);
+  std::vector<std::uint32_t> order(flat_worst.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto chain_less = [&](std::uint32_t p, std::uint32_t q) {
+    if (int c = compare_paths(*flat_worst[p], *flat_worst[q]); c != 0) return c < 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      std::uint32_t a = flat_seq[p * n + k], b = flat_seq[q * n + k];
+      if (a != b) return natural_less(index.place(a).key, index.place(b).key);
+    }
+    return false;
+  };
+  const std::size_t keep = policy.count > 0 ? std::min(policy.count, order.size()) : order.size();
+  if (keep < order.size()) {
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(), chain_less);
+    order.resize(keep);
+  } else {
+    std::stable_sort(order.begin(), order.end(), chain_less);
+  }
+  r.items.reserve(order.size());
+  for (std::uint32_t i : order) {
+    Candidate c;
+    c.accelerators.assign(flat_seq.begin() + static_cast<std::ptrdiff_t>(i * n),
+                          flat_seq.begin() + static_cast<std::ptrdiff_t>((i + 1) * n));
+    c.explanation.steps.assign(flat_steps.begin() + static_cast<std::ptrdiff_t>(i * (n - 1)),
+                               flat_steps.begin() + static_cast<std::ptrdiff_t>((i + 1) * (n - 1)));
+    c.explanation.worst = PathClass::kSelf;
+    for (const auto& st : c.explanation.steps) c.explanation.worst = std::max(c.explanation.worst, st.path->cls);
+    r.items.push_back(std::move(c));
+  }
   if (r.items.empty()) {
     std::string names;
     for (const auto& f : request.functions) names += (names.empty() ? "" : " -> ") + f;
