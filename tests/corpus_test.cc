@@ -70,8 +70,8 @@ TEST_P(EveryTree, CaptureRoundTripGivesSameFacts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Corpus, EveryTree, ::testing::ValuesIn(testing::corpus_tree_names()),
-                         [](const auto& info) {
-                           std::string n = info.param;
+                         [](const auto& tree_info) {
+                           std::string n = tree_info.param;
                            for (char& c : n)
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return n;

@@ -38,7 +38,9 @@ void expect_nodes(const Snapshot& s, const std::vector<NodeExpect>& want, bool t
     ASSERT_TRUE(n->capacity.known()) << "node " << w.id;
     EXPECT_EQ(*n->capacity.value, w.capacity_kib * 1024) << "node " << w.id;
     EXPECT_EQ(n->tier, w.tier) << "node " << w.id;
-    if (n->tier) EXPECT_EQ(n->tier_derived, tiers_derived) << "node " << w.id;
+    if (n->tier) {
+      EXPECT_EQ(n->tier_derived, tiers_derived) << "node " << w.id;
+    }
     EXPECT_FALSE(n->kind_reason.empty()) << "every kind says why";
   }
 }

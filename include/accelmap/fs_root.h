@@ -197,18 +197,28 @@ class FsRoot {
   // Hand-written confined resolution; returns 0 or -errno. `canonical` receives
   // the in-root path of the final object; links on the way go to the recorder.
   int walk(std::string_view path, bool follow_last, std::string* canonical,
-           std::set<std::string>* memo = nullptr) const;
+           std::set<std::string>* memo = nullptr,
+           std::map<std::string, std::string, std::less<>>* link_memo = nullptr) const;
   // Reads every entry of the open directory `fd` (not closed), sorted.
   Result<std::vector<DirEntry>> list_fd(int fd, std::string_view path) const;
   // Reads the opened regular file `fd` (not closed) under the size limit;
   // messages name dir + "/" + leaf (just dir when leaf is empty).
   Result<std::string> read_fd(int fd, std::string_view dir, std::string_view leaf, bool sysfs_attribute) const;
 
+  // walk(path, follow_last=true), remembering while recording (see WalkMemo).
+  int walk_followed(std::string_view path, std::string* canonical) const;
+
   std::string dir_;
   int fd_ = -1;
   Options options_;
   bool have_openat2_ = false;
   bool untrusted_ = true;  // any root but "/": check types before opening
+  // Only while recording (Options::recorder): every path is walked component by
+  // component so that each link is seen, and the prefixes found not to be links
+  // are remembered for this FsRoot's life (one provider's probe, one capture),
+  // so later walks below them ask the kernel only about the rest.
+  struct WalkMemo;
+  std::shared_ptr<WalkMemo> walk_memo_;
 };
 
 /// Normalises an in-root path lexically ("a//b/./c" -> "/a/b/c"); ".." is

@@ -156,8 +156,15 @@ std::string normalize_path(std::string_view path) {
 
 // ---------------------------------------------------------------- FsRoot
 
+struct FsRoot::WalkMemo {
+  std::mutex mu;                    // walks from several threads share one memo
+  std::set<std::string> not_links;  // in-root prefixes that exist and are not links
+  std::map<std::string, std::string, std::less<>> links;  // link -> target, as recorded
+};
+
 FsRoot::FsRoot(std::string dir, int fd, Options options, bool have_openat2)
     : dir_(std::move(dir)), fd_(fd), options_(std::move(options)), have_openat2_(have_openat2) {
+  if (options_.recorder) walk_memo_ = std::make_shared<WalkMemo>();
   // The live root's /sys and /proc hold no FIFOs or device nodes, so the extra
   // O_PATH + fstat round trip that protects us from hostile recorded trees is
   // skipped there.
@@ -169,7 +176,8 @@ FsRoot::FsRoot(FsRoot&& other) noexcept
       fd_(std::exchange(other.fd_, -1)),
       options_(std::move(other.options_)),
       have_openat2_(other.have_openat2_),
-      untrusted_(other.untrusted_) {}
+      untrusted_(other.untrusted_),
+      walk_memo_(std::move(other.walk_memo_)) {}
 
 FsRoot& FsRoot::operator=(FsRoot&& other) noexcept {
   if (this != &other) {
@@ -179,8 +187,15 @@ FsRoot& FsRoot::operator=(FsRoot&& other) noexcept {
     options_ = std::move(other.options_);
     have_openat2_ = other.have_openat2_;
     untrusted_ = other.untrusted_;
+    walk_memo_ = std::move(other.walk_memo_);
   }
   return *this;
+}
+
+int FsRoot::walk_followed(std::string_view path, std::string* canonical) const {
+  if (!walk_memo_) return walk(path, /*follow_last=*/true, canonical);
+  std::lock_guard<std::mutex> lock(walk_memo_->mu);
+  return walk(path, /*follow_last=*/true, canonical, &walk_memo_->not_links, &walk_memo_->links);
 }
 
 FsRoot::~FsRoot() {
@@ -207,7 +222,7 @@ Result<FsRoot> FsRoot::open(const std::string& dir, Options options) {
 }
 
 int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical,
-                 std::set<std::string>* memo) const {
+                 std::set<std::string>* memo, std::map<std::string, std::string, std::less<>>* link_memo) const {
   // `pending` holds the components still to visit, in reverse order so that a
   // link's target can be pushed in front cheaply.
   std::vector<std::string> pending;
@@ -232,19 +247,26 @@ int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical
     for (const auto& c : done) here += "/" + c;
     // A prefix already seen not to be a link stays one within a batch.
     if (memo && memo->count(here)) continue;
-    ssize_t n = ::readlinkat(fd_, relative(here).c_str(), buf, sizeof(buf));
-    if (n < 0) {
-      int err = errno;
-      if (err == EINVAL) {  // exists, not a link
-        if (memo) memo->insert(std::move(here));
-        continue;
+    std::string target;
+    if (auto known = link_memo ? link_memo->find(here) : decltype(link_memo->end()){}; link_memo && known != link_memo->end()) {
+      target = known->second;  // recorded when first met
+      if (++links > options_.max_symlinks) return -ELOOP;
+    } else {
+      ssize_t n = ::readlinkat(fd_, relative(here).c_str(), buf, sizeof(buf));
+      if (n < 0) {
+        int err = errno;
+        if (err == EINVAL) {  // exists, not a link
+          if (memo) memo->insert(std::move(here));
+          continue;
+        }
+        return -err;
       }
-      return -err;
+      if (static_cast<std::size_t>(n) >= sizeof(buf)) return -ENAMETOOLONG;
+      if (++links > options_.max_symlinks) return -ELOOP;
+      target.assign(buf, static_cast<std::size_t>(n));
+      if (options_.recorder) options_.recorder->add_link(here, target);
+      if (link_memo) link_memo->emplace(here, target);
     }
-    if (static_cast<std::size_t>(n) >= sizeof(buf)) return -ENAMETOOLONG;
-    if (++links > options_.max_symlinks) return -ELOOP;
-    std::string target(buf, static_cast<std::size_t>(n));
-    if (options_.recorder) options_.recorder->add_link(here, target);
     done.pop_back();
     if (!target.empty() && target[0] == '/') done.clear();  // absolute: from the root
     auto tcomps = split_components(target);
@@ -279,7 +301,7 @@ int FsRoot::open_confined(std::string_view path, int flags, std::string* canonic
     }
   }
   std::string canon;
-  int rc = walk(path, /*follow_last=*/true, &canon);
+  int rc = walk_followed(path, &canon);
   if (rc < 0) return rc;
   int fd = ::openat(fd_, relative(canon).c_str(), flags | O_NOFOLLOW);
   if (canonical) *canonical = canon;
@@ -591,7 +613,7 @@ Result<std::string> FsRoot::read_link(std::string_view path) const {
   std::string parent = slash == 0 ? std::string("/") : norm.substr(0, slash);
   std::string leaf = norm.substr(slash + 1);
   if (leaf.empty()) return Status(StatusCode::kInvalidArgument, std::string(path) + ": not a link");
-  int rc = walk(parent, /*follow_last=*/true, &parent_canon);
+  int rc = walk_followed(parent, &parent_canon);
   if (rc < 0) return io_status(path, -rc);
   std::string full = parent_canon == "/" ? "/" + leaf : parent_canon + "/" + leaf;
   char buf[4096];
@@ -609,7 +631,7 @@ Result<std::string> FsRoot::read_link(std::string_view path) const {
 
 Result<std::string> FsRoot::resolve(std::string_view path) const {
   std::string canon;
-  int rc = walk(path, /*follow_last=*/true, &canon);
+  int rc = walk_followed(path, &canon);
   if (rc < 0) return io_status(path, -rc);
   struct stat st {};
   if (::fstatat(fd_, relative(canon).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return io_status(path, errno);

@@ -247,8 +247,8 @@ std::string judge(const std::string& dir, const Damage& d, const Baseline& b, co
   // An object with an attribute read from a folder holding the damage (a
   // listing: which nodes the distance columns are, how many queues) may
   // change as a whole; it must still exist.
-  auto lists_damage = [&](const Object& o) {
-    for (const auto& [n, a] : o.attrs) {
+  auto lists_damage = [&](const Object& obj) {
+    for (const auto& [n, a] : obj.attrs) {
       if (!a.source.is_path()) continue;
       const std::string src = a.source.str();
       auto it = b.canonical.find(src);
