@@ -69,6 +69,8 @@ def in_process(bench, roots, rounds, min_time, pci_ids):
         e[tool + "_cpu"].append(b["cpu_time"] * scale)
         if tool == "accelmap":
             e["diagnostics"] = int(b.get("diagnostics", 0))
+        else:
+            e["hwloc_objects"] = int(b.get("objects", -1))  # -1: hwloc_topology_load failed
     res = {}
     for name, e in per.items():
         a, h = statistics.median(e["accelmap"]), statistics.median(e["hwloc"])
@@ -76,7 +78,8 @@ def in_process(bench, roots, rounds, min_time, pci_ids):
         res[name] = {"accelmap_ms": a, "hwloc_ms": h, "speedup": h / a, "rounds": len(e["accelmap"]),
                      "accelmap_cpu_ms": ac, "hwloc_cpu_ms": hc, "speedup_cpu": hc / ac,
                      "accelmap_rounds_ms": e["accelmap"], "hwloc_rounds_ms": e["hwloc"],
-                     "accelmap_diagnostics": bool(e["diagnostics"])}
+                     "accelmap_diagnostics": bool(e["diagnostics"]),
+                     "hwloc_loaded": e.get("hwloc_objects", -1) >= 0}
     return res
 
 
@@ -281,6 +284,8 @@ def write_report(r, out_dir):
              "|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, e in r["in_process"].items():
         tgt = "" if name.startswith("gen-") else (f"≥{TARGET_LIVE:g}x" if name == "live" else f"≥{TARGET_CORPUS:g}x")
+        if not e.get("hwloc_loaded", True):
+            tgt = "n/a: hwloc cannot load this tree"
         diag = " (diagnostics)" if e["accelmap_diagnostics"] and name.startswith("gen-") else ""
         L.append(f"| {name}{diag} | {fmt(e['accelmap_ms'], 3)} | {fmt(e['hwloc_ms'], 3)} | "
                  f"{fmt(e['speedup'], 1)}x | {fmt(e['accelmap_cpu_ms'], 3)} | {fmt(e['hwloc_cpu_ms'], 3)} | "
@@ -428,11 +433,16 @@ def main():
     if "live" in ip:
         targets.append({"target": f"live machine in-process ≥{TARGET_LIVE:g}x hwloc",
                         "result": f"{fmt(ip['live']['speedup'], 1)}x", "met": ip["live"]["speedup"] >= TARGET_LIVE})
-    corpus = {k: v for k, v in ip.items() if k != "live" and not k.startswith("gen-")}
+    # Trees hwloc cannot load (its linux backend aborts: "failed to find sysfs cpu
+    # topology directory") compare a full discovery with a failed call: no claim.
+    corpus = {k: v for k, v in ip.items() if k != "live" and not k.startswith("gen-") and v.get("hwloc_loaded", True)}
+    skipped = sorted(k for k, v in ip.items() if k != "live" and not k.startswith("gen-") and not v.get("hwloc_loaded", True))
     if corpus:
         worst = min(corpus, key=lambda k: corpus[k]["speedup"])
         targets.append({"target": f"every corpus tree in-process ≥{TARGET_CORPUS:g}x hwloc",
-                        "result": f"worst {worst}: {fmt(corpus[worst]['speedup'], 1)}x",
+                        "result": f"worst {worst}: {fmt(corpus[worst]['speedup'], 1)}x"
+                                  + (f" ({len(skipped)} trees hwloc cannot load left out: {', '.join(skipped)})"
+                                     if skipped else ""),
                         "met": corpus[worst]["speedup"] >= TARGET_CORPUS})
     if "live" in r["whole_process"]:
         w = r["whole_process"]["live"]
