@@ -165,6 +165,9 @@ class FsRoot {
   /// The directory this root was opened on, as given.
   const std::string& path() const noexcept { return dir_; }
 
+  /// True when an AccessRecorder is attached (a capture is being made).
+  bool recording() const noexcept { return options_.recorder != nullptr; }
+
   /// Whole contents of a regular file (bounded, non-blocking).
   Result<std::string> read_text(std::string_view path) const;
 

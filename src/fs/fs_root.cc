@@ -630,12 +630,15 @@ Result<std::string> FsRoot::read_link(std::string_view path) const {
   return target;
 }
 
+// No fstatat of the result: walk() with follow_last has readlinkat'ed every
+// component it kept, the last one included, and readlinkat fails with EINVAL
+// (taken as "exists, not a link") only for an object that exists; any other
+// failure is returned. So a successful walk has already shown the canonical
+// path to exist ("/", the only path with no component, is the root).
 Result<std::string> FsRoot::resolve(std::string_view path) const {
   std::string canon;
   int rc = walk(path, /*follow_last=*/true, &canon);
   if (rc < 0) return io_status(path, -rc);
-  struct stat st {};
-  if (::fstatat(fd_, relative(canon).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return io_status(path, errno);
   return canon;
 }
 
@@ -644,8 +647,6 @@ Result<std::string> FsRoot::resolve(std::string_view path, std::set<std::string>
   std::string canon;
   int rc = walk(path, /*follow_last=*/true, &canon, &memo);
   if (rc < 0) return io_status(path, -rc);
-  struct stat st {};
-  if (::fstatat(fd_, relative(canon).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return io_status(path, errno);
   return canon;
 }
 
