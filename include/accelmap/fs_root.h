@@ -84,9 +84,11 @@ class FsRoot;
 /// read through FsRoot::read_text on the full path, so it is resolved inside
 /// the root. The listing's d_type is trusted for the file's type (no fstat):
 /// it comes from the same directory fd, O_NOFOLLOW refuses a link swapped in
-/// since, O_NONBLOCK makes a FIFO swapped in harmless, and swapping in a
-/// device node needs CAP_MKNOD. Entries whose d_type was DT_UNKNOWN, and the
-/// live root's non-sysfs files, are still checked with fstat before the read.
+/// since, O_NONBLOCK makes a FIFO swapped in harmless (and the empty or failed
+/// read it gives is checked with fstat, so it is refused as before), and
+/// swapping in a device node needs CAP_MKNOD. Entries whose d_type was
+/// DT_UNKNOWN, and the live root's non-sysfs files, are still checked with
+/// fstat before the read.
 /// Errors name the full in-root path "<path()>/<name>", exactly as
 /// FsRoot::read_text(path() + "/" + name) would, so diagnostics do not change.
 ///

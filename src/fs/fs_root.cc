@@ -581,15 +581,26 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
   // without an fstat first. Safe because: d_type comes from this very
   // directory fd, so the name is the one the open above used; O_NOFOLLOW
   // refuses a link swapped in since; O_NONBLOCK makes a FIFO swapped in
-  // harmless (the open does not wait and a read returns 0 or EAGAIN); and
-  // swapping in a device node, the only thing whose open has side effects,
-  // needs CAP_MKNOD, which no one writing a recording to be read by an
-  // unprivileged user has over us. The live root's non-sysfs files (/proc)
-  // keep the fstat: seq_file reads may return short before the end.
-  const bool known_regular =
-      sysfs_ || (root_->untrusted_ &&
-                 (stat_typed_.empty() || !std::binary_search(stat_typed_.begin(), stat_typed_.end(), name)));
-  return root_->read_fd(fd, path_, name, known_regular);
+  // harmless (the open does not wait and a read returns 0 or EAGAIN, and
+  // either is checked below); and swapping in a device node, the only thing
+  // whose open has side effects, needs CAP_MKNOD, which no one writing a
+  // recording to be read by an unprivileged user has over us. The live root's
+  // non-sysfs files (/proc) keep the fstat: seq_file reads may return short
+  // before the end.
+  const bool trusted_type =
+      !sysfs_ && root_->untrusted_ &&
+      (stat_typed_.empty() || !std::binary_search(stat_typed_.begin(), stat_typed_.end(), name));
+  auto out = root_->read_fd(fd, path_, name, sysfs_ || trusted_type);
+  if (trusted_type && (!out || out->empty())) {
+    // Nothing read, or a failed read: what a FIFO swapped in since the listing
+    // gives. The fstat skipped above words it as FsRoot::read_text would
+    // ("a FIFO, not read"); only empty files and errors pay for it.
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return io_status(child(name), errno);
+    if (!S_ISREG(st.st_mode))
+      return Status(StatusCode::kIoError, child(name) + ": " + type_name(st.st_mode) + ", not read");
+  }
+  return out;
 }
 
 Result<std::string> FsDir::read_link(std::string_view name) const {
