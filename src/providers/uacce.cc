@@ -7,6 +7,7 @@
 // Linaro UADK's wd.c does). Out-of-tree openEuler/KAE "warpdrive" kernels put
 // available_instances and isolate under attrs/ and have a node_id file: both
 // layouts are accepted.
+#include <set>
 #include <string>
 
 #include "providers/dir_reader.h"
@@ -41,7 +42,10 @@ class UacceProvider final : public Provider {
   std::string_view abi() const noexcept override { return "Documentation/ABI/testing/sysfs-driver-uacce"; }
 
   void probe(const ProbeContext& ctx) const override {
-    for (const DirEntry& e : ctx.list(kClass)) probe_one(ctx, e.name);
+    // Every device links into one /sys/devices tree: its common components
+    // are looked at once for all of them.
+    std::set<std::string> resolved_prefixes;
+    for (const DirEntry& e : ctx.list(kClass)) probe_one(ctx, e.name, resolved_prefixes);
   }
 
  private:
@@ -57,13 +61,13 @@ class UacceProvider final : public Provider {
     return std::string_view(p).substr(d.dir().size() + 1);
   }
 
-  static void probe_one(const ProbeContext& ctx, const std::string& entry) {
+  static void probe_one(const ProbeContext& ctx, const std::string& entry, std::set<std::string>& resolved_prefixes) {
     const std::string dir = std::string(kClass) + "/" + entry;
     const std::string name(base_name(entry));
     const std::string key = "uacce:" + entry;
     Object& o = accelerator(ctx, key, "uacce", device_type_of(name));
     o.set("driver_name", name, Unit::kNone, Provenance::kKernel, dir);
-    join_pci(ctx, o, pci_parent_key(ctx, dir), dir);
+    join_pci(ctx, o, pci_parent_key(ctx, dir, resolved_prefixes), dir);
 
     // One open + listing of the device folder; its attributes are then read
     // relative to it (results and diagnostics as reads by full path).
