@@ -75,16 +75,21 @@ class FsRoot;
 /// A directory opened once (confined by its FsRoot) and listed once; its
 /// entries are then read relative to the open directory. This is the fast path
 /// for providers that read many attributes of one sysfs object: per attribute
-/// one openat(dirfd, name, O_NOFOLLOW | O_NONBLOCK) + fstat + read + close,
-/// instead of a confined resolution of the whole path (and, for recorded trees,
-/// an extra O_PATH open + fstat + close to look before opening).
+/// one openat(dirfd, name, O_NOFOLLOW | O_NONBLOCK) + read + close, instead of
+/// a confined resolution of the whole path (and, for recorded trees, an extra
+/// O_PATH open + fstat + close to look before opening).
 ///
 /// The same guarantees as FsRoot: only entries the listing shows as regular
 /// files take the fast path; an entry that is a symlink (or anything else) is
 /// read through FsRoot::read_text on the full path, so it is resolved inside
-/// the root; a file swapped for a FIFO or device node after the listing is
-/// refused by the fstat before any read (O_NONBLOCK keeps the open from
-/// blocking). Errors name the full in-root path "<path()>/<name>", exactly as
+/// the root. The listing's d_type is trusted for the file's type (no fstat):
+/// it comes from the same directory fd, O_NOFOLLOW refuses a link swapped in
+/// since, O_NONBLOCK makes a FIFO swapped in harmless (and the empty or failed
+/// read it gives is checked with fstat, so it is refused as before), and
+/// swapping in a device node needs CAP_MKNOD. Entries whose d_type was
+/// DT_UNKNOWN, and the live root's non-sysfs files, are still checked with
+/// fstat before the read.
+/// Errors name the full in-root path "<path()>/<name>", exactly as
 /// FsRoot::read_text(path() + "/" + name) would, so diagnostics do not change.
 ///
 /// A name "sub/leaf" (exactly two components, "sub" listed as a directory) is
@@ -127,6 +132,9 @@ class FsDir {
   int fd_ = -1;
   std::string path_;
   std::vector<DirEntry> entries_;
+  // Sorted names whose type came from an fstatat because getdents said
+  // DT_UNKNOWN: those are read with an fstat of the opened file, as before.
+  std::vector<std::string> stat_typed_;
   bool sysfs_ = false;  // attributes of a live sysfs: one read() returns the whole value
 };
 
@@ -158,6 +166,9 @@ class FsRoot {
 
   /// The directory this root was opened on, as given.
   const std::string& path() const noexcept { return dir_; }
+
+  /// True when an AccessRecorder is attached (a capture is being made).
+  bool recording() const noexcept { return options_.recorder != nullptr; }
 
   /// Whole contents of a regular file (bounded, non-blocking).
   Result<std::string> read_text(std::string_view path) const;
@@ -200,10 +211,15 @@ class FsRoot {
            std::set<std::string>* memo = nullptr,
            std::map<std::string, std::string, std::less<>>* link_memo = nullptr) const;
   // Reads every entry of the open directory `fd` (not closed), sorted.
-  Result<std::vector<DirEntry>> list_fd(int fd, std::string_view path) const;
+  // `stat_typed` (optional) receives, sorted, the names getdents reported as
+  // DT_UNKNOWN (typed here by an fstatat instead).
+  Result<std::vector<DirEntry>> list_fd(int fd, std::string_view path,
+                                        std::vector<std::string>* stat_typed = nullptr) const;
   // Reads the opened regular file `fd` (not closed) under the size limit;
   // messages name dir + "/" + leaf (just dir when leaf is empty).
-  Result<std::string> read_fd(int fd, std::string_view dir, std::string_view leaf, bool sysfs_attribute) const;
+  // `known_regular`: the caller knows the file is regular (see FsDir::read_text),
+  // so no fstat, and a short read ends the file.
+  Result<std::string> read_fd(int fd, std::string_view dir, std::string_view leaf, bool known_regular) const;
 
   // walk(path, follow_last=true), remembering while recording (see WalkMemo).
   int walk_followed(std::string_view path, std::string* canonical) const;

@@ -322,21 +322,23 @@ Result<std::string> FsRoot::read_text(std::string_view path) const {
   int fd = open_confined(path, O_RDONLY | O_NONBLOCK, &canon);
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
-  auto out = read_fd(fd, path, {}, /*sysfs_attribute=*/false);
+  auto out = read_fd(fd, path, {}, /*known_regular=*/false);
   if (out && options_.recorder) options_.recorder->add_file(canon);
   return out;
 }
 
 Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_view leaf,
-                                    bool sysfs_attribute) const {
+                                    bool known_regular) const {
   // Messages name the full path; it is only built on failure.
   auto where = [&] { return leaf.empty() ? std::string(dir) : std::string(dir) + "/" + std::string(leaf); };
-  // A sysfs attribute (a regular file of a live sysfs, known from the listing
-  // and opened O_NOFOLLOW) needs no fstat: kernfs holds no FIFOs or device
-  // nodes, and one read() returns the attribute's whole value (the show()
-  // buffer), so a short read is its end.
+  // A file already known to be regular needs no fstat (see FsDir::read_text
+  // for when that holds): a sysfs attribute, where one read() returns the
+  // attribute's whole value (the show() buffer), or a regular file of a
+  // recorded tree on a local file system, where read() returns less than
+  // asked only at the end of the file. Either way a short read is the end,
+  // and only a full buffer needs another read.
   struct stat st {};
-  if (!sysfs_attribute) {
+  if (!known_regular) {
     if (::fstat(fd, &st) != 0) return io_status(where(), errno);
     if (!S_ISREG(st.st_mode))
       return Status(StatusCode::kIoError, where() + ": " + type_name(st.st_mode) + ", not read");
@@ -369,7 +371,7 @@ Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_vi
     if (n == 0) break;
     len += static_cast<std::size_t>(n);
     if (stated > 0 && len == stated) break;
-    if (sysfs_attribute && static_cast<std::size_t>(n) < want) break;
+    if (known_regular && static_cast<std::size_t>(n) < want) break;
   }
   if (len > options_.max_file_bytes)
     return Status(StatusCode::kIoError, where() + ": larger than the " +
@@ -408,7 +410,8 @@ Result<std::vector<DirEntry>> FsRoot::list_dir(std::string_view path) const {
   return out;
 }
 
-Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path) const {
+Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path,
+                                               std::vector<std::string>* stat_typed) const {
   // getdents64 on our own fd (not fdopendir, which takes the fd over) so that
   // FsDir can keep the directory open for the reads that follow.
   std::vector<DirEntry> out;
@@ -436,6 +439,7 @@ Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path) con
         if (::fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
           dt = S_ISREG(st.st_mode) ? DT_REG : S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_UNKNOWN;
         }
+        if (stat_typed) stat_typed->emplace_back(name);
       }
       EntryType t = dt == DT_REG ? EntryType::kFile : dt == DT_DIR ? EntryType::kDir
                     : dt == DT_LNK ? EntryType::kLink : EntryType::kOther;
@@ -447,6 +451,7 @@ Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path) con
     return Status(StatusCode::kIoError, std::string(path) + ": more than " +
                                             std::to_string(options_.max_dir_entries) + " entries, not listed");
   std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+  if (stat_typed) std::sort(stat_typed->begin(), stat_typed->end());
   return out;
 }
 
@@ -461,7 +466,8 @@ Result<FsDir> FsRoot::open_dir(std::string_view path) const {
   int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, nullptr);
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
-  auto entries = list_fd(fd, path);
+  std::vector<std::string> stat_typed;
+  auto entries = list_fd(fd, path, &stat_typed);
   if (!entries) return entries.error();
   // Only the live root's own sysfs gets the one-read shortcut: a recorded tree
   // is plain files whose size fstat tells.
@@ -470,7 +476,9 @@ Result<FsDir> FsRoot::open_dir(std::string_view path) const {
     struct statfs sf {};
     sysfs = ::fstatfs(fd, &sf) == 0 && sf.f_type == SYSFS_MAGIC;
   }
-  return FsDir(this, guard.release(), std::move(p), std::move(*entries), sysfs);
+  FsDir d(this, guard.release(), std::move(p), std::move(*entries), sysfs);
+  d.stat_typed_ = std::move(stat_typed);
+  return d;
 }
 
 // ---------------------------------------------------------------- FsDir
@@ -483,6 +491,7 @@ FsDir::FsDir(FsDir&& other) noexcept
       fd_(std::exchange(other.fd_, -1)),
       path_(std::move(other.path_)),
       entries_(std::move(other.entries_)),
+      stat_typed_(std::move(other.stat_typed_)),
       sysfs_(other.sysfs_) {}
 
 FsDir& FsDir::operator=(FsDir&& other) noexcept {
@@ -492,6 +501,7 @@ FsDir& FsDir::operator=(FsDir&& other) noexcept {
     fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
     entries_ = std::move(other.entries_);
+    stat_typed_ = std::move(other.stat_typed_);
     sysfs_ = other.sysfs_;
   }
   return *this;
@@ -562,7 +572,7 @@ std::optional<Result<std::string>> FsDir::read_below(std::string_view name) cons
   if (fd < 0) return std::nullopt;
   Fd guard(static_cast<int>(fd));
   // Not from this directory's listing: fstat checks the type before the read.
-  return root_->read_fd(guard.get(), path_, name, /*sysfs_attribute=*/false);
+  return root_->read_fd(guard.get(), path_, name, /*known_regular=*/false);
 }
 
 Result<std::string> FsDir::read_text(std::string_view name) const {
@@ -588,7 +598,31 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
     return io_status(child(name), err);
   }
   Fd guard(fd);
-  return root_->read_fd(fd, path_, name, sysfs_);
+  // On a recorded tree an entry that getdents itself reported as a regular
+  // file (d_type DT_REG, not the fstatat guess made for DT_UNKNOWN) is read
+  // without an fstat first. Safe because: d_type comes from this very
+  // directory fd, so the name is the one the open above used; O_NOFOLLOW
+  // refuses a link swapped in since; O_NONBLOCK makes a FIFO swapped in
+  // harmless (the open does not wait and a read returns 0 or EAGAIN, and
+  // either is checked below); and swapping in a device node, the only thing
+  // whose open has side effects, needs CAP_MKNOD, which no one writing a
+  // recording to be read by an unprivileged user has over us. The live root's
+  // non-sysfs files (/proc) keep the fstat: seq_file reads may return short
+  // before the end.
+  const bool trusted_type =
+      !sysfs_ && root_->untrusted_ &&
+      (stat_typed_.empty() || !std::binary_search(stat_typed_.begin(), stat_typed_.end(), name));
+  auto out = root_->read_fd(fd, path_, name, sysfs_ || trusted_type);
+  if (trusted_type && (!out || out->empty())) {
+    // Nothing read, or a failed read: what a FIFO swapped in since the listing
+    // gives. The fstat skipped above words it as FsRoot::read_text would
+    // ("a FIFO, not read"); only empty files and errors pay for it.
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) return io_status(child(name), errno);
+    if (!S_ISREG(st.st_mode))
+      return Status(StatusCode::kIoError, child(name) + ": " + type_name(st.st_mode) + ", not read");
+  }
+  return out;
 }
 
 Result<std::string> FsDir::read_link(std::string_view name) const {
@@ -629,12 +663,15 @@ Result<std::string> FsRoot::read_link(std::string_view path) const {
   return target;
 }
 
+// No fstatat of the result: walk() with follow_last has readlinkat'ed every
+// component it kept, the last one included, and readlinkat fails with EINVAL
+// (taken as "exists, not a link") only for an object that exists; any other
+// failure is returned. So a successful walk has already shown the canonical
+// path to exist ("/", the only path with no component, is the root).
 Result<std::string> FsRoot::resolve(std::string_view path) const {
   std::string canon;
   int rc = walk_followed(path, &canon);
   if (rc < 0) return io_status(path, -rc);
-  struct stat st {};
-  if (::fstatat(fd_, relative(canon).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return io_status(path, errno);
   return canon;
 }
 
@@ -643,8 +680,6 @@ Result<std::string> FsRoot::resolve(std::string_view path, std::set<std::string>
   std::string canon;
   int rc = walk(path, /*follow_last=*/true, &canon, &memo);
   if (rc < 0) return io_status(path, -rc);
-  struct stat st {};
-  if (::fstatat(fd_, relative(canon).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return io_status(path, errno);
   return canon;
 }
 

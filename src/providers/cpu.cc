@@ -7,6 +7,7 @@
 // three small reads per online CPU.
 #include <string>
 
+#include "providers/dir_reader.h"
 #include "providers/providers.h"
 #include "providers/sysfs_lists.h"
 
@@ -52,10 +53,13 @@ class CpuProvider final : public Provider {
       }
 
       const std::string topo = cpu_dir + "/topology/";
+      // Two or three files of one folder: one open + listing, then relative
+      // reads (a missing topology/ reads as missing files, as by path).
+      const DirReader t(ctx, cpu_dir + "/topology");
       bool any = false;
       auto put_id = [&](const char* attr, const char* file) {
         const std::string path = topo + file;
-        auto v = ctx.read_int(path);
+        auto v = t.read_int(file);
         if (!v) return;
         any = true;
         // -1 is the kernel's "unknown" (no package/die information).

@@ -19,6 +19,10 @@ namespace accelmap::providers {
 class DirReader {
  public:
   DirReader(const ProbeContext& ctx, std::string dir) : ctx_(ctx), dir_(std::move(dir)) {
+    // A capture records what discovery reads; listing the folder would add
+    // its links to the archive, so under a recorder every read is by path,
+    // exactly as the provider read before it used a DirReader.
+    if (ctx.fs().recording()) return;
     auto r = ctx.fs().open_dir(dir_);
     if (r) d_.emplace(std::move(*r));
     else missing_ = r.error().code() == StatusCode::kNotFound;
@@ -36,6 +40,25 @@ class DirReader {
   /// The open directory, when it could be opened.
   const FsDir* fs_dir() const { return d_ ? &*d_ : nullptr; }
 
+  /// As ctx.fs().exists(path(name)) for a plain name, without a confined walk
+  /// when the listing answers: not listed is missing, listed as anything but
+  /// a link exists; a link (or a name with '/') is resolved by the FsRoot.
+  bool exists(std::string_view name) const {
+    if (d_ && name.find('/') == std::string_view::npos && name != "." && name != ".." && !name.empty()) {
+      const DirEntry* e = d_->find(name);
+      if (!e) return false;
+      if (e->type != EntryType::kLink) return true;
+    } else if (missing_) {
+      return false;
+    }
+    return ctx_.fs().exists(path(name));
+  }
+
+  /// As ctx.fs().read_text(path(name)), through the open folder when there is one.
+  Result<std::string> read_text(std::string_view name) const {
+    if (d_) return d_->read_text(name);
+    return ctx_.fs().read_text(path(name));
+  }
   std::optional<std::string> read(std::string_view name, bool optional = true) const {
     if (d_) return ctx_.read(*d_, name, optional);
     if (missing_ && optional) return std::nullopt;

@@ -13,11 +13,13 @@
 // with only /sys/bus/pci): a PCI function bound to `nvidia` with class 0x0300/0x0302 that no
 // accelerator claims yet becomes accelerator `gpu:<BDF>`; its functions are `nominal`.
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "parse/parse.h"
 #include "providers/device_facts.h"
+#include "providers/dir_reader.h"
 #include "providers/path_util.h"
 #include "providers/providers.h"
 
@@ -35,17 +37,25 @@ class DrmProvider final : public Provider {
   }
 
   void probe(const ProbeContext& ctx) const override {
+    // Every card links into one /sys/devices tree: its common components are
+    // looked at once for all of them.
+    std::set<std::string> resolved_prefixes;
     for (const DirEntry& e : ctx.list(kClassDrm))
-      if (numbered(e.name, "card")) probe_card(ctx, e.name);
+      if (numbered(e.name, "card")) probe_card(ctx, e.name, resolved_prefixes);
     nvidia_pci_fallback(ctx);
   }
 
  private:
-  static void probe_card(const ProbeContext& ctx, const std::string& card) {
+  static void probe_card(const ProbeContext& ctx, const std::string& card, std::set<std::string>& resolved_prefixes) {
     const std::string dir = std::string(kClassDrm) + "/" + card;
     const std::string dev = dir + "/device";
+    // The attributes live in the card's parent device (the PCI function):
+    // one open + listing of it, then reads relative to it (results and
+    // diagnostics as reads by full path).
+    const DirReader d(ctx, dev);
     std::string driver;
-    if (auto target = ctx.fs().read_link(dev + "/driver")) driver = std::string(path_basename(*target));
+    auto target = d.fs_dir() ? d.fs_dir()->read_link("driver") : ctx.fs().read_link(dev + "/driver");
+    if (target) driver = std::string(path_basename(*target));
     if (driver.empty()) {
       ctx.warn(dir, "no driver bound to the card's device; not listed", Severity::kInfo);
       return;
@@ -63,10 +73,10 @@ class DrmProvider final : public Provider {
 
     // The PCI function: from the card's canonical path, else from its device link.
     std::string canon_dev;
-    if (auto c = ctx.fs().resolve(dev)) canon_dev = *c;
+    if (auto c = ctx.fs().resolve(dev, resolved_prefixes)) canon_dev = *c;
     std::string pci = pci_key_of_path(canon_dev);
     if (pci.empty())
-      if (auto c = ctx.fs().resolve(dir)) pci = pci_key_of_path(*c);
+      if (auto c = ctx.fs().resolve(dir, resolved_prefixes)) pci = pci_key_of_path(*c);
     if (!pci.empty()) o.set("pci", pci, Unit::kNone, Provenance::kKernel, dev);
 
     // The render node is a sibling minor of the same device: list <device>/drm once.
@@ -77,22 +87,23 @@ class DrmProvider final : public Provider {
           break;
         }
 
-    if (auto n = ctx.read_int(dev + "/numa_node")) {
+    if (auto n = d.read_int("numa_node")) {
       // -1 is NUMA_NO_NODE: known to be unknown.
       o.set("numa_node", *n >= 0 ? Value(*n) : Value{}, Unit::kNone, Provenance::kKernel, dev + "/numa_node");
     }
-    if (auto v = ctx.read_trimmed(dev + "/product_name"); v && !v->empty() && parse::is_clean_text(*v))
+    if (auto v = d.read_trimmed("product_name"); v && !v->empty() && parse::is_clean_text(*v))
       o.set("model", *v, Unit::kNone, Provenance::kKernel, dev + "/product_name");
-    if (auto v = ctx.read_uint(dev + "/vendor"); v && *v <= 0xffff)
+    if (auto v = d.read_uint("vendor"); v && *v <= 0xffff)
       o.set("vendor_id", static_cast<std::int64_t>(*v), Unit::kNone, Provenance::kKernel, dev + "/vendor");
-    if (auto v = ctx.read_uint(dev + "/device"); v && *v <= 0xffff)
+    if (auto v = d.read_uint("device"); v && *v <= 0xffff)
       o.set("device_id", static_cast<std::int64_t>(*v), Unit::kNone, Provenance::kKernel, dev + "/device");
-    amdgpu_attrs(ctx, o, key, dev);
+    amdgpu_attrs(ctx, o, key, d);
   }
 
-  static void amdgpu_attrs(const ProbeContext& ctx, Object& o, const std::string& key, const std::string& dev) {
+  static void amdgpu_attrs(const ProbeContext& ctx, Object& o, const std::string& key, const DirReader& d) {
+    const std::string& dev = d.dir();
     const std::string vram = dev + "/mem_info_vram_total";
-    if (auto size = ctx.read_uint(vram); size && *size > 0 && *size <= static_cast<std::uint64_t>(INT64_MAX)) {
+    if (auto size = d.read_uint("mem_info_vram_total"); size && *size > 0 && *size <= static_cast<std::uint64_t>(INT64_MAX)) {
       Object& m = ctx.facts().object("devmem:" + key + ":0", "device_memory");
       m.set("device", key, Unit::kNone, Provenance::kKernel, vram);
       // mem_info_vram_vendor names the DRAM maker (samsung, hynix), not HBM vs GDDR: kind unknown
@@ -100,17 +111,17 @@ class DrmProvider final : public Provider {
       m.set("kind", std::string("unknown"), Unit::kNone, Provenance::kKernel, vram);
       m.set("size", static_cast<std::int64_t>(*size), Unit::kBytes, Provenance::kKernel, vram);
       const std::string maker = dev + "/mem_info_vram_vendor";
-      if (auto v = ctx.read_trimmed(maker); v && !v->empty() && parse::is_clean_text(*v))
+      if (auto v = d.read_trimmed("mem_info_vram_vendor"); v && !v->empty() && parse::is_clean_text(*v))
         m.set("manufacturer", *v, Unit::kNone, Provenance::kKernel, maker);
     }
-    if (auto v = ctx.read_uint(dev + "/xgmi_physical_id"); v && *v <= INT32_MAX)
+    if (auto v = d.read_uint("xgmi_physical_id"); v && *v <= INT32_MAX)
       o.set("xgmi_physical_id", static_cast<std::int64_t>(*v), Unit::kNone, Provenance::kKernel,
             dev + "/xgmi_physical_id");
-    if (auto v = ctx.read_uint(dev + "/xgmi_device_id"); v && *v <= static_cast<std::uint64_t>(INT64_MAX))
+    if (auto v = d.read_uint("xgmi_device_id"); v && *v <= static_cast<std::uint64_t>(INT64_MAX))
       o.set("xgmi_device_id", static_cast<std::int64_t>(*v), Unit::kNone, Provenance::kKernel,
             dev + "/xgmi_device_id");
     const std::string hive = dev + "/xgmi_hive_info/xgmi_hive_id";
-    if (auto v = ctx.read_uint(hive); v && *v) o.set("hive_id", std::to_string(*v), Unit::kNone, Provenance::kKernel, hive);
+    if (auto v = d.read_uint("xgmi_hive_info/xgmi_hive_id"); v && *v) o.set("hive_id", std::to_string(*v), Unit::kNone, Provenance::kKernel, hive);
   }
 
   static void nvidia_pci_fallback(const ProbeContext& ctx) {

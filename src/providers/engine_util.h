@@ -5,12 +5,14 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "parse/parse.h"
 #include "providers/device_facts.h"
+#include "providers/dir_reader.h"
 
 namespace accelmap::providers {
 
@@ -22,6 +24,14 @@ inline std::string pci_parent_key(const ProbeContext& ctx, const std::string& di
   std::string path = r ? *r : dir;
   if (canonical) *canonical = path;
   return r ? pci_key_of_path(path) : std::string();
+}
+
+/// The same, for a provider that resolves many devices below one tree: `memo`
+/// (the caller's, one per probe) spares the components already seen not to
+/// be links (FsRoot::resolve with a memo; the results are resolve()'s).
+inline std::string pci_parent_key(const ProbeContext& ctx, const std::string& dir, std::set<std::string>& memo) {
+  auto r = ctx.fs().resolve(dir, memo);
+  return r ? pci_key_of_path(*r) : std::string();
 }
 
 /// Sets `numa_node` from a sysfs int; the kernel's -1 ("no affinity") is null.
@@ -50,8 +60,7 @@ inline void join_pci(const ProbeContext& ctx, Object& o, const std::string& pci_
 /// it is missing or the driver refuses the read (ENODEV/ENXIO: normal, means
 /// "unknown"). Anything else (a FIFO, a device node, a huge file, a link
 /// loop in a recorded tree) is damage and is diagnosed.
-inline std::optional<std::string> read_quiet(const ProbeContext& ctx, const std::string& path) {
-  auto r = ctx.fs().read_text(path);
+inline std::optional<std::string> read_quiet(const ProbeContext& ctx, Result<std::string> r) {
   if (!r) {
     const bool normal = r.error().code() == StatusCode::kNotFound ||
                         r.error().message().find("driver refused the read") != std::string::npos;
@@ -59,6 +68,13 @@ inline std::optional<std::string> read_quiet(const ProbeContext& ctx, const std:
     return std::nullopt;
   }
   return std::string(parse::trim(*r));
+}
+inline std::optional<std::string> read_quiet(const ProbeContext& ctx, const std::string& path) {
+  return read_quiet(ctx, ctx.fs().read_text(path));
+}
+/// read_quiet of `name` in `d`'s folder.
+inline std::optional<std::string> read_quiet(const ProbeContext& ctx, const DirReader& d, std::string_view name) {
+  return read_quiet(ctx, d.read_text(name));
 }
 
 /// White-space separated words ("copy intr", "wq0.0 wq0.1", "zlib\ngzip").

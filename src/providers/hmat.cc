@@ -10,6 +10,7 @@
 // and is written as null, never as a figure.
 #include <string>
 
+#include "providers/dir_reader.h"
 #include "providers/providers.h"
 #include "providers/sysfs_lists.h"
 
@@ -69,7 +70,10 @@ class HmatProvider final : public Provider {
     const std::string idir = adir + "/initiators";
     IdSet initiators;
     bool has_values = false;
-    for (const DirEntry& e : ctx.list(idir)) {
+    // One open + listing; the figures are then read relative to it. Not
+    // opened (an error, or a capture): ctx.list words the error as before.
+    const DirReader id(ctx, idir);
+    for (const DirEntry& e : id.fs_dir() ? id.fs_dir()->entries() : ctx.list(idir)) {
       if (auto n = numbered_name(e.name, "node")) initiators.ids.push_back(*n);
       else if (e.name.ends_with("_bandwidth") || e.name.ends_with("_latency")) has_values = true;
     }
@@ -90,7 +94,7 @@ class HmatProvider final : public Provider {
     for (const Figure& f : {Figure{"read_bandwidth", Unit::kMBps}, Figure{"write_bandwidth", Unit::kMBps},
                             Figure{"read_latency", Unit::kNs}, Figure{"write_latency", Unit::kNs}}) {
       const std::string path = idir + "/" + f.name;
-      auto v = ctx.read_uint(path);
+      auto v = id.read_uint(f.name);
       if (!v) continue;
       if (*v > static_cast<std::uint64_t>(INT64_MAX)) {
         ctx.warn(path, "value out of range");
@@ -105,12 +109,13 @@ class HmatProvider final : public Provider {
       auto level = numbered_name(e.name, "index");
       if (!level) continue;
       const std::string idx = cdir + "/" + e.name;
+      const DirReader ix(ctx, idx);  // four files of one folder: relative reads
       Object& o = ctx.facts().object("memcache:numa:" + std::to_string(node) + ":" + e.name, "memory_side_cache");
       o.set("node", static_cast<std::int64_t>(node), Unit::kNone, Provenance::kKernel, cdir);
       o.set("level", static_cast<std::int64_t>(*level), Unit::kNone, Provenance::kKernel, idx);
       for (const char* f : {"size", "line_size"}) {
         const std::string path = idx + "/" + f;
-        auto v = ctx.read_uint(path);
+        auto v = ix.read_uint(f);
         if (!v) continue;
         if (*v > static_cast<std::uint64_t>(INT64_MAX)) {
           ctx.warn(path, "value out of range");
@@ -119,9 +124,9 @@ class HmatProvider final : public Provider {
         o.set(f, *v == 0 ? Value{} : Value{static_cast<std::int64_t>(*v)}, Unit::kBytes, Provenance::kFirmware,
               path);
       }
-      if (auto v = ctx.read_uint(idx + "/indexing"))
+      if (auto v = ix.read_uint("indexing"))
         o.set("indexing", std::string(indexing_name(*v)), Unit::kNone, Provenance::kFirmware, idx + "/indexing");
-      if (auto v = ctx.read_uint(idx + "/write_policy"))
+      if (auto v = ix.read_uint("write_policy"))
         o.set("write_policy", std::string(write_policy_name(*v)), Unit::kNone, Provenance::kFirmware,
               idx + "/write_policy");
     }

@@ -73,9 +73,12 @@ class IdxdProvider final : public Provider {
       auto it = children.find(n);
       return it == children.end() ? kNone : it->second;
     };
+    // Every device links into one /sys/devices tree: its common components
+    // are looked at once for all of them.
+    std::set<std::string> resolved_prefixes;
     for (const DirEntry& e : entries) {
-      if (auto n = numbered(e.name, "dsa")) probe_device(ctx, kids(*n), e.name, *n, false);
-      else if (auto m = numbered(e.name, "iax")) probe_device(ctx, kids(*m), e.name, *m, true);
+      if (auto n = numbered(e.name, "dsa")) probe_device(ctx, kids(*n), e.name, *n, false, resolved_prefixes);
+      else if (auto m = numbered(e.name, "iax")) probe_device(ctx, kids(*m), e.name, *m, true, resolved_prefixes);
     }
   }
 
@@ -103,12 +106,12 @@ class IdxdProvider final : public Provider {
   }
 
   static void probe_device(const ProbeContext& ctx, const std::vector<const DirEntry*>& entries, const std::string& dev,
-                           std::uint32_t n, bool iax) {
+                           std::uint32_t n, bool iax, std::set<std::string>& resolved_prefixes) {
     const std::string dir = std::string(kDevices) + "/" + dev;
     const std::string key = "idxd:" + dev;
     Object& o = accelerator(ctx, key, iax ? "iaa" : "dsa",
                             iax ? "in-memory analytics accelerator" : "data streaming accelerator");
-    join_pci(ctx, o, pci_parent_key(ctx, dir), dir);
+    join_pci(ctx, o, pci_parent_key(ctx, dir, resolved_prefixes), dir);
     const DirReader attrs(ctx, dir);
     std::optional<std::string> dev_state = str(attrs, "state");
     if (dev_state) o.set("state", *dev_state, Unit::kNone, Provenance::kKernel, dir + "/state");

@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 
+#include "providers/dir_reader.h"
 #include "providers/providers.h"
 #include "providers/sysfs_lists.h"
 
@@ -26,7 +27,10 @@ class NumaProvider final : public Provider {
 
   void probe(const ProbeContext& ctx) const override {
     const std::string dir(kNodeDir);
-    std::vector<DirEntry> entries = ctx.list(dir);
+    // One open + listing of the folder; its lists are read relative to it.
+    // Not opened (an error, or a capture): ctx.list words the error as before.
+    const DirReader top(ctx, dir);
+    std::vector<DirEntry> entries = top.fs_dir() ? top.fs_dir()->entries() : ctx.list(dir);
     if (entries.empty()) return;
 
     std::set<std::uint32_t> node_dirs;
@@ -48,7 +52,7 @@ class NumaProvider final : public Provider {
       // Only read lists the directory listing shows: saves failed opens on old kernels.
       bool listed = false;
       for (const DirEntry& e : entries) listed = listed || e.name == s.file;
-      if (listed) s.ids = read_list(ctx, dir + "/" + s.file);
+      if (listed) s.ids = read_list(ctx, top, s.file);
     }
     const std::optional<IdSet>& online = states[1].ids;
 
@@ -77,17 +81,18 @@ class NumaProvider final : public Provider {
         ctx.warn(dir + "/node" + std::to_string(n), "node is listed online but has no directory");
         continue;
       }
-      const std::string ndir = dir + "/node" + std::to_string(n);
-      probe_cpus(ctx, node, ndir);
-      probe_capacity(ctx, node, ndir);
-      probe_distances(ctx, node, ndir, row_nodes, row_nodes_source);
+      // Three or four files of one folder: one open + listing, relative reads.
+      const DirReader nd(ctx, dir + "/node" + std::to_string(n));
+      probe_cpus(ctx, node, nd);
+      probe_capacity(ctx, node, nd);
+      probe_distances(ctx, node, nd, row_nodes, row_nodes_source);
     }
   }
 
  private:
-  static void probe_cpus(const ProbeContext& ctx, Object& node, const std::string& ndir) {
-    const std::string list_path = ndir + "/cpulist";
-    auto r = ctx.fs().read_text(list_path);
+  static void probe_cpus(const ProbeContext& ctx, Object& node, const DirReader& nd) {
+    const std::string list_path = nd.path("cpulist");
+    auto r = nd.read_text("cpulist");
     if (r) {
       if (auto ids = parse::id_list(strip_nuls(*r))) {
         node.set("cpus", IdSet{std::move(*ids)}, Unit::kNone, Provenance::kKernel, list_path);
@@ -98,8 +103,8 @@ class NumaProvider final : public Provider {
       ctx.warn(r.error());
     }
     // cpulist appeared in 2.6.2x; older trees (and some recordings) only have the mask.
-    const std::string mask_path = ndir + "/cpumap";
-    if (auto text = ctx.read(mask_path)) {
+    const std::string mask_path = nd.path("cpumap");
+    if (auto text = nd.read("cpumap")) {
       if (auto ids = parse::hex_mask(strip_nuls(*text)))
         node.set("cpus", IdSet{std::move(*ids)}, Unit::kNone, Provenance::kKernel, mask_path);
       else
@@ -107,9 +112,9 @@ class NumaProvider final : public Provider {
     }
   }
 
-  static void probe_capacity(const ProbeContext& ctx, Object& node, const std::string& ndir) {
-    const std::string path = ndir + "/meminfo";
-    auto text = ctx.read(path);
+  static void probe_capacity(const ProbeContext& ctx, Object& node, const DirReader& nd) {
+    const std::string path = nd.path("meminfo");
+    auto text = nd.read("meminfo");
     if (!text) return;
     if (auto bytes = parse::node_meminfo_total_bytes(*text); bytes && *bytes <= INT64_MAX)
       node.set("capacity", static_cast<std::int64_t>(*bytes), Unit::kBytes, Provenance::kKernel, path);
@@ -117,10 +122,10 @@ class NumaProvider final : public Provider {
       ctx.warn(path, "no valid MemTotal line");
   }
 
-  static void probe_distances(const ProbeContext& ctx, Object& node, const std::string& ndir,
+  static void probe_distances(const ProbeContext& ctx, Object& node, const DirReader& nd,
                               const IdSet& row_nodes, const std::string& row_nodes_source) {
-    const std::string path = ndir + "/distance";
-    auto text = ctx.read(path);
+    const std::string path = nd.path("distance");
+    auto text = nd.read("distance");
     if (!text) return;
     auto row = parse::uint_list(strip_nuls(*text));
     if (!row || row->empty()) {

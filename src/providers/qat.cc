@@ -5,9 +5,11 @@
 // Identity is the PCI id (qat_ids.h). A PF is one accelerator; its SR-IOV VFs
 // (sriov_numvfs, virtfnN / physfn links) are listed under it, since they are
 // slices of the same engines handed to user space or guests.
+#include <algorithm>
 #include <map>
 #include <string>
 
+#include "providers/dir_reader.h"
 #include "providers/engine_util.h"
 #include "providers/path_util.h"
 #include "providers/providers.h"
@@ -31,12 +33,37 @@ class QatProvider final : public Provider {
       bool vf;
     };
     std::vector<Fn> fns;
-    for (const DirEntry& e : ctx.list(kPciDevices)) {
+    const std::vector<DirEntry> entries = ctx.list(kPciDevices);
+    // The pci provider (phase kBus, run before this one) has read every
+    // function's vendor and device files; reading them again by full path
+    // cost two confined walks each, for every PCI function of the machine.
+    // Its values are taken when they surely come from the very file named
+    // here: every function name in the folder is written as the kernel writes
+    // it (lower-case hex, a domain of 4 digits or without leading zeros), so
+    // entry N alone makes pci object "pci:N"; and that object holds the
+    // attribute only when the read succeeded and parsed (to the number this
+    // read would give). Otherwise the file is read here as before, with its
+    // diagnostics.
+    const bool kernel_names = std::all_of(entries.begin(), entries.end(), [](const DirEntry& e) {
+      if (!is_pci_bdf(e.name)) return true;
+      const std::size_t colon = e.name.find(':');
+      return ascii_lower(e.name) == e.name && (colon == 4 || e.name[0] != '0');
+    });
+    for (const DirEntry& e : entries) {
       if (!is_pci_bdf(e.name)) continue;
       const std::string dir = std::string(kPciDevices) + "/" + e.name;
-      auto vendor = read_quiet(ctx, dir + "/vendor");
-      if (!vendor || parse::to_uint64(*vendor) != static_cast<std::uint64_t>(kIntelVendor)) continue;
-      auto device = ctx.read_uint(dir + "/device");
+      const Object* pci = kernel_names ? ctx.facts().find("pci:" + e.name) : nullptr;
+      std::optional<std::int64_t> known_vendor = pci ? pci->get_int("vendor_id") : std::nullopt;
+      if (known_vendor) {
+        if (*known_vendor != kIntelVendor) continue;
+      } else {
+        auto vendor = read_quiet(ctx, dir + "/vendor");
+        if (!vendor || parse::to_uint64(*vendor) != static_cast<std::uint64_t>(kIntelVendor)) continue;
+      }
+      std::optional<std::int64_t> known_device = pci ? pci->get_int("device_id") : std::nullopt;
+      std::optional<std::uint64_t> device;
+      if (known_device) device = static_cast<std::uint64_t>(*known_device);
+      else device = ctx.read_uint(dir + "/device");
       if (!device) continue;
       const auto dev = static_cast<std::int64_t>(*device);
       if (const QatId* pf = qat_pf(kIntelVendor, dev)) fns.push_back({ascii_lower(e.name), pf, false});
@@ -93,13 +120,15 @@ class QatProvider final : public Provider {
         add_functions_from(ctx, key, "qat.service", svc, kStateUnknown, dir, Provenance::kNominal);
       return;
     }
-    std::optional<std::string> state = read_quiet(ctx, qdir + "/state");
+    // Three attributes of one folder: one open + listing, then relative reads.
+    const DirReader q(ctx, qdir);
+    std::optional<std::string> state = read_quiet(ctx, q, "state");
     if (state && !state->empty()) o.set("state", *state, Unit::kNone, Provenance::kKernel, qdir + "/state");
     const bool up = state && *state == "up";
-    std::optional<std::int64_t> rps = ctx.read_int(qdir + "/num_rps");
+    std::optional<std::int64_t> rps = q.read_int("num_rps");
     if (rps) o.set("num_rps", *rps, Unit::kCount, Provenance::kKernel, qdir + "/num_rps");
     const std::string cfg_path = qdir + "/cfg_services";
-    auto cfg = ctx.read_trimmed(cfg_path);
+    auto cfg = q.read_trimmed("cfg_services");
     if (!cfg) return;
     o.set("cfg_services", *cfg, Unit::kNone, Provenance::kKernel, cfg_path);
     std::vector<std::string> unknown;

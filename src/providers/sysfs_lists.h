@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "accelmap/provider.h"
+#include "providers/dir_reader.h"
 #include "parse/parse.h"
 
 namespace accelmap::providers {
@@ -24,8 +25,7 @@ inline std::string_view strip_nuls(std::string_view s) {
 }
 
 /// A cpulist/nodelist file; nullopt (silent) when missing, diagnosed when malformed.
-inline std::optional<IdSet> read_list(const ProbeContext& ctx, std::string_view path) {
-  auto text = ctx.read(path);
+inline std::optional<IdSet> parse_list(const ProbeContext& ctx, std::optional<std::string> text, std::string_view path) {
   if (!text) return std::nullopt;
   auto ids = parse::id_list(strip_nuls(*text));
   if (!ids) {
@@ -33,6 +33,13 @@ inline std::optional<IdSet> read_list(const ProbeContext& ctx, std::string_view 
     return std::nullopt;
   }
   return IdSet{std::move(*ids)};
+}
+inline std::optional<IdSet> read_list(const ProbeContext& ctx, std::string_view path) {
+  return parse_list(ctx, ctx.read(path), path);
+}
+/// read_list of `name` in `d`'s folder.
+inline std::optional<IdSet> read_list(const ProbeContext& ctx, const DirReader& d, std::string_view name) {
+  return parse_list(ctx, d.read(name), d.path(name));
 }
 
 /// "nodeN"/"cpuN"-style names: the number after `prefix`, or nullopt for

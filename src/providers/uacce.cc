@@ -7,8 +7,10 @@
 // Linaro UADK's wd.c does). Out-of-tree openEuler/KAE "warpdrive" kernels put
 // available_instances and isolate under attrs/ and have a node_id file: both
 // layouts are accepted.
+#include <set>
 #include <string>
 
+#include "providers/dir_reader.h"
 #include "providers/engine_util.h"
 #include "providers/path_util.h"
 #include "providers/providers.h"
@@ -40,30 +42,38 @@ class UacceProvider final : public Provider {
   std::string_view abi() const noexcept override { return "Documentation/ABI/testing/sysfs-driver-uacce"; }
 
   void probe(const ProbeContext& ctx) const override {
-    for (const DirEntry& e : ctx.list(kClass)) probe_one(ctx, e.name);
+    // Every device links into one /sys/devices tree: its common components
+    // are looked at once for all of them.
+    std::set<std::string> resolved_prefixes;
+    for (const DirEntry& e : ctx.list(kClass)) probe_one(ctx, e.name, resolved_prefixes);
   }
 
  private:
-  /// First of `names` under `dir` that exists (in-tree layout first).
-  static std::string first_existing(const ProbeContext& ctx, const std::string& dir,
-                                    std::initializer_list<std::string_view> names) {
-    for (std::string_view n : names) {
-      std::string p = dir + "/" + std::string(n);
-      if (ctx.fs().exists(p)) return p;
-    }
+  /// First of `names` under `d` that exists (in-tree layout first).
+  static std::string first_existing(const DirReader& d, std::initializer_list<std::string_view> names) {
+    for (std::string_view n : names)
+      if (d.exists(n)) return d.path(n);
     return "";
   }
 
-  static void probe_one(const ProbeContext& ctx, const std::string& entry) {
+  /// Reads `p` (d's folder + "/" + a plain name) through `d`'s open folder.
+  static std::string_view leaf_of(const DirReader& d, const std::string& p) {
+    return std::string_view(p).substr(d.dir().size() + 1);
+  }
+
+  static void probe_one(const ProbeContext& ctx, const std::string& entry, std::set<std::string>& resolved_prefixes) {
     const std::string dir = std::string(kClass) + "/" + entry;
     const std::string name(base_name(entry));
     const std::string key = "uacce:" + entry;
     Object& o = accelerator(ctx, key, "uacce", device_type_of(name));
     o.set("driver_name", name, Unit::kNone, Provenance::kKernel, dir);
-    join_pci(ctx, o, pci_parent_key(ctx, dir), dir);
+    join_pci(ctx, o, pci_parent_key(ctx, dir, resolved_prefixes), dir);
 
-    if (auto api = ctx.read_trimmed(dir + "/api")) o.set("api", *api, Unit::kNone, Provenance::kKernel, dir + "/api");
-    if (auto flags = ctx.read_int(dir + "/flags")) {
+    // One open + listing of the device folder; its attributes are then read
+    // relative to it (results and diagnostics as reads by full path).
+    const DirReader d(ctx, dir);
+    if (auto api = d.read_trimmed("api")) o.set("api", *api, Unit::kNone, Provenance::kKernel, dir + "/api");
+    if (auto flags = d.read_int("flags")) {
       o.set("flags", *flags, Unit::kNone, Provenance::kKernel, dir + "/flags");
       o.set("sva", (*flags & kUacceDevSva) != 0, Unit::kNone, Provenance::kKernel, dir + "/flags");
     }
@@ -72,9 +82,9 @@ class UacceProvider final : public Provider {
     // fails with ENODEV when the driver has none, and recordings keep such
     // files empty. Either way the count is unknown, not 0.
     std::optional<std::int64_t> free_count;
-    const std::string avail = first_existing(ctx, dir, {"available_instances", "attrs/available_instances"});
+    const std::string avail = first_existing(d, {"available_instances", "attrs/available_instances"});
     if (!avail.empty()) {
-      auto text = read_quiet(ctx, avail);
+      auto text = read_quiet(ctx, d, leaf_of(d, avail));
       if (text && !text->empty()) {
         free_count = parse::to_int64(*text);
         if (!free_count || *free_count < 0) {
@@ -86,22 +96,25 @@ class UacceProvider final : public Provider {
     }
 
     bool isolated = false;
-    const std::string iso = first_existing(ctx, dir, {"isolate", "attrs/isolate"});
+    const std::string iso = first_existing(d, {"isolate", "attrs/isolate"});
     if (!iso.empty()) {
-      if (auto v = ctx.read_int(iso)) {
+      if (auto v = d.read_int(leaf_of(d, iso))) {
         o.set("isolate", *v, Unit::kNone, Provenance::kKernel, iso);
         isolated = *v != 0;
       }
     }
-    if (auto v = ctx.read_int(dir + "/isolate_strategy"))
+    if (auto v = d.read_int("isolate_strategy"))
       o.set("isolate_strategy", *v, Unit::kNone, Provenance::kKernel, dir + "/isolate_strategy");
     if (isolated) o.set("state", std::string(kIsolated), Unit::kNone, Provenance::kKernel, iso);
 
     // NUMA: the parent device's, else the warpdrive node_id file.
-    for (const std::string& p : {dir + "/device/numa_node", dir + "/node_id"}) {
-      if (!ctx.fs().exists(p)) continue;
-      if (auto v = ctx.read_int(p)) set_numa_node(o, *v, p);
-      break;
+    {
+      const DirReader parent(ctx, dir + "/device");
+      if (parent.exists("numa_node")) {
+        if (auto v = parent.read_int("numa_node")) set_numa_node(o, *v, parent.path("numa_node"));
+      } else if (d.exists("node_id")) {
+        if (auto v = d.read_int("node_id")) set_numa_node(o, *v, d.path("node_id"));
+      }
     }
 
     // A queue can be opened only while the device is not isolated and one is
@@ -110,7 +123,7 @@ class UacceProvider final : public Provider {
                              : (!free_count || *free_count > 0) ? kAvailable
                                                                 : kStateUnknown;
     const std::string alg_path = dir + "/algorithms";
-    auto algs = ctx.read(alg_path);
+    auto algs = d.read("algorithms");
     if (!algs) return;
     std::vector<std::string> words = words_of(*algs);
     o.set("algorithms", words, Unit::kNone, Provenance::kKernel, alg_path);
