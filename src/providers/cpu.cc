@@ -55,7 +55,7 @@ class CpuProvider final : public Provider {
       const std::string topo = cpu_dir + "/topology/";
       // Two or three files of one folder: one open + listing, then relative
       // reads (a missing topology/ reads as missing files, as by path).
-      const DirReader t(ctx, cpu_dir + "/topology");
+      const DirReader t(ctx, cpu_dir + "/topology", DirReader::Capture::kPaths);
       bool any = false;
       auto put_id = [&](const char* attr, const char* file) {
         const std::string path = topo + file;

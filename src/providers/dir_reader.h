@@ -18,11 +18,17 @@ namespace accelmap::providers {
 
 class DirReader {
  public:
-  DirReader(const ProbeContext& ctx, std::string dir) : ctx_(ctx), dir_(std::move(dir)) {
-    // A capture records what discovery reads; listing the folder would add
-    // its links to the archive, so under a recorder every read is by path,
-    // exactly as the provider read before it used a DirReader.
-    if (ctx.fs().recording()) return;
+  /// What a capture (an attached AccessRecorder) records of the folder.
+  enum class Capture {
+    kListing,  ///< the folder is opened and listed as always: its links go into the archive
+    kPaths,    ///< under a recorder every read is by path, so the archive holds exactly
+               ///< what those reads record (providers that read by path before keep
+               ///< their captures, and the damage tests their targets)
+  };
+
+  DirReader(const ProbeContext& ctx, std::string dir, Capture capture = Capture::kListing)
+      : ctx_(ctx), dir_(std::move(dir)) {
+    if (capture == Capture::kPaths && ctx.fs().recording()) return;
     auto r = ctx.fs().open_dir(dir_);
     if (r) d_.emplace(std::move(*r));
     else missing_ = r.error().code() == StatusCode::kNotFound;

@@ -72,7 +72,7 @@ class HmatProvider final : public Provider {
     bool has_values = false;
     // One open + listing; the figures are then read relative to it. Not
     // opened (an error, or a capture): ctx.list words the error as before.
-    const DirReader id(ctx, idir);
+    const DirReader id(ctx, idir, DirReader::Capture::kPaths);
     for (const DirEntry& e : id.fs_dir() ? id.fs_dir()->entries() : ctx.list(idir)) {
       if (auto n = numbered_name(e.name, "node")) initiators.ids.push_back(*n);
       else if (e.name.ends_with("_bandwidth") || e.name.ends_with("_latency")) has_values = true;
@@ -109,7 +109,7 @@ class HmatProvider final : public Provider {
       auto level = numbered_name(e.name, "index");
       if (!level) continue;
       const std::string idx = cdir + "/" + e.name;
-      const DirReader ix(ctx, idx);  // four files of one folder: relative reads
+      const DirReader ix(ctx, idx, DirReader::Capture::kPaths);  // four files of one folder: relative reads
       Object& o = ctx.facts().object("memcache:numa:" + std::to_string(node) + ":" + e.name, "memory_side_cache");
       o.set("node", static_cast<std::int64_t>(node), Unit::kNone, Provenance::kKernel, cdir);
       o.set("level", static_cast<std::int64_t>(*level), Unit::kNone, Provenance::kKernel, idx);

@@ -29,7 +29,7 @@ class NumaProvider final : public Provider {
     const std::string dir(kNodeDir);
     // One open + listing of the folder; its lists are read relative to it.
     // Not opened (an error, or a capture): ctx.list words the error as before.
-    const DirReader top(ctx, dir);
+    const DirReader top(ctx, dir, DirReader::Capture::kPaths);
     std::vector<DirEntry> entries = top.fs_dir() ? top.fs_dir()->entries() : ctx.list(dir);
     if (entries.empty()) return;
 
@@ -82,7 +82,7 @@ class NumaProvider final : public Provider {
         continue;
       }
       // Three or four files of one folder: one open + listing, relative reads.
-      const DirReader nd(ctx, dir + "/node" + std::to_string(n));
+      const DirReader nd(ctx, dir + "/node" + std::to_string(n), DirReader::Capture::kPaths);
       probe_cpus(ctx, node, nd);
       probe_capacity(ctx, node, nd);
       probe_distances(ctx, node, nd, row_nodes, row_nodes_source);

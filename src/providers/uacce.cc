@@ -71,7 +71,7 @@ class UacceProvider final : public Provider {
 
     // One open + listing of the device folder; its attributes are then read
     // relative to it (results and diagnostics as reads by full path).
-    const DirReader d(ctx, dir);
+    const DirReader d(ctx, dir, DirReader::Capture::kPaths);
     if (auto api = d.read_trimmed("api")) o.set("api", *api, Unit::kNone, Provenance::kKernel, dir + "/api");
     if (auto flags = d.read_int("flags")) {
       o.set("flags", *flags, Unit::kNone, Provenance::kKernel, dir + "/flags");
@@ -109,7 +109,7 @@ class UacceProvider final : public Provider {
 
     // NUMA: the parent device's, else the warpdrive node_id file.
     {
-      const DirReader parent(ctx, dir + "/device");
+      const DirReader parent(ctx, dir + "/device", DirReader::Capture::kPaths);
       if (parent.exists("numa_node")) {
         if (auto v = parent.read_int("numa_node")) set_numa_node(o, *v, parent.path("numa_node"));
       } else if (d.exists("node_id")) {
