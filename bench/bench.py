@@ -350,6 +350,9 @@ def write_report(r, out_dir):
                              + (f" ({int(n)})" if n is not None and c != "accelmap.index_build" else ""))
             L.append(f"| {name} | {int(acc) if acc != '' else ''} | " + " | ".join(cells) + " |")
         L.append("\n(n) = answers returned.\n")
+        if r.get("queries_skipped"):
+            L.append(f"Not queried: {', '.join(r['queries_skipped'])} (above --query-max; the PathIndex keeps every "
+                     "device pair, n², so its build is the limit there — see docs/PERFORMANCE.md).\n")
     lv = r.get("live")
     if lv:
         L.append(f"## Live updates ({lv['tree']})\n")
@@ -416,6 +419,7 @@ def main():
         print("queries ...", file=sys.stderr)
         r["queries"] = queries(a.query_bench, [g for g in gen_roots if int(g[0][4:]) <= a.query_max],
                                a.rounds, a.pci_ids)
+        r["queries_skipped"] = [g[0] for g in gen_roots if int(g[0][4:]) > a.query_max]
         if a.live_tree:
             print("live updates ...", file=sys.stderr)
             r["live"] = live(a.query_bench, a.live_tree, a.rounds, a.pci_ids, a.changes, a.poll_interval)
