@@ -25,6 +25,21 @@ TEST(QueryCli, FindNearHbm) {
   EXPECT_NE(r.out.find("1. idxd:iax1  @ numa:2 (hbm)  PHB"), std::string::npos) << r.out;
 }
 
+// Queries skip the PCI ID database unless told to read it (they print no names);
+// their answers must not depend on it, and --vendor still matches vendor names.
+TEST(QueryCli, AnswersAreTheSameWithAndWithoutPciNames) {
+  const std::string ids = " --pci-ids '" + testing::pci_ids_path() + "'";
+  for (const std::string q : {"find compress.deflate --near numa:0 --json", "share gpu.compute gpu.compute --json",
+                              "chain dma.memmove compress.deflate --json", "best-memory --from numa:0 --json"}) {
+    auto plain = run_command(cli(q));
+    auto named = run_command(cli(q + ids));
+    EXPECT_EQ(plain.exit_code, named.exit_code) << q;
+    EXPECT_EQ(plain.out, named.out) << q;
+  }
+  auto nvidia = run_command(cli("find gpu.compute --near numa:0 --vendor nvidia"));
+  EXPECT_EQ(nvidia.exit_code, 0) << nvidia.err;
+}
+
 TEST(QueryCli, NothingMatchesIsExit1WithOneSentence) {
   auto r = run_command(cli("find video.decode.hevc --near numa:0"));
   EXPECT_EQ(r.exit_code, 1);
