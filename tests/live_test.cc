@@ -387,10 +387,24 @@ TEST(Watcher, NotifiedPathIsReprobedWithoutAPoll) {
   wo.netlink = false;
   auto w = Watcher::start(wo);
   ASSERT_TRUE(w.has_value());
+  std::mutex mu;
+  std::set<std::string> ran;
+  (*w)->subscribe([&](const Change& c) {
+    std::lock_guard<std::mutex> l(mu);
+    ran = c.providers;
+  });
   rewrite(root + rel, "enabled\n");
   (*w)->notify_path(rel);
   auto g = (*w)->wait_for_generation_after(1, 20s);
   ASSERT_TRUE(g);
+  {
+    // Its reader and the providers that depend on what the reader changed
+    // (crypto_registry, pci_class, pci_names), but not pci, which owns
+    // /sys/devices by prefix and which nothing here made dirty.
+    std::lock_guard<std::mutex> l(mu);
+    EXPECT_TRUE(ran.count("idxd"));
+    EXPECT_FALSE(ran.count("pci"));
+  }
   EXPECT_EQ(g->number, 2u);
   const Object* wq = g->snapshot->facts().find("idxd:wq0.1");
   ASSERT_TRUE(wq);

@@ -237,7 +237,15 @@ struct Watcher::Impl {
         paths.swap(notified);
       }
       for (const auto& p : paths) {
+        // Who is affected: the providers that read the path; for a path nobody
+        // read (a new entry), those that listed its nearest read ancestor; for
+        // a path under nothing read at all, the interface's providers by prefix.
         std::set<std::string> readers = inc.providers_reading(p);
+        for (std::string up = p; readers.empty() && up.size() > 1;) {
+          up = up.substr(0, std::max<std::size_t>(up.rfind('/'), 1));
+          readers = inc.providers_reading(up);
+        }
+        if (readers.empty()) readers = providers_for_path(p);
         for (int what = 0; what < 3; ++what)
           if (auto it = baseline.find(std::make_pair(p, what)); it != baseline.end())
             it->second = fingerprint(poll_fs, p, what);
@@ -371,12 +379,10 @@ bool Watcher::notify_uevent(std::string_view subsystem, std::string_view /*devpa
 
 void Watcher::notify_path(std::string_view path) {
   std::string p = normalize_path(path);
-  auto providers = providers_for_path(p);
   {
     std::lock_guard<std::mutex> l(impl_->mu);
     ++impl_->stats.events;
-    impl_->add_pending(providers);
-    // The worker adds whoever last read it (the recorded reads know exactly).
+    // The worker finds whoever last read it (the recorded reads know exactly).
     impl_->notified.push_back(std::move(p));
   }
   impl_->wake();
