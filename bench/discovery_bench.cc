@@ -22,26 +22,13 @@
 #include <vector>
 
 #include "accelmap/discover.h"
+#include "bench_util.h"
 #include "accelmap/snapshot.h"
 
 namespace {
 
-struct Root {
-  std::string name;
-  std::string dir;
-};
-
-// hwloc reads its input from the environment; "/" is the live machine with the
-// default components (what a user of hwloc pays), anything else a recording.
-void point_hwloc_at(const std::string& dir) {
-  if (dir == "/") {
-    unsetenv("HWLOC_FSROOT");
-    unsetenv("HWLOC_COMPONENTS");
-  } else {
-    setenv("HWLOC_FSROOT", dir.c_str(), 1);
-    setenv("HWLOC_COMPONENTS", "linux,stop", 1);
-  }
-}
+using bench::point_hwloc_at;
+using bench::Root;
 
 // One full hwloc load with every I/O object kept; returns the object count so
 // the work cannot be optimised away.
@@ -110,10 +97,7 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--root" && i + 1 < argc) {
-      std::string v = argv[++i];
-      auto eq = v.find('=');
-      if (eq == std::string::npos) roots.push_back({v, v});
-      else roots.push_back({v.substr(0, eq), v.substr(eq + 1)});
+      roots.push_back(bench::parse_root(argv[++i]));
     } else if (a == "--rounds" && i + 1 < argc) {
       rounds = std::atoi(argv[++i]);
     } else if (a == "--pci-ids" && i + 1 < argc) {

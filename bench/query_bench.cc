@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "accelmap/discover.h"
+#include "bench_util.h"
 #include "accelmap/incremental.h"
 #include "accelmap/path_index.h"
 #include "accelmap/query.h"
@@ -41,22 +42,10 @@
 
 namespace {
 
+using bench::point_hwloc_at;
+using bench::Root;
+
 using Clock = std::chrono::steady_clock;
-
-struct Root {
-  std::string name;
-  std::string dir;
-};
-
-void point_hwloc_at(const std::string& dir) {
-  if (dir == "/") {
-    unsetenv("HWLOC_FSROOT");
-    unsetenv("HWLOC_COMPONENTS");
-  } else {
-    setenv("HWLOC_FSROOT", dir.c_str(), 1);
-    setenv("HWLOC_COMPONENTS", "linux,stop", 1);
-  }
-}
 
 // One tree, loaded once by both libraries.
 struct Loaded {
@@ -116,6 +105,14 @@ void register_queries(const std::vector<std::shared_ptr<Loaded>>& trees, int rou
       auto reg = [&](const std::string& what, auto fn) {
         benchmark::RegisterBenchmark((what + sfx).c_str(), fn)->Unit(benchmark::kNanosecond);
       };
+      // One accelmap query, timed; its answer count is reported beside the time.
+      auto answers = [&](const std::string& what, auto query) {
+        reg(what, [t, query](benchmark::State& st) {
+          std::size_t n = 0;
+          for (auto _ : st) benchmark::DoNotOptimize(n = query(*t->index).items.size());
+          st.counters["answers"] = static_cast<double>(n);
+        });
+      };
       accelmap::NearestRequest near;
       near.function = "compress.deflate";
       near.target.numa_nodes = {0};
@@ -125,11 +122,7 @@ void register_queries(const std::vector<std::shared_ptr<Loaded>>& trees, int rou
         st.counters["answers"] = static_cast<double>(n);
         st.counters["accelerators"] = static_cast<double>(t->accelerators);
       });
-      reg("accelmap.nearest.all", [t, all, near](benchmark::State& st) {
-        std::size_t n = 0;
-        for (auto _ : st) benchmark::DoNotOptimize(n = accelmap::nearest(*t->index, all, near).items.size());
-        st.counters["answers"] = static_cast<double>(n);
-      });
+      answers("accelmap.nearest.all", [all, near](const accelmap::PathIndex& x) { return accelmap::nearest(x, all, near); });
       reg("hwloc.nearest_osdev", [t](benchmark::State& st) {
         hwloc_obj_t node = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, 0);
         hwloc_obj_t found = nullptr;
@@ -139,11 +132,7 @@ void register_queries(const std::vector<std::shared_ptr<Loaded>>& trees, int rou
       });
       accelmap::BestMemoryRequest bm;
       bm.from = "numa:0";
-      reg("accelmap.best_memory", [t, all, bm](benchmark::State& st) {
-        std::size_t n = 0;
-        for (auto _ : st) benchmark::DoNotOptimize(n = accelmap::best_memory(*t->index, all, bm).items.size());
-        st.counters["answers"] = static_cast<double>(n);
-      });
+      answers("accelmap.best_memory", [all, bm](const accelmap::PathIndex& x) { return accelmap::best_memory(x, all, bm); });
       reg("hwloc.best_memory", [t](benchmark::State& st) {
         hwloc_obj_t node = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, 0);
         hwloc_location loc{};
@@ -160,27 +149,11 @@ void register_queries(const std::vector<std::shared_ptr<Loaded>>& trees, int rou
       accelmap::ShareRequest share;
       share.first = "gpu.compute";
       share.second = "dma.memmove";
-      reg("accelmap.share.first", [t, first, share](benchmark::State& st) {
-        std::size_t n = 0;
-        for (auto _ : st) benchmark::DoNotOptimize(n = accelmap::share(*t->index, first, share).items.size());
-        st.counters["answers"] = static_cast<double>(n);
-      });
-      reg("accelmap.share.all", [t, all, share](benchmark::State& st) {
-        std::size_t n = 0;
-        for (auto _ : st) benchmark::DoNotOptimize(n = accelmap::share(*t->index, all, share).items.size());
-        st.counters["answers"] = static_cast<double>(n);
-      });
+      answers("accelmap.share.first", [first, share](const accelmap::PathIndex& x) { return accelmap::share(x, first, share); });
+      answers("accelmap.share.all", [all, share](const accelmap::PathIndex& x) { return accelmap::share(x, all, share); });
       accelmap::ChainRequest chain{.functions = {"dma.memmove", "compress.deflate"}};
-      reg("accelmap.chain.first", [t, first, chain](benchmark::State& st) {
-        std::size_t n = 0;
-        for (auto _ : st) benchmark::DoNotOptimize(n = accelmap::chain(*t->index, first, chain).items.size());
-        st.counters["answers"] = static_cast<double>(n);
-      });
-      reg("accelmap.chain.all", [t, all, chain](benchmark::State& st) {
-        std::size_t n = 0;
-        for (auto _ : st) benchmark::DoNotOptimize(n = accelmap::chain(*t->index, all, chain).items.size());
-        st.counters["answers"] = static_cast<double>(n);
-      });
+      answers("accelmap.chain.first", [first, chain](const accelmap::PathIndex& x) { return accelmap::chain(x, first, chain); });
+      answers("accelmap.chain.all", [all, chain](const accelmap::PathIndex& x) { return accelmap::chain(x, all, chain); });
       reg("accelmap.index_build", [t](benchmark::State& st) {
         for (auto _ : st) benchmark::DoNotOptimize(accelmap::PathIndex(t->snapshot).accelerator_count());
       });
@@ -307,10 +280,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--root") {
-      std::string v = next();
-      auto eq = v.find('=');
-      if (eq == std::string::npos) roots.push_back({v, v});
-      else roots.push_back({v.substr(0, eq), v.substr(eq + 1)});
+      roots.push_back(bench::parse_root(next()));
     } else if (a == "--rounds") {
       rounds = std::atoi(next().c_str());
     } else if (a == "--pci-ids") {

@@ -37,6 +37,17 @@ PathMetric from_measured(const Measured<std::int64_t>& m) {
 
 bool contains(const IdSet& s, std::uint32_t id) { return std::binary_search(s.ids.begin(), s.ids.end(), id); }
 
+// Function k of accelerator i as an Offer.
+Offer offer_of(const std::vector<Accelerator>& accs, std::uint32_t i, std::uint32_t k) {
+  const Function& f = accs[i].functions[k];
+  Offer o;
+  o.accelerator = i;
+  o.function = k;
+  o.available = f.state == "available";
+  o.instances_free = f.instances_free.value_or(-1);
+  return o;
+}
+
 class Builder {
  public:
   Builder(const Snapshot& s, PathIndex* out, std::vector<AcceleratorPlace>& places,
@@ -558,13 +569,7 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
   offers_.resize(function_names_.size());
   for (std::uint32_t i = 0; i < n; ++i)
     for (std::uint32_t k = 0; k < accs[i].functions.size(); ++k) {
-      const Function& f = accs[i].functions[k];
-      Offer o;
-      o.accelerator = i;
-      o.function = k;
-      o.available = f.state == "available";
-      o.instances_free = f.instances_free.value_or(-1);
-      offers_[*function_id(f.name)].push_back(o);
+      offers_[*function_id(accs[i].functions[k].name)].push_back(offer_of(accs, i, k));
     }
   for (auto& list : offers_)
     std::sort(list.begin(), list.end(), [&](const Offer& x, const Offer& y) {
@@ -589,15 +594,8 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
       return compare_paths(memory_path(x, m), memory_path(y, m)) < 0;
     });
     for (std::uint32_t i : ranked)
-      for (std::uint32_t k = 0; k < function_of[i].size(); ++k) {
-        const Function& f = accs[i].functions[k];
-        Offer o;
-        o.accelerator = i;
-        o.function = k;
-        o.available = f.state == "available";
-        o.instances_free = f.instances_free.value_or(-1);
-        offers_near_[function_of[i][k] * t + m].push_back(o);
-      }
+      for (std::uint32_t k = 0; k < function_of[i].size(); ++k)
+        offers_near_[function_of[i][k] * t + m].push_back(offer_of(accs, i, k));
   }
 }
 

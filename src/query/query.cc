@@ -113,12 +113,13 @@ std::optional<std::pair<std::uint32_t, const Path*>> shared_memory(const PathInd
   return best;
 }
 
-// Sorts `items` best first and keeps at most `count` (0: all). The comparators
+// Sorts `items` (candidates, or the small records share and chain rank before
+// building candidates) best first and keeps at most `count` (0: all). The comparators
 // below are total orders over one query's candidates (ties end in distinct
 // accelerator sequences or memory keys), so a partial sort of the first `count`
 // gives exactly the head of the full stable sort, in O(n log count).
-template <class Less>
-void rank(std::vector<Candidate>& items, std::size_t count, Less less) {
+template <class T, class Less>
+void rank(std::vector<T>& items, std::size_t count, Less less) {
   if (count > 0 && count < items.size()) {
     std::partial_sort(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(count), items.end(), less);
     items.resize(count);
@@ -262,13 +263,7 @@ Ranked share(const PathIndex& index, const Policy& policy, const ShareRequest& r
     if (p.x != q.x) return natural_less(index.place(p.x).key, index.place(q.x).key);
     return p.y != q.y && natural_less(index.place(p.y).key, index.place(q.y).key);
   };
-  const std::size_t keep = policy.count > 0 ? std::min(policy.count, pairs.size()) : pairs.size();
-  if (keep < pairs.size()) {
-    std::partial_sort(pairs.begin(), pairs.begin() + static_cast<std::ptrdiff_t>(keep), pairs.end(), pair_less);
-    pairs.resize(keep);
-  } else {
-    std::stable_sort(pairs.begin(), pairs.end(), pair_less);
-  }
+  rank(pairs, policy.count, pair_less);
   r.items.reserve(pairs.size());
   for (const Pair& p : pairs) {
     Candidate c;
@@ -355,13 +350,7 @@ Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& r
     }
     return false;
   };
-  const std::size_t keep = policy.count > 0 ? std::min(policy.count, order.size()) : order.size();
-  if (keep < order.size()) {
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(), chain_less);
-    order.resize(keep);
-  } else {
-    std::stable_sort(order.begin(), order.end(), chain_less);
-  }
+  rank(order, policy.count, chain_less);
   r.items.reserve(order.size());
   for (std::uint32_t i : order) {
     Candidate c;
