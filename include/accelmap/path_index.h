@@ -176,8 +176,7 @@ class PathIndex {
   std::vector<std::pair<std::string_view, std::uint32_t>> accel_by_key_;  // sorted
   std::vector<MemoryTarget> targets_;
   std::vector<std::pair<std::string, std::uint32_t>> target_by_key_;     // sorted
-  static constexpr std::uint32_t kNoTarget = UINT32_MAX;
-  std::vector<std::uint32_t> target_of_node_;  // NUMA node id -> target id (kNoTarget: none)
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> target_of_node_;  // (NUMA node id, target id), sorted
   std::vector<CpuDomain> cpu_domains_;
   std::vector<Path> dev_dev_, dev_mem_, cpu_mem_;
   std::vector<std::unique_ptr<std::string>> strings_;  // interned basis texts (stable addresses)

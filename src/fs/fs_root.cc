@@ -248,8 +248,11 @@ int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical
     // A prefix already seen not to be a link stays one within a batch.
     if (memo && memo->count(here)) continue;
     std::string target;
-    if (auto known = link_memo ? link_memo->find(here) : decltype(link_memo->end()){}; link_memo && known != link_memo->end()) {
-      target = known->second;  // recorded when first met
+    const std::string* known = nullptr;  // a link met before on this FsRoot (recorded then)
+    if (link_memo)
+      if (auto it = link_memo->find(here); it != link_memo->end()) known = &it->second;
+    if (known) {
+      target = *known;
       if (++links > options_.max_symlinks) return -ELOOP;
     } else {
       ssize_t n = ::readlinkat(fd_, relative(here).c_str(), buf, sizeof(buf));

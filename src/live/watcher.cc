@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <functional>
@@ -240,15 +242,19 @@ struct Watcher::Impl {
         // Who is affected: the providers that read the path; for a path nobody
         // read (a new entry), those that listed its nearest read ancestor; for
         // a path under nothing read at all, the interface's providers by prefix.
-        std::set<std::string> readers = inc.providers_reading(p);
-        for (std::string up = p; readers.empty() && up.size() > 1;) {
-          up = up.substr(0, std::max<std::size_t>(up.rfind('/'), 1));
-          readers = inc.providers_reading(up);
+        std::string read_path = p;  // the path whose readers are taken
+        std::set<std::string> readers = inc.providers_reading(read_path);
+        while (readers.empty() && read_path.size() > 1) {
+          read_path = read_path.substr(0, std::max<std::size_t>(read_path.rfind('/'), 1));
+          readers = inc.providers_reading(read_path);
         }
         if (readers.empty()) readers = providers_for_path(p);
-        for (int what = 0; what < 3; ++what)
-          if (auto it = baseline.find(std::make_pair(p, what)); it != baseline.end())
-            it->second = fingerprint(poll_fs, p, what);
+        // The next poll must not report this change again: refresh the
+        // fingerprints of the path and of the ancestor listing that named it.
+        for (const std::string* q : std::array<const std::string*, 2>{&p, &read_path})
+          for (int what = 0; what < 3; ++what)
+            if (auto it = baseline.find(std::make_pair(*q, what)); it != baseline.end())
+              it->second = fingerprint(poll_fs, *q, what);
         std::lock_guard<std::mutex> l(mu);
         add_pending(readers);
       }

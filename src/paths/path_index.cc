@@ -526,14 +526,13 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
   for (std::uint32_t i = 0; i < n; ++i) accel_by_key_.emplace_back(places_[i].key, i);
   std::sort(accel_by_key_.begin(), accel_by_key_.end());
   for (std::uint32_t i = 0; i < t; ++i) target_by_key_.emplace_back(targets_[i].key, i);
-  // NUMA node id -> its target, for the nearest-to-a-node hot path (node ids are
-  // small and dense; the first target of a node wins, as a scan would find it).
+  // NUMA node id -> its target, for the nearest-to-a-node hot path. A stable
+  // sort keeps the first target of a node first, as a scan would find it.
   for (std::uint32_t i = 0; i < t; ++i)
-    if (targets_[i].type == MemoryTarget::Type::kNumaNode && targets_[i].numa_node && *targets_[i].numa_node < 65536) {
-      std::uint32_t node = *targets_[i].numa_node;
-      if (node >= target_of_node_.size()) target_of_node_.resize(node + 1, kNoTarget);
-      if (target_of_node_[node] == kNoTarget) target_of_node_[node] = i;
-    }
+    if (targets_[i].type == MemoryTarget::Type::kNumaNode && targets_[i].numa_node)
+      target_of_node_.emplace_back(*targets_[i].numa_node, i);
+  std::stable_sort(target_of_node_.begin(), target_of_node_.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
   std::sort(target_by_key_.begin(), target_by_key_.end());
 
   dev_dev_.resize(n * (n + 1) / 2);
@@ -614,13 +613,9 @@ std::optional<std::uint32_t> PathIndex::memory_target_id(std::string_view key) c
 }
 
 std::optional<std::uint32_t> PathIndex::numa_target(std::uint32_t node) const {
-  if (node < target_of_node_.size()) {
-    if (target_of_node_[node] != kNoTarget) return target_of_node_[node];
-    return std::nullopt;
-  }
-  if (node < 65536) return std::nullopt;  // the table covers every id below
-  for (std::uint32_t i = 0; i < targets_.size(); ++i)  // absurd ids (a hand-made facts file)
-    if (targets_[i].type == MemoryTarget::Type::kNumaNode && targets_[i].numa_node == node) return i;
+  auto it = std::lower_bound(target_of_node_.begin(), target_of_node_.end(), node,
+                             [](const auto& e, std::uint32_t n) { return e.first < n; });
+  if (it != target_of_node_.end() && it->first == node) return it->second;
   return std::nullopt;
 }
 

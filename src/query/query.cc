@@ -80,6 +80,19 @@ bool key_less(const PathIndex& index, const std::vector<std::uint32_t>& a, const
 // The worse of two paths (by ranking order).
 const Path* worse(const Path* a, const Path* b) { return compare_paths(*a, *b) >= 0 ? a : b; }
 
+// The worst step of an explanation (nullptr for none): a candidate's rank.
+const Path* worst_step(const std::vector<Step>& steps) {
+  const Path* w = nullptr;
+  for (const auto& s : steps) w = w ? worse(w, s.path) : s.path;
+  return w;
+}
+
+// Explanation::worst: the class of the worst step.
+void set_worst_class(Candidate& c) {
+  c.explanation.worst = PathClass::kSelf;
+  for (const auto& s : c.explanation.steps) c.explanation.worst = std::max(c.explanation.worst, s.path->cls);
+}
+
 std::string lower(std::string s) {
   for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   return s;
@@ -130,10 +143,8 @@ void rank(std::vector<T>& items, std::size_t count, Less less) {
 
 void finish(Ranked& r, const PathIndex& index, const Policy& policy) {
   rank(r.items, policy.count, [&](const Candidate& x, const Candidate& y) {
-    const Path* px = nullptr;
-    const Path* py = nullptr;
-    for (const auto& s : x.explanation.steps) px = px ? worse(px, s.path) : s.path;
-    for (const auto& s : y.explanation.steps) py = py ? worse(py, s.path) : s.path;
+    const Path* px = worst_step(x.explanation.steps);
+    const Path* py = worst_step(y.explanation.steps);
     if (px && py) {
       int c = compare_paths(*px, *py);
       if (c != 0) return c < 0;
@@ -143,10 +154,7 @@ void finish(Ranked& r, const PathIndex& index, const Policy& policy) {
       return natural_less(index.memory_targets()[*x.memory].key, index.memory_targets()[*y.memory].key);
     return false;
   });
-  for (auto& c : r.items) {
-    c.explanation.worst = PathClass::kSelf;
-    for (const auto& s : c.explanation.steps) c.explanation.worst = std::max(c.explanation.worst, s.path->cls);
-  }
+  for (auto& c : r.items) set_worst_class(c);
 }
 
 // Resolves a target spec to memory target ids; *reason when none.
@@ -274,7 +282,7 @@ Ranked share(const PathIndex& index, const Policy& policy, const ShareRequest& r
     const Path& py = index.memory_path(p.y, p.memory);
     c.explanation.steps.push_back(Step{index.place(p.x).key, mk, &px, "shared memory", p.memory});
     c.explanation.steps.push_back(Step{index.place(p.y).key, mk, &py, "shared memory", p.memory});
-    c.explanation.worst = std::max(px.cls, py.cls);
+    set_worst_class(c);
     r.items.push_back(std::move(c));
   }
   if (r.items.empty())
@@ -320,11 +328,9 @@ Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& r
   auto dfs = [&](auto& self, std::size_t stage) -> void {
     if (flat_worst.size() >= kMaxChains) return;
     if (stage == n) {
-      const Path* w = nullptr;
-      for (const auto& st : steps) w = w ? worse(w, st.path) : st.path;
       flat_seq.insert(flat_seq.end(), seq.begin(), seq.end());
       flat_steps.insert(flat_steps.end(), steps.begin(), steps.end());
-      flat_worst.push_back(w);
+      flat_worst.push_back(worst_step(steps));
       return;
     }
     for (const Offer& o : stages[stage]) {
@@ -358,8 +364,7 @@ Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& r
                           flat_seq.begin() + static_cast<std::ptrdiff_t>((i + 1) * n));
     c.explanation.steps.assign(flat_steps.begin() + static_cast<std::ptrdiff_t>(i * (n - 1)),
                                flat_steps.begin() + static_cast<std::ptrdiff_t>((i + 1) * (n - 1)));
-    c.explanation.worst = PathClass::kSelf;
-    for (const auto& st : c.explanation.steps) c.explanation.worst = std::max(c.explanation.worst, st.path->cls);
+    set_worst_class(c);
     r.items.push_back(std::move(c));
   }
   if (r.items.empty()) {
