@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -387,11 +388,15 @@ TEST(Watcher, NotifiedPathIsReprobedWithoutAPoll) {
   wo.netlink = false;
   auto w = Watcher::start(wo);
   ASSERT_TRUE(w.has_value());
+  // The callback runs on the watcher thread after the generation is published,
+  // so the test waits for the callback itself, not only for the generation.
   std::mutex mu;
+  std::condition_variable called;
   std::set<std::string> ran;
   (*w)->subscribe([&](const Change& c) {
     std::lock_guard<std::mutex> l(mu);
     ran = c.providers;
+    called.notify_all();
   });
   rewrite(root + rel, "enabled\n");
   (*w)->notify_path(rel);
@@ -401,7 +406,8 @@ TEST(Watcher, NotifiedPathIsReprobedWithoutAPoll) {
     // Its reader and the providers that depend on what the reader changed
     // (crypto_registry, pci_class, pci_names), but not pci, which owns
     // /sys/devices by prefix and which nothing here made dirty.
-    std::lock_guard<std::mutex> l(mu);
+    std::unique_lock<std::mutex> l(mu);
+    ASSERT_TRUE(called.wait_for(l, 20s, [&] { return !ran.empty(); }));
     EXPECT_TRUE(ran.count("idxd"));
     EXPECT_FALSE(ran.count("pci"));
   }
