@@ -122,6 +122,16 @@ void register_queries(const std::vector<std::shared_ptr<Loaded>>& trees, int rou
         st.counters["answers"] = static_cast<double>(n);
         st.counters["accelerators"] = static_cast<double>(t->accelerators);
       });
+      // The same query into a Ranked kept across calls (the runtime's hot path):
+      // no allocation in the steady state.
+      reg("accelmap.nearest.first_reused", [t, first, near](benchmark::State& st) {
+        accelmap::Ranked out;
+        for (auto _ : st) {
+          accelmap::nearest(*t->index, first, near, out);
+          benchmark::DoNotOptimize(out.items.data());
+        }
+        st.counters["answers"] = static_cast<double>(out.items.size());
+      });
       answers("accelmap.nearest.all", [all, near](const accelmap::PathIndex& x) { return accelmap::nearest(x, all, near); });
       reg("hwloc.nearest_osdev", [t](benchmark::State& st) {
         hwloc_obj_t node = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, 0);
@@ -132,6 +142,7 @@ void register_queries(const std::vector<std::shared_ptr<Loaded>>& trees, int rou
       });
       accelmap::BestMemoryRequest bm;
       bm.from = "numa:0";
+      answers("accelmap.best_memory.first", [first, bm](const accelmap::PathIndex& x) { return accelmap::best_memory(x, first, bm); });
       answers("accelmap.best_memory", [all, bm](const accelmap::PathIndex& x) { return accelmap::best_memory(x, all, bm); });
       reg("hwloc.best_memory", [t](benchmark::State& st) {
         hwloc_obj_t node = hwloc_get_obj_by_type(t->topo, HWLOC_OBJ_NUMANODE, 0);

@@ -113,6 +113,44 @@ TEST(Query, NearestVectorEnginePrefersSameSwitch) {
   EXPECT_EQ(nearest(x, only2, r).items.size(), 2u);
 }
 
+TEST(Query, NearestIntoAReusedResultEqualsAFreshOne) {
+  // One Ranked kept across calls whose answers grow, shrink, fail and span several
+  // targets: every call must give exactly what a fresh nearest() gives.
+  PathIndex x(build_snapshot(facts_of(testing::corpus_root("hwloc-32intel64-2p8co2t+8ve"))));
+  std::vector<std::pair<NearestRequest, Policy>> calls;
+  NearestRequest ve;
+  ve.function = "vector.compute";
+  ve.target.keys = {"ve:ve0"};
+  Policy all, one, none;
+  one.count = 1;
+  none.excluded = {"ve:ve0", "ve:ve1", "ve:ve2", "ve:ve3", "ve:ve4", "ve:ve5", "ve:ve6", "ve:ve7"};
+  NearestRequest node0 = ve;
+  node0.target = {};
+  node0.target.numa_nodes = {0};
+  NearestRequest both = ve;
+  both.target.keys = {"ve:ve3", "ve:ve6"};  // two targets: ranked over their best
+  NearestRequest unknown = ve;
+  unknown.function = "compress.deflate";
+  NearestRequest nowhere = ve;
+  nowhere.target.keys = {"numa:99"};
+  for (auto& [r, p] : std::vector<std::pair<NearestRequest, Policy>>{
+           {ve, all}, {ve, one}, {node0, all}, {ve, none}, {both, all}, {unknown, all}, {ve, all}, {nowhere, one},
+           {node0, one}, {both, one}})
+    calls.emplace_back(r, p);
+  Ranked reused;
+  for (std::size_t i = 0; i < calls.size(); ++i) {
+    const auto& [r, p] = calls[i];
+    nearest(x, p, r, reused);
+    Ranked fresh = nearest(x, p, r);
+    EXPECT_EQ(ranked_to_json(x, reused), ranked_to_json(x, fresh)) << "call " << i;
+    EXPECT_EQ(reused.reason, fresh.reason) << "call " << i;
+  }
+  // The calls above do give answers, reasons and multi-target rankings.
+  EXPECT_EQ(nearest(x, all, ve).items.size(), 8u);
+  EXPECT_FALSE(nearest(x, none, ve).reason.empty());
+  EXPECT_FALSE(nearest(x, all, both).items.empty());
+}
+
 TEST(Query, GenericInitiatorBestMemoryFollowsAccess0) {
   // node5 and node6 list node4 in access0 at 419431 MB/s, node7 at 8192 MB/s.
   PathIndex x(build_snapshot(facts_of(testing::corpus_root("hwloc-fakememinitiators-1np2c+1npp+gi"))));

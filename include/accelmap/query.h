@@ -80,6 +80,11 @@ struct NearestRequest {
 };
 /// Accelerators offering `function`, nearest to the target memory (the best over its targets).
 Ranked nearest(const PathIndex& index, const Policy& policy, const NearestRequest& request);
+/// The same answer written into `out` (overwritten), reusing its storage: the Candidates
+/// of an earlier call and their vectors keep their capacity, so a caller that keeps one
+/// Ranked per thread across calls allocates nothing in the steady state (the placement
+/// hot path of a runtime: one NUMA node, a `count`). Not for one `out` shared by threads.
+void nearest(const PathIndex& index, const Policy& policy, const NearestRequest& request, Ranked& out);
 
 /// The NUMA node of the page holding `address` in this process (get_mempolicy
 /// MPOL_F_NODE|MPOL_F_ADDR). The only query-side call that does I/O (a system call);

@@ -534,6 +534,14 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
   std::stable_sort(target_of_node_.begin(), target_of_node_.end(),
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   std::sort(target_by_key_.begin(), target_by_key_.end());
+  {
+    std::vector<std::uint32_t> by_key(t);
+    for (std::uint32_t i = 0; i < t; ++i) by_key[i] = i;
+    std::stable_sort(by_key.begin(), by_key.end(),
+                     [&](std::uint32_t x, std::uint32_t y) { return natural_less(targets_[x].key, targets_[y].key); });
+    target_order_.resize(t);
+    for (std::uint32_t r = 0; r < t; ++r) target_order_[by_key[r]] = r;
+  }
 
   dev_dev_.resize(n * (n + 1) / 2);
   for (std::uint32_t j = 0; j < n; ++j)
@@ -565,6 +573,16 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
     for (const auto& f : a.functions) function_names_.push_back(f.name);
   std::sort(function_names_.begin(), function_names_.end());
   function_names_.erase(std::unique(function_names_.begin(), function_names_.end()), function_names_.end());
+  {
+    std::size_t slots = 4;
+    while (slots < 2 * function_names_.size()) slots *= 2;
+    function_slots_.assign(slots, 0);
+    for (std::uint32_t id = 0; id < function_names_.size(); ++id) {
+      std::size_t slot = std::hash<std::string_view>{}(function_names_[id]) & (slots - 1);
+      while (function_slots_[slot] != 0) slot = (slot + 1) & (slots - 1);
+      function_slots_[slot] = id + 1;
+    }
+  }
   offers_.resize(function_names_.size());
   for (std::uint32_t i = 0; i < n; ++i)
     for (std::uint32_t k = 0; k < accs[i].functions.size(); ++k) {
@@ -626,8 +644,9 @@ std::optional<std::uint32_t> PathIndex::cpu_domain_id(std::uint32_t node) const 
 }
 
 std::optional<std::uint32_t> PathIndex::function_id(std::string_view name) const {
-  auto it = std::lower_bound(function_names_.begin(), function_names_.end(), name);
-  if (it != function_names_.end() && *it == name) return static_cast<std::uint32_t>(it - function_names_.begin());
+  const std::size_t mask = function_slots_.size() - 1;
+  for (std::size_t s = std::hash<std::string_view>{}(name) & mask; function_slots_[s] != 0; s = (s + 1) & mask)
+    if (function_names_[function_slots_[s] - 1] == name) return function_slots_[s] - 1;
   return std::nullopt;
 }
 

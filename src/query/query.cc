@@ -151,7 +151,7 @@ void finish(Ranked& r, const PathIndex& index, const Policy& policy) {
     }
     if (x.accelerators != y.accelerators) return key_less(index, x.accelerators, y.accelerators);
     if (x.memory && y.memory && *x.memory != *y.memory)
-      return natural_less(index.memory_targets()[*x.memory].key, index.memory_targets()[*y.memory].key);
+      return index.memory_target_order(*x.memory) < index.memory_target_order(*y.memory);
     return false;
   });
   for (auto& c : r.items) set_worst_class(c);
@@ -192,33 +192,55 @@ std::vector<std::uint32_t> resolve_targets(const PathIndex& index, const MemoryT
 
 }  // namespace
 
-Ranked nearest(const PathIndex& index, const Policy& policy, const NearestRequest& request) {
-  Ranked r;
-  std::string target_reason;
-  std::vector<std::uint32_t> targets = resolve_targets(index, request.target, &target_reason);
-  if (targets.empty()) {
-    r.reason = target_reason;
-    return r;
+void nearest(const PathIndex& index, const Policy& policy, const NearestRequest& request, Ranked& out) {
+  out.reason.clear();
+  std::size_t used = 0;  // out.items[0, used) are this query's answers; the rest are reused
+  // The next answer, in a Candidate of an earlier call where there is one: its
+  // vectors keep their capacity, so a caller's steady state allocates nothing.
+  auto next = [&]() -> Candidate& {
+    if (used == out.items.size()) out.items.emplace_back();
+    Candidate& c = out.items[used++];
+    c.accelerators.clear();
+    c.memory.reset();
+    c.explanation.steps.clear();
+    c.explanation.worst = PathClass::kSelf;
+    return c;
+  };
+  auto answer = [&](const Offer& o, std::uint32_t t) -> Candidate& {
+    Candidate& c = next();
+    c.accelerators.push_back(o.accelerator);
+    c.memory = t;
+    const Path& p = index.memory_path(o.accelerator, t);
+    c.explanation.steps.push_back(Step{index.place(o.accelerator).key, index.memory_targets()[t].key, &p, "", t});
+    c.explanation.worst = p.cls;
+    return c;
+  };
+  // The common request, one NUMA node with memory, needs no target list.
+  std::optional<std::uint32_t> single;
+  const MemoryTargetSpec& spec = request.target;
+  if (spec.numa_nodes.size() == 1 && spec.keys.empty() && spec.kinds.empty())
+    single = index.numa_target(spec.numa_nodes.front());
+  std::vector<std::uint32_t> targets;
+  if (!single) {
+    std::string target_reason;
+    targets = resolve_targets(index, spec, &target_reason);
+    if (targets.empty()) {
+      out.items.clear();
+      out.reason = std::move(target_reason);
+      return;
+    }
   }
   auto f = index.function_id(request.function);
-  if (!f) {
-    r.reason = "no accelerator offers " + request.function + ".";
-    return r;
-  }
   Filter filter{index, policy};
-  if (targets.size() == 1) {
+  if (!f) {
+    // nothing offers it
+  } else if (single || targets.size() == 1) {
     // The hot path: the list is already ranked for this target; stop at `count`.
-    std::uint32_t t = targets.front();
+    const std::uint32_t t = single ? *single : targets.front();
     for (const Offer& o : index.offers_near(*f, t)) {
       if (!filter.pass(o)) continue;
-      Candidate c;
-      c.accelerators.push_back(o.accelerator);
-      c.memory = t;
-      const Path& p = index.memory_path(o.accelerator, t);
-      c.explanation.steps.push_back(Step{index.place(o.accelerator).key, index.memory_targets()[t].key, &p, "", t});
-      c.explanation.worst = p.cls;
-      r.items.push_back(std::move(c));
-      if (policy.count > 0 && r.items.size() >= policy.count) break;
+      answer(o, t);
+      if (policy.count > 0 && used >= policy.count) break;
     }
   } else {
     for (const Offer& o : index.offers(*f)) {
@@ -226,16 +248,17 @@ Ranked nearest(const PathIndex& index, const Policy& policy, const NearestReques
       std::uint32_t best = targets.front();
       for (auto t : targets)
         if (compare_paths(index.memory_path(o.accelerator, t), index.memory_path(o.accelerator, best)) < 0) best = t;
-      Candidate c;
-      c.accelerators.push_back(o.accelerator);
-      c.memory = best;
-      c.explanation.steps.push_back(Step{index.place(o.accelerator).key, index.memory_targets()[best].key,
-                                         &index.memory_path(o.accelerator, best), "", best});
-      r.items.push_back(std::move(c));
+      answer(o, best);
     }
-    finish(r, index, policy);
   }
-  if (r.items.empty()) r.reason = filter.reason(request.function);
+  out.items.resize(used);
+  if (f && !single && targets.size() > 1) finish(out, index, policy);
+  if (out.items.empty()) out.reason = filter.reason(request.function);
+}
+
+Ranked nearest(const PathIndex& index, const Policy& policy, const NearestRequest& request) {
+  Ranked r;
+  nearest(index, policy, request, r);
   return r;
 }
 
@@ -430,6 +453,16 @@ Ranked best_memory(const PathIndex& index, const Policy& policy, const BestMemor
     return r;
   }
   const auto& ts = index.memory_targets();
+  // The key each CPU domain is named by in a step, found once.
+  std::vector<std::string_view> domain_keys;
+  for (auto d : domains) domain_keys.push_back(s.find_numa(index.cpu_domains()[d].node)->key);
+  // Every memory is ranked as a small record; only the kept ones become Candidates.
+  struct Reach {
+    std::uint32_t memory;
+    const Path* path;
+    std::string_view from;
+  };
+  std::vector<Reach> reach;
   bool any_kind = false;
   for (std::uint32_t m = 0; m < ts.size(); ++m) {
     if (ts[m].same_as || !kind_matches(ts[m], request.kind)) continue;
@@ -440,42 +473,46 @@ Ranked best_memory(const PathIndex& index, const Policy& policy, const BestMemor
       best = &index.memory_path(*device, m);
       from_key = index.place(*device).key;
     }
-    for (auto d : domains) {
-      const Path* p = &index.cpu_memory_path(d, m);
+    for (std::size_t i = 0; i < domains.size(); ++i) {
+      const Path* p = &index.cpu_memory_path(domains[i], m);
       if (!best || compare_paths(*p, *best) < 0) {
         best = p;
-        from_key = s.find_numa(index.cpu_domains()[d].node)->key;
+        from_key = domain_keys[i];
       }
     }
     if (!best || best->cls == PathClass::kUnreachable) continue;
-    Candidate c;
-    c.memory = m;
-    if (device) c.accelerators.push_back(*device);
-    c.explanation.steps.push_back(Step{from_key, ts[m].key, best, "", m});
-    c.explanation.worst = best->cls;
-    r.items.push_back(std::move(c));
+    reach.push_back(Reach{m, best, from_key});
   }
   auto metric_less = [](const PathMetric& x, const PathMetric& y, bool higher) {
     if (x.known() != y.known()) return x.known() ? -1 : 1;
     if (!x.known() || x.value == y.value) return 0;
     return (higher ? x.value > y.value : x.value < y.value) ? -1 : 1;
   };
-  rank(r.items, policy.count, [&](const Candidate& x, const Candidate& y) {
-    const Path& px = *x.explanation.steps[0].path;
-    const Path& py = *y.explanation.steps[0].path;
+  rank(reach, policy.count, [&](const Reach& x, const Reach& y) {
+    const Path& px = *x.path;
+    const Path& py = *y.path;
     int c = 0;
     if (request.by == MemoryOrder::kBandwidth) c = metric_less(px.bandwidth, py.bandwidth, true);
     if (request.by == MemoryOrder::kLatency) c = metric_less(px.latency, py.latency, false);
     if (request.by == MemoryOrder::kCapacity) {
-      const auto& cx = ts[*x.memory].capacity;
-      const auto& cy = ts[*y.memory].capacity;
+      const auto& cx = ts[x.memory].capacity;
+      const auto& cy = ts[y.memory].capacity;
       c = metric_less(cx.known() ? PathMetric::of(*cx.value, cx.provenance) : PathMetric{},
                       cy.known() ? PathMetric::of(*cy.value, cy.provenance) : PathMetric{}, true);
     }
     if (c == 0) c = compare_paths(px, py);
     if (c != 0) return c < 0;
-    return natural_less(ts[*x.memory].key, ts[*y.memory].key);
+    return index.memory_target_order(x.memory) < index.memory_target_order(y.memory);
   });
+  r.items.reserve(reach.size());
+  for (const Reach& x : reach) {
+    Candidate c;
+    c.memory = x.memory;
+    if (device) c.accelerators.push_back(*device);
+    c.explanation.steps.push_back(Step{x.from, ts[x.memory].key, x.path, "", x.memory});
+    c.explanation.worst = x.path->cls;
+    r.items.push_back(std::move(c));
+  }
   if (r.items.empty())
     r.reason = any_kind ? from + " reaches no memory." : "no memory of kind " + request.kind + " on this machine.";
   return r;
