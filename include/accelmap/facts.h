@@ -178,6 +178,16 @@ struct Diagnostic {
   friend bool operator==(const Diagnostic&, const Diagnostic&) = default;
 };
 
+/// While attached to a FactSet (FactSet::attach_journal), the state every object had
+/// before its first mutable access (FactSet::object, FactSet::with_prefix) since the
+/// attach: nullopt for an object that did not exist. Objects are only ever changed
+/// through those two calls, so the keys here are a superset of the objects that changed,
+/// and one provider's contribution is found by comparing just these (IncrementalDiscovery)
+/// instead of copying and comparing the whole FactSet.
+struct FactJournal {
+  std::map<std::string, std::optional<Object>, std::less<>> before;
+};
+
 /// Every object and diagnostic of one discovery, ordered by key.
 class FactSet {
  public:
@@ -197,11 +207,28 @@ class FactSet {
   /// Sorts diagnostics (provider, path, message) so output never depends on probe order.
   void normalize();
 
-  friend bool operator==(const FactSet&, const FactSet&) = default;
+  /// Starts (a journal) or stops (nullptr) recording first mutable accesses into
+  /// `journal`, which the caller owns and keeps alive while attached. Not copied with
+  /// the FactSet and not part of its value (==).
+  void attach_journal(FactJournal* journal) noexcept { journal_.to = journal; }
+
+  friend bool operator==(const FactSet& a, const FactSet& b) {
+    return a.objects_ == b.objects_ && a.diagnostics_ == b.diagnostics_;
+  }
 
  private:
+  // Records `key`'s state before its first mutable access; `it` is its place or end().
+  void journal(std::string_view key, std::map<std::string, Object, std::less<>>::const_iterator it);
+  // A link that copies and moves as "none": a journal belongs to one FactSet object.
+  struct JournalLink {
+    FactJournal* to = nullptr;
+    JournalLink() noexcept = default;
+    JournalLink(const JournalLink&) noexcept {}
+    JournalLink& operator=(const JournalLink&) noexcept { return *this; }
+  };
   std::map<std::string, Object, std::less<>> objects_;
   std::vector<Diagnostic> diagnostics_;
+  JournalLink journal_;
 };
 
 /// Versioned JSON form (see docs/facts.md). Deterministic: same facts, same bytes.

@@ -217,8 +217,16 @@ const std::vector<std::string>* Object::get_strings(std::string_view name) const
   return get_as<std::vector<std::string>>(*this, name);
 }
 
+void FactSet::journal(std::string_view key, std::map<std::string, Object, std::less<>>::const_iterator it) {
+  auto& before = journal_.to->before;
+  auto at = before.lower_bound(key);
+  if (at != before.end() && at->first == key) return;  // only the first access counts
+  before.emplace_hint(at, std::string(key), it == objects_.end() ? std::nullopt : std::optional<Object>(it->second));
+}
+
 Object& FactSet::object(const std::string& key, std::string_view kind) {
   auto it = objects_.find(key);
+  if (journal_.to) journal(key, it);
   if (it == objects_.end()) {
     it = objects_.emplace(key, Object{key, std::string(kind), {}}).first;
   }
@@ -242,6 +250,7 @@ std::vector<Object*> FactSet::with_prefix(std::string_view prefix) {
   std::vector<Object*> out;
   for (auto it = objects_.lower_bound(prefix); it != objects_.end(); ++it) {
     if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    if (journal_.to) journal(it->first, it);
     out.push_back(&it->second);
   }
   return out;

@@ -93,10 +93,15 @@ std::set<std::string> providers_for_path(std::string_view path) {
 
 namespace {
 
-ProviderDelta compute_delta(const FactSet& before, const FactSet& after, std::size_t diag_start) {
+// One provider's delta: the objects it accessed mutably (`touched`, each with its
+// state before), compared with what they are now. Untouched objects cannot differ.
+ProviderDelta compute_delta(const FactJournal& touched, const FactSet& after, std::size_t diag_start) {
   ProviderDelta d;
-  for (const auto& [key, o] : after.objects()) {
-    const Object* b = before.find(key);
+  for (const auto& [key, before] : touched.before) {
+    const Object* now = after.find(key);
+    if (!now) continue;  // not reachable: objects are never removed
+    const Object& o = *now;
+    const Object* b = before ? &*before : nullptr;
     if (b && b->attrs == o.attrs) continue;
     ProviderDelta::ObjectDelta od{key, o.kind, {}, {}};
     for (const auto& [name, a] : o.attrs) {
@@ -169,10 +174,13 @@ struct IncrementalDiscovery::State {
         apply_delta(r.delta, work);
         continue;
       }
-      FactSet before = work;
+      // The journal keeps what the provider touches as it was; no copy of the rest.
+      FactJournal touched;
       std::size_t diag_start = work.diagnostics().size();
+      work.attach_journal(&touched);
       run(r, work);
-      ProviderDelta d = compute_delta(before, work, diag_start);
+      work.attach_journal(nullptr);
+      ProviderDelta d = compute_delta(touched, work, diag_start);
       if (!(d == r.delta)) {
         changed.insert(r.name);
         r.delta = std::move(d);
