@@ -87,6 +87,34 @@ TEST(Source, AttributesOfOneDirectoryShareItsStem) {
   EXPECT_EQ(moved, vendor);
 }
 
+TEST(FactJournal, KeepsEachTouchedObjectAsItWasBeforeTheFirstAccess) {
+  FactSet f;
+  f.object("pci:a", "pci_device").set("vendor", std::string("0x8086"), Unit::kNone, Provenance::kKernel, "/x/vendor");
+  f.object("pci:b", "pci_device");
+  f.object("qat:c", "accelerator");
+  FactJournal j;
+  f.attach_journal(&j);
+  f.object("pci:a", "pci_device").set("vendor", std::string("0x1022"), Unit::kNone, Provenance::kKernel, "/x/vendor");
+  f.object("pci:a", "pci_device").set("device", std::string("0x1"), Unit::kNone, Provenance::kKernel, "/x/device");
+  f.object("new:d", "accelerator");
+  for (Object* o : f.with_prefix("pci:")) o->set("seen", true, Unit::kNone, Provenance::kDerived, "derived");
+  FactSet copy = f;  // a copy does not record into the journal
+  copy.object("qat:c", "accelerator").set("x", true, Unit::kNone, Provenance::kDerived, "derived");
+  f.attach_journal(nullptr);
+  f.object("qat:c", "accelerator");  // detached: not recorded
+  ASSERT_EQ(j.before.size(), 3u);
+  ASSERT_TRUE(j.before.at("pci:a").has_value());
+  EXPECT_EQ(*j.before.at("pci:a")->get_string("vendor"), "0x8086");  // the first state, not a later one
+  EXPECT_EQ(j.before.at("pci:a")->find("device"), nullptr);
+  ASSERT_TRUE(j.before.at("pci:b").has_value());
+  EXPECT_TRUE(j.before.at("pci:b")->attrs.empty());
+  EXPECT_FALSE(j.before.at("new:d").has_value());  // created while attached
+  EXPECT_EQ(j.before.count("qat:c"), 0u);
+  // The journal is not part of the value.
+  FactSet g = f;
+  EXPECT_TRUE(g == f);
+}
+
 TEST(NaturalLess, NumbersCompareAsNumbers) {
   EXPECT_TRUE(natural_less("numa:2", "numa:10"));
   EXPECT_FALSE(natural_less("numa:10", "numa:2"));
