@@ -6,11 +6,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR="${1:-build}"
 
-# Build: compiler, CMake, pkg-config. Library: JSON, archives (capture), PCI names.
+# Build: compiler, CMake, pkg-config. Library: JSON, PCI names, and archives for
+# capture: libarchive-dev for the headers, libarchive13 for the library that
+# capture loads at run time (dlopen; nothing links it).
 # Tests: GoogleTest, hwloc (the oracle) and its headers, xz/tar for the corpus;
 # clang-14 with its runtime (libFuzzer, sanitizers) for tests/fuzz/run.sh.
 # Benchmarks (bench/run.sh): Google Benchmark, strace, perf/valgrind for profiles.
-PACKAGES=(g++ cmake make pkg-config nlohmann-json3-dev libarchive-dev pci.ids
+PACKAGES=(g++ cmake make pkg-config nlohmann-json3-dev libarchive-dev libarchive13 pci.ids
           libgtest-dev hwloc libhwloc-dev xz-utils tar python3 python3-jsonschema
           clang-14 libclang-rt-14-dev libbenchmark-dev strace valgrind)
 

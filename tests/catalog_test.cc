@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "test_util.h"
 
 namespace accelmap {
@@ -16,6 +19,25 @@ TEST(Catalog, BuiltinIsConsistent) {
   EXPECT_EQ(*c.lookup("idxd.iax.opcode", "0x43"), (std::vector<std::string>{"compress.deflate"}));
   EXPECT_EQ(c.lookup("uacce.algorithm", "no-such-algorithm"), nullptr);
   EXPECT_FALSE(c.describe("compress.deflate").empty());
+}
+
+// builtin() is built from tables generated at configure time; it must be the
+// catalog merge_json makes of data/functions.json, which also checks the file.
+TEST(Catalog, BuiltinTablesMatchTheJsonFile) {
+  std::ifstream in(testing::source_dir() + "/data/functions.json", std::ios::binary);
+  ASSERT_TRUE(in);
+  std::stringstream text;
+  text << in.rdbuf();
+  FunctionCatalog parsed;
+  Status s = parsed.merge_json(text.str(), "data/functions.json");
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  const FunctionCatalog& builtin = FunctionCatalog::builtin();
+  EXPECT_EQ(parsed.functions(), builtin.functions());
+  EXPECT_TRUE(parsed == builtin) << "the mappings differ";
+  FunctionCatalog changed = builtin;
+  ASSERT_TRUE(changed.merge_json(R"({"format":"accelmap-catalog","version":1,
+    "mappings":[{"source":"uacce.algorithm","name":"zlib","functions":["compress.zlib"]}]})", "t").is_ok());
+  EXPECT_FALSE(changed == builtin);
 }
 
 TEST(Catalog, PciClassPrefixes) {

@@ -113,6 +113,15 @@ TEST(Cli, CaptureWritesAUsableRoot) {
   EXPECT_EQ(a.out, b.out);
 }
 
+// Start-up cost: libarchive (and its dozen dependencies) is dlopen()ed by
+// capture, so the CLI must not name it as a shared library it needs.
+TEST(Cli, DoesNotLinkLibarchive) {
+  auto r = run_command("readelf -d " + cli());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("(NEEDED)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("libarchive"), std::string::npos) << r.out;
+}
+
 TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(run_command(cli() + " --version").exit_code, 0);
   auto h = run_command(cli() + " show --help");

@@ -2,6 +2,8 @@
 // facts to the identical snapshot, and survives a capture round trip.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "accelmap/capture.h"
 #include "accelmap/discover.h"
 #include "accelmap/render.h"
@@ -76,6 +78,41 @@ INSTANTIATE_TEST_SUITE_P(Corpus, EveryTree, ::testing::ValuesIn(testing::corpus_
                              if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
                            return n;
                          });
+
+// libarchive is dlopen()ed by capture; when it is missing the error says which
+// package to install, in one sentence, and no archive is left behind.
+TEST(Capture, MissingLibarchiveIsOneClearSentence) {
+  std::string dir = testing::make_temp_dir();
+  auto root = FsRoot::open(dir);
+  ASSERT_TRUE(root);
+  AccessRecorder rec;
+  CaptureOptions o;
+  o.top_dir = "cap";
+  o.libarchive = "libaccelmap-test-no-such-archive.so.13";
+  auto r = write_capture(*root, rec, dir + "/cap.tar.xz", o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), StatusCode::kNotFound);
+  const std::string& m = r.error().message();
+  EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  EXPECT_NE(m.find("libarchive13"), std::string::npos) << m;
+  EXPECT_NE(m.find("cannot be loaded: libaccelmap-test-no-such-archive.so.13: cannot open shared object file"),
+            std::string::npos)
+      << m;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/cap.tar.xz"));
+
+  o.libarchive = "libc.so.6";  // loads, but is not libarchive
+  r = write_capture(*root, rec, dir + "/cap.tar.xz", o);
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("libc.so.6 (Debian package libarchive13), but it is not a usable libarchive"),
+            std::string::npos)
+      << r.error().message();
+  EXPECT_NE(r.error().message().find("archive_write_new"), std::string::npos) << r.error().message();
+
+  // A wrong file name is still a usage error, whether or not libarchive loads.
+  r = write_capture(*root, rec, dir + "/cap.zip", o);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), StatusCode::kInvalidArgument);
+}
 
 TEST(Capture, RelativeLinkTargets) {
   EXPECT_EQ(relative_link_target("/sys/bus/pci/devices/x", "/sys/devices/pci0000:00/x"),

@@ -12,8 +12,13 @@
 // the way, with absolute targets rewritten as relative ones so the tree
 // resolves inside itself wherever it is extracted.
 //
-// Errors: kIoError when the archive cannot be written. Files that vanished
-// since discovery are skipped and counted in `skipped`.
+// libarchive is loaded at run time (dlopen of libarchive.so.13, Debian package
+// libarchive13) on the first capture, so programs that never capture do not
+// pay for loading it and its dozen dependencies at start-up.
+//
+// Errors: kIoError when the archive cannot be written; kNotFound when
+// libarchive cannot be loaded (the message names the package and dlerror()).
+// Files that vanished since discovery are skipped and counted in `skipped`.
 #pragma once
 
 #include <string>
@@ -27,7 +32,18 @@ struct CaptureStats {
   std::size_t files = 0, dirs = 0, links = 0, skipped = 0;
 };
 
+struct CaptureOptions {
+  /// The folder inside the archive; "" means "capture".
+  std::string top_dir;
+  /// The shared library dlopen()ed for writing; another name (or path) is for
+  /// tests and for systems that ship libarchive under a different soname.
+  std::string libarchive = "libarchive.so.13";
+};
+
 /// Writes a .tar.xz (by extension: .tar.xz, .txz, .tar.gz, .tgz, .tar) at `out_path`.
+Result<CaptureStats> write_capture(const FsRoot& root, const AccessRecorder& recorder, const std::string& out_path,
+                                   const CaptureOptions& options);
+/// The same with default options and folder `top_dir`.
 Result<CaptureStats> write_capture(const FsRoot& root, const AccessRecorder& recorder, const std::string& out_path,
                                    const std::string& top_dir);
 

@@ -49,6 +49,9 @@ class FunctionCatalog {
   /// Every canonical function, sorted.
   const std::map<std::string, std::string, std::less<>>& functions() const { return functions_; }
 
+  /// Same functions, descriptions and mappings.
+  friend bool operator==(const FunctionCatalog&, const FunctionCatalog&) = default;
+
  private:
   std::map<std::string, std::string, std::less<>> functions_;  // name -> description
   std::map<std::pair<std::string, std::string>, std::vector<std::string>, std::less<>> mappings_;

@@ -1,22 +1,43 @@
 #include "accelmap/catalog.h"
 
-#include <cstdlib>
+#include <cctype>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "facts/builtin_catalog.h"
 
 namespace accelmap {
 
 using nlohmann::json;
 
-extern const char* const kBuiltinCatalogJson;  // generated from data/functions.json
+namespace {
+
+// Names from these sources are hex ids, matched without regard to case.
+bool case_insensitive_source(std::string_view source) {
+  return source == "pci.class" || source == "fpga.afu_id" || source == "fpga.compat_id";
+}
+
+// A mapping's name as stored: lower case for the hex-id sources.
+std::string stored_name(std::string_view source, std::string name) {
+  if (case_insensitive_source(source))
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+}  // namespace
 
 const FunctionCatalog& FunctionCatalog::builtin() {
   // A function-local constant, built once on first use: immutable data, not state.
+  // It is made from tables generated from data/functions.json, not by parsing
+  // the JSON (most of a CLI start's own work); tests/catalog_test.cc checks the
+  // two give the same catalog, and that the file passes merge_json's checks.
   static const FunctionCatalog kBuiltin = [] {
     FunctionCatalog c;
-    Status s = c.merge_json(kBuiltinCatalogJson, "built-in");
-    if (!s.is_ok()) std::abort();  // data/functions.json is checked by the test suite
+    for (const auto& f : builtin_catalog::kFunctions) c.functions_[f.name] = f.description;
+    for (const auto& m : builtin_catalog::kMappings)
+      c.mappings_[{m.source, stored_name(m.source, m.name)}] = std::vector<std::string>(
+          builtin_catalog::kMappedFunctions + m.first, builtin_catalog::kMappedFunctions + m.first + m.count);
     return c;
   }();
   return kBuiltin;
@@ -65,10 +86,8 @@ Status FunctionCatalog::merge_json(std::string_view text, const std::string& nam
         if (!functions_.count(fn)) return bad(where + ": function '" + fn + "' is not defined in \"functions\"");
         fns.push_back(fn);
       }
-      std::string nm = m["name"].get<std::string>();
       std::string src = m["source"].get<std::string>();
-      if (src == "pci.class" || src == "fpga.afu_id" || src == "fpga.compat_id")
-        for (char& c : nm) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string nm = stored_name(src, m["name"].get<std::string>());
       mappings_[{src, nm}] = std::move(fns);
     }
   }
@@ -80,7 +99,7 @@ const std::vector<std::string>* FunctionCatalog::lookup(std::string_view source,
     auto it = mappings_.find(std::make_pair(std::string(source), std::string(n)));
     return it == mappings_.end() ? nullptr : &it->second;
   };
-  if (source == "pci.class" || source == "fpga.afu_id" || source == "fpga.compat_id") {
+  if (case_insensitive_source(source)) {
     std::string lower(name);
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (lower.rfind("0x", 0) == 0) lower.erase(0, 2);

@@ -1,6 +1,7 @@
 #include "accelmap/discover.h"
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 #include "providers/select.h"
@@ -51,12 +52,18 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
   if (!selected) return selected.error();
   std::stable_sort(providers.begin(), providers.end(),
                    [](const auto& a, const auto& b) { return a->phase() < b->phase(); });
-  auto catalog = FunctionCatalog::load(options.catalog_files);
-  if (!catalog) return catalog.error();
+  // The built-in catalog is shared; only user catalog files need a copy to extend.
+  std::optional<FunctionCatalog> extended;
+  if (!options.catalog_files.empty()) {
+    auto loaded = FunctionCatalog::load(options.catalog_files);
+    if (!loaded) return loaded.error();
+    extended = std::move(*loaded);
+  }
+  const FunctionCatalog& catalog = extended ? *extended : FunctionCatalog::builtin();
   FactSet facts;
   for (const auto& p : providers) {
     if (!selected->count(std::string(p->name()))) continue;
-    ProbeContext ctx(root, options, *catalog, p->name(), facts);
+    ProbeContext ctx(root, options, catalog, p->name(), facts);
     p->probe(ctx);
   }
   facts.normalize();
