@@ -66,18 +66,20 @@ def representatives(binary, root):
     """One function per distinct offer set, in name order, and the accelerator keys."""
     rc, out, _ = run(binary, ["functions", "--root", root, "--pci-ids", "none", "--json"])
     if rc != 0:
-        return [], []
+        return [], [], []
     seen, reps, keys = set(), [], set()
+    names = []
     for f in json.loads(out):
+        names.append(f["name"])
         sig = json.dumps(f["devices"], sort_keys=True)
         keys.update(d["key"] for d in f["devices"])
         if sig not in seen:
             seen.add(sig)
             reps.append(f["name"])
-    return reps, sorted(keys)
+    return reps, sorted(keys), names
 
 
-def queries(reps, keys, size, quick):
+def queries(reps, keys, all_names, size, quick):
     """The argument lists to compare on one tree (size: small, medium (gen-100), big (gen-1000))."""
     big = size == "big"
     counts = ["1", "2", "3", "5", "17", "0"] if not big else ["1", "2", "10", "0"]
@@ -90,7 +92,7 @@ def queries(reps, keys, size, quick):
         # gen-1000: ~1 s per query; the benchmark pair and a spread of others.
         want = ["gpu.compute", "dma.memmove", "compress.deflate", "crypto.cipher.aes-gcm", "compress.gzip",
                 "dma.crc64", "gpu.graphics"]
-        names = [f for f in want if f in reps] or reps[:4]
+        names = [f for f in want if f in all_names] or reps[:4]
         pairs = [("gpu.compute", "dma.memmove"), ("dma.memmove", "compress.deflate"), ("gpu.compute", "gpu.compute"),
                  ("dma.memmove", "dma.memmove"), ("compress.deflate", "crypto.cipher.aes-gcm"),
                  ("gpu.compute", "dma.crc64"), ("compress.gzip", "gpu.graphics")]
@@ -139,9 +141,9 @@ def main():
     for name, root in roots():
         if a.only and a.only not in name:
             continue
-        reps, keys = representatives(a.new, root)
+        reps, keys, names = representatives(a.new, root)
         size = {"gen-1000": "big", "gen-100": "medium"}.get(name, "small")
-        for q in queries(reps, keys, size, a.quick):
+        for q in queries(reps, keys, names, size, a.quick):
             jobs.append((name, root, q))
     print(f"{len(jobs)} queries on {len({j[0] for j in jobs})} trees", flush=True)
 
@@ -154,6 +156,8 @@ def main():
     per_tree = {}
     with cf.ThreadPoolExecutor(a.jobs) as ex:
         for (name, root, q), old, new in ex.map(one, jobs):
+            if name not in per_tree:
+                print(f"  {name} ...", flush=True)
             per_tree[name] = per_tree.get(name, 0) + 1
             if old != new:
                 bad += 1

@@ -220,11 +220,13 @@ class SameDeviceSource final : public Source {
 };
 
 // Peer-to-peer pairs (a != b, device_path at or below p2p_max), gathered one class at a
-// time from the groups that hold every pair of that class, then sorted by (path, a, b).
+// time from the groups that hold every pair of that class, and kept in a heap by (path, a,
+// b): a level is the run of equal paths at its top, popped in (a, b) order.
 class PeerSource final : public Source {
  public:
   PeerSource(const PathIndex& x, const PairSearch& q)
-      : x_(x), q_(q), max_(std::min(*q.p2p_max, PathClass::kAcrossSockets)) {}
+      : x_(x), q_(q), max_(std::min(*q.p2p_max, PathClass::kAcrossSockets)),
+        in_first_(x.accelerator_count(), kUnknown), in_second_(x.accelerator_count(), kUnknown) {}
 
   /// The next class not gathered yet.
   std::optional<PathClass> pending() const {
@@ -233,14 +235,10 @@ class PeerSource final : public Source {
   }
 
   void gather() {
-    std::vector<Entry> got;
-    auto in = [&](std::uint32_t function, const std::function<bool(const Offer&)>& pass, std::uint32_t i) {
-      return x_.offers_function(function, i) && pass(*x_.offer(function, i));
-    };
     auto pair = [&](std::uint32_t a, std::uint32_t b) {
       if (a == b) return;
       const Path& p = x_.device_path(a, b);
-      if (p.cls == cls_) got.push_back({a, b, &p});
+      if (p.cls == cls_) heap_.push_back({a, b, &p});
     };
     std::vector<std::uint32_t> ga, gb;
     auto groups = [&](PathIndex::PeerGrouping g) {
@@ -248,8 +246,8 @@ class PeerSource final : public Source {
         ga.clear();
         gb.clear();
         for (std::uint32_t i : members) {
-          if (in(q_.first, q_.pass_first, i)) ga.push_back(i);
-          if (in(q_.second, q_.pass_second, i)) gb.push_back(i);
+          if (in_first(i)) ga.push_back(i);
+          if (in_second(i)) gb.push_back(i);
         }
         for (std::uint32_t a : ga)
           for (std::uint32_t b : gb) pair(a, b);
@@ -260,58 +258,73 @@ class PeerSource final : public Source {
       case PathClass::kSamePackage: groups(G::kPackage); break;
       case PathClass::kDirectLink:
         for (auto [u, w] : x_.linked_pairs()) {
-          if (in(q_.first, q_.pass_first, u) && in(q_.second, q_.pass_second, w)) pair(u, w);
-          if (in(q_.first, q_.pass_first, w) && in(q_.second, q_.pass_second, u)) pair(w, u);
+          if (in_first(u) && in_second(w)) pair(u, w);
+          if (in_first(w) && in_second(u)) pair(w, u);
         }
         break;
       case PathClass::kSameSwitch:
       case PathClass::kAcrossSwitches: groups(G::kPciBranch); break;
       case PathClass::kHostBridge: groups(G::kPciTree); break;
-      case PathClass::kSameNode:
+      case PathClass::kSameNode:  // a pair may be in both groupings: pop() drops the second
         groups(G::kNumaNode);
         groups(G::kCpuPackage);
         break;
       case PathClass::kAcrossSockets:
         for (const Offer& a : x_.offers(q_.first))
-          if (q_.pass_first(a))
+          if (in_first(a.accelerator))
             for (const Offer& b : x_.offers(q_.second))
-              if (q_.pass_second(b)) pair(a.accelerator, b.accelerator);
+              if (in_second(b.accelerator)) pair(a.accelerator, b.accelerator);
         break;
       default: break;
     }
-    std::sort(got.begin(), got.end(), [](const Entry& p, const Entry& r) {
-      if (int c = cmp(p.path, r.path); c != 0) return c < 0;
-      return std::pair(p.a, p.b) < std::pair(r.a, r.b);
-    });
-    got.erase(std::unique(got.begin(), got.end(), [](const Entry& p, const Entry& r) { return p.a == r.a && p.b == r.b; }),
-              got.end());
-    pairs_.insert(pairs_.end(), got.begin(), got.end());
+    std::make_heap(heap_.begin(), heap_.end(), after);
     cls_ = static_cast<PathClass>(static_cast<int>(cls_) + 1);
   }
 
-  const Path* next_level() override { return pos_ < pairs_.size() ? pairs_[pos_].path : nullptr; }
-  void open(const Path* level) override {
-    cur_ = end_ = pos_;
-    while (end_ < pairs_.size() && cmp(pairs_[end_].path, level) == 0) ++end_;
-  }
+  const Path* next_level() override { return heap_.empty() ? nullptr : heap_.front().path; }
+  // The level's pairs are popped from the heap as they are used (a pair gathered twice comes
+  // twice in a row; the merge drops the second).
+  void open(const Path* level) override { level_ = level; }
   std::optional<Pair> head() const override {
-    if (cur_ >= end_) return std::nullopt;
-    return Pair{pairs_[cur_].a, pairs_[cur_].b};
+    if (heap_.empty() || cmp(heap_.front().path, level_) != 0) return std::nullopt;
+    return Pair{heap_.front().a, heap_.front().b};
   }
-  void pop() override { ++cur_; }
-  void close() override { pos_ = end_; }
+  void pop() override {
+    std::pop_heap(heap_.begin(), heap_.end(), after);
+    heap_.pop_back();
+  }
+  void close() override {
+    while (head()) pop();
+  }
 
  private:
   struct Entry {
     std::uint32_t a, b;
     const Path* path;
   };
+  // Heap order: the top is the smallest (path, a, b).
+  static bool after(const Entry& p, const Entry& r) {
+    if (int c = cmp(p.path, r.path); c != 0) return c > 0;
+    return std::pair(p.a, p.b) > std::pair(r.a, r.b);
+  }
+  // Whether accelerator i offers the first (second) function and that offer passes the
+  // policy: asked once per accelerator and query.
+  enum : std::int8_t { kUnknown = -1 };
+  bool in(std::uint32_t function, const std::function<bool(const Offer&)>& pass, std::vector<std::int8_t>& memo,
+          std::uint32_t i) {
+    if (memo[i] == kUnknown) memo[i] = x_.offers_function(function, i) && pass(*x_.offer(function, i));
+    return memo[i];
+  }
+  bool in_first(std::uint32_t i) { return in(q_.first, q_.pass_first, in_first_, i); }
+  bool in_second(std::uint32_t i) { return in(q_.second, q_.pass_second, in_second_, i); }
+
   const PathIndex& x_;
   const PairSearch& q_;
   PathClass max_;
   PathClass cls_ = PathClass::kSamePackage;
-  std::vector<Entry> pairs_;
-  std::size_t pos_ = 0, cur_ = 0, end_ = 0;
+  std::vector<std::int8_t> in_first_, in_second_;
+  std::vector<Entry> heap_;
+  const Path* level_ = nullptr;  // the open level
 };
 
 }  // namespace
@@ -364,6 +377,7 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> best_pairs(const PathIndex&
       const Path* v = search.value(best_pair->first, best_pair->second);
       if (v && cmp(v, level) == 0) out.push_back(*best_pair);
     }
+    if (out.size() >= count) break;
     for (Source* s : open) s->close();
   }
   return out;
