@@ -162,9 +162,49 @@ class PathIndex {
     return local_targets_[accelerator];
   }
 
+  /// Non-alias targets that two or more accelerators reach at best_device_class(target), that
+  /// class being at most kSameNode: the only memories a shared-memory hand-off (share, chain)
+  /// can go through. Ascending.
+  const std::vector<std::uint32_t>& shared_targets() const { return shared_targets_; }
+
+  /// Groupings of the accelerators for peer-to-peer candidates: two accelerators whose
+  /// device_path() has a class is in one group of that class's grouping (a superset: a
+  /// group also holds pairs of other classes). Only groups of two or more are kept.
+  enum class PeerGrouping : std::uint8_t {
+    kPackage,     ///< PKG: one package group (AcceleratorPlace::package)
+    kPciBranch,   ///< PIX, PXB: one PCI branch below a host bridge (its root port's subtree)
+    kPciTree,     ///< PHB: one PCI tree (its top: the host bridge)
+    kNumaNode,    ///< NODE: one NUMA node ...
+    kCpuPackage,  ///< NODE: ... or one CPU package
+  };
+  /// The groups of `g`, each ascending by accelerator id; groups in order of their smallest id.
+  const std::vector<std::vector<std::uint32_t>>& peer_groups(PeerGrouping g) const {
+    return peer_groups_[static_cast<std::size_t>(g)];
+  }
+  /// Pairs (a < b) joined by a direct device link (LINK, or PKG inside a package), ascending.
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>>& linked_pairs() const { return linked_pairs_; }
+  /// Whether `a` offers `function` (in any state): one bit per (function, accelerator).
+  bool offers_function(std::uint32_t function, std::uint32_t a) const {
+    return (offer_bits_[function * offer_words_ + a / 64] >> (a % 64)) & 1;
+  }
+  /// The offer bits of `function`: offer_words() words, bit a % 64 of word a / 64 for accelerator a.
+  const std::uint64_t* offer_bits(std::uint32_t function) const { return offer_bits_.data() + function * offer_words_; }
+  std::size_t offer_words() const { return offer_words_; }
+  /// The offer of `function` by accelerator `a` (binary search of offers(function), which is in
+  /// id order when ranked_by_id()); nullptr when none.
+  const Offer* offer(std::uint32_t function, std::uint32_t a) const;
+  /// True when accelerator ids follow the natural order of their keys and no accelerator
+  /// offers one function twice: then ranking ties "by key" are ties by id, and the best-first
+  /// share/chain searches (src/query/pair_search.cc) apply.
+  bool ranked_by_id() const { return ranked_by_id_; }
+  /// True when every PCI chain is complete (not cut at 64 levels) with host bridges only at its
+  /// top, so that peer_groups() hold every pair of their classes.
+  bool peer_groups_complete() const { return peer_groups_complete_; }
+
   /// Function id by canonical name (one hash probe); nullopt when nobody offers it.
   std::optional<std::uint32_t> function_id(std::string_view name) const;
   const std::string& function_name(std::uint32_t function) const { return function_names_[function]; }
+  std::size_t function_count() const { return function_names_.size(); }
   /// Every offer of `function`, by accelerator key.
   const std::vector<Offer>& offers(std::uint32_t function) const { return offers_[function]; }
   /// Every offer of `function`, ranked by memory_path(offer, target) (class, -bandwidth,
@@ -194,6 +234,13 @@ class PathIndex {
   std::vector<std::uint32_t> function_slots_;
   std::vector<std::vector<Offer>> offers_;
   std::vector<std::vector<Offer>> offers_near_;
+  std::vector<std::uint32_t> shared_targets_;
+  std::vector<std::vector<std::uint32_t>> peer_groups_[5];
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> linked_pairs_;
+  std::vector<std::uint64_t> offer_bits_;
+  std::size_t offer_words_ = 0;
+  bool ranked_by_id_ = false;
+  bool peer_groups_complete_ = false;
 };
 
 /// Ranking order of two paths: class, then higher bandwidth, lower latency, fewer hops;

@@ -181,6 +181,9 @@ class Builder {
     }
   }
 
+  // Per accelerator id: (other accelerator id, index into device_links()) of each direct link.
+  const std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>>& links_of() const { return links_of_; }
+
   std::optional<std::uint32_t> accel_id(std::string_view key) const {
     const auto& accs = s_.accelerators();
     auto it = std::lower_bound(accs.begin(), accs.end(), key,
@@ -614,6 +617,80 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
       for (std::uint32_t k = 0; k < function_of[i].size(); ++k)
         offers_near_[function_of[i][k] * t + m].push_back(offer_of(accs, i, k));
   }
+
+  // What the best-first share/chain searches need (all linear in accelerators x local memories).
+  std::vector<std::uint32_t> at_best(t, 0);
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (auto m : local_targets_[i]) ++at_best[m];
+  for (std::uint32_t m = 0; m < t; ++m)
+    if (at_best[m] >= 2) shared_targets_.push_back(m);
+  offer_words_ = (n + 63) / 64;
+  offer_bits_.assign(function_names_.size() * offer_words_, 0);
+  for (std::uint32_t f = 0; f < offers_.size(); ++f)
+    for (const Offer& o : offers_[f]) offer_bits_[f * offer_words_ + o.accelerator / 64] |= std::uint64_t{1} << (o.accelerator % 64);
+  ranked_by_id_ = true;
+  for (std::uint32_t i = 0; i + 1 < n; ++i)
+    if (!natural_less(places_[i].key, places_[i + 1].key)) ranked_by_id_ = false;
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (std::size_t k = 1; k < accs[i].functions.size(); ++k)
+      if (function_of[i][k] == function_of[i][k - 1]) ranked_by_id_ = false;  // names are sorted
+  peer_groups_complete_ = true;
+  const auto& pcis = s.pci_devices();
+  for (const auto& p : places_) {
+    if (p.pci_chain.size() >= 64) peer_groups_complete_ = false;
+    for (std::size_t k = 0; k + 1 < p.pci_chain.size(); ++k)
+      if (pcis[p.pci_chain[k]].role == PciRole::kHostBridge) peer_groups_complete_ = false;
+  }
+  // Groups by a key per accelerator (nullopt: in no group), kept when two or more share it.
+  auto group_by = [&](PeerGrouping g, auto key_of) {
+    std::vector<std::pair<std::int64_t, std::uint32_t>> keyed;
+    for (std::uint32_t i = 0; i < n; ++i)
+      if (std::optional<std::int64_t> k = key_of(places_[i])) keyed.emplace_back(*k, i);
+    std::sort(keyed.begin(), keyed.end());
+    auto& out = peer_groups_[static_cast<std::size_t>(g)];
+    for (std::size_t j = 0; j < keyed.size();) {
+      std::size_t e = j;
+      while (e < keyed.size() && keyed[e].first == keyed[j].first) ++e;
+      if (e - j >= 2) {
+        out.emplace_back();
+        for (std::size_t k = j; k < e; ++k) out.back().push_back(keyed[k].second);
+      }
+      j = e;
+    }
+    std::sort(out.begin(), out.end());
+  };
+  using Key = std::optional<std::int64_t>;
+  group_by(PeerGrouping::kPackage, [](const AcceleratorPlace& p) -> Key { return p.package; });
+  // With host bridges only at the top, two accelerators whose lowest common PCI ancestor is
+  // not a host bridge share the element below the top host bridge (or the top itself).
+  group_by(PeerGrouping::kPciBranch, [&](const AcceleratorPlace& p) -> Key {
+    if (p.pci_chain.empty()) return std::nullopt;
+    if (pcis[p.pci_chain.back()].role != PciRole::kHostBridge) return p.pci_chain.back();
+    if (p.pci_chain.size() >= 2) return p.pci_chain[p.pci_chain.size() - 2];
+    return std::nullopt;
+  });
+  group_by(PeerGrouping::kPciTree, [](const AcceleratorPlace& p) -> Key {
+    if (p.pci_chain.empty()) return std::nullopt;
+    return p.pci_chain.back();
+  });
+  group_by(PeerGrouping::kNumaNode, [](const AcceleratorPlace& p) -> Key {
+    if (!p.numa_node) return std::nullopt;
+    return *p.numa_node;
+  });
+  group_by(PeerGrouping::kCpuPackage, [](const AcceleratorPlace& p) -> Key { return p.cpu_package; });
+  for (std::uint32_t i = 0; i < n; ++i)
+    for (auto [other, li] : b.links_of()[i]) {
+      (void)li;
+      if (other > i) linked_pairs_.emplace_back(i, other);
+    }
+  std::sort(linked_pairs_.begin(), linked_pairs_.end());
+  linked_pairs_.erase(std::unique(linked_pairs_.begin(), linked_pairs_.end()), linked_pairs_.end());
+}
+
+const Offer* PathIndex::offer(std::uint32_t function, std::uint32_t a) const {
+  const auto& list = offers_[function];
+  auto it = std::lower_bound(list.begin(), list.end(), a, [](const Offer& o, std::uint32_t id) { return o.accelerator < id; });
+  return it != list.end() && it->accelerator == a ? &*it : nullptr;
 }
 
 std::optional<std::uint32_t> PathIndex::accelerator_id(std::string_view key) const {

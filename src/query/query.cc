@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "query/pair_search.h"
+
 namespace accelmap {
 
 namespace {
@@ -71,6 +73,18 @@ std::vector<Offer> offers_of(const PathIndex& index, const Policy& policy, const
   return out;
 }
 
+// Whether some offer of `function` passes the policy (offers_of() is not empty, without
+// building it); sets *reason as offers_of() does when none.
+bool any_offer(const PathIndex& index, const Policy& policy, const std::string& function, std::string* reason) {
+  auto f = index.function_id(function);
+  Filter filter{index, policy};
+  if (f)
+    for (const Offer& o : index.offers(*f))
+      if (filter.pass(o)) return true;
+  *reason = filter.reason(function);
+  return false;
+}
+
 bool key_less(const PathIndex& index, const std::vector<std::uint32_t>& a, const std::vector<std::uint32_t>& b) {
   for (std::size_t i = 0; i < a.size() && i < b.size(); ++i)
     if (a[i] != b[i]) return natural_less(index.place(a[i]).key, index.place(b[i]).key);
@@ -122,6 +136,20 @@ std::optional<std::pair<std::uint32_t, const Path*>> shared_memory(const PathInd
     if (!kind.empty() && !kind_matches(index.memory_targets()[m], kind)) continue;
     const Path* w = worse(&index.memory_path(a, m), &index.memory_path(b, m));
     if (!best || compare_paths(*w, *best->second) < 0) best = std::make_pair(m, w);
+  }
+  return best;
+}
+
+// A chain's hand-off from a to b: the same device, peer-to-peer within the threshold, or a
+// shared memory, whichever path ranks better (peer-to-peer on a tie); nullopt when none.
+std::optional<Step> hand_off(const PathIndex& index, const Policy& policy, std::uint32_t a, std::uint32_t b) {
+  Step s{index.place(a).key, index.place(b).key, &index.device_path(a, b), "", std::nullopt};
+  if (a == b) return s.note = "same device", s;
+  std::optional<Step> best;
+  if (s.path->cls <= policy.p2p_max_class) s.note = "peer-to-peer", best = s;
+  if (auto m = shared_memory(index, a, b, "")) {
+    Step via{s.from, s.to, m->second, "shared memory", m->first};
+    if (!best || compare_paths(*via.path, *best->path) < 0) best = via;
   }
   return best;
 }
@@ -264,10 +292,19 @@ Ranked nearest(const PathIndex& index, const Policy& policy, const NearestReques
 
 Ranked share(const PathIndex& index, const Policy& policy, const ShareRequest& request) {
   Ranked r;
-  std::vector<Offer> a = offers_of(index, policy, request.first, &r.reason);
-  if (a.empty()) return r;
-  std::vector<Offer> b = offers_of(index, policy, request.second, &r.reason);
-  if (b.empty()) return r;
+  // With a count, the best-first search finds the first answers without looking at every
+  // pair (src/query/pair_search.h); the full enumeration below ranks them all.
+  const bool best_first = policy.count > 0 && index.ranked_by_id();
+  std::vector<Offer> a, b;
+  if (best_first) {
+    if (!any_offer(index, policy, request.first, &r.reason) || !any_offer(index, policy, request.second, &r.reason))
+      return r;
+  } else {
+    a = offers_of(index, policy, request.first, &r.reason);
+    if (a.empty()) return r;
+    b = offers_of(index, policy, request.second, &r.reason);
+    if (b.empty()) return r;
+  }
   bool any_kind = request.memory_kind.empty();
   for (const auto& t : index.memory_targets()) any_kind = any_kind || kind_matches(t, request.memory_kind);
   if (!any_kind) {
@@ -282,19 +319,38 @@ Ranked share(const PathIndex& index, const Policy& policy, const ShareRequest& r
     const Path* worst;
   };
   std::vector<Pair> pairs;
-  for (const Offer& x : a)
-    for (const Offer& y : b) {
-      if (x.accelerator == y.accelerator) continue;  // a pair is two devices
-      if (same_function && x.accelerator > y.accelerator) continue;
-      auto m = shared_memory(index, x.accelerator, y.accelerator, request.memory_kind);
-      if (m) pairs.push_back(Pair{x.accelerator, y.accelerator, m->first, m->second});
+  if (best_first) {
+    Filter fx{index, policy}, fy{index, policy};
+    detail::PairSearch q;
+    q.first = *index.function_id(request.first);
+    q.second = *index.function_id(request.second);
+    q.pass_first = [&](const Offer& o) { return fx.pass(o); };
+    q.pass_second = [&](const Offer& o) { return fy.pass(o); };
+    q.target_ok = [&](std::uint32_t m) { return kind_matches(index.memory_targets()[m], request.memory_kind); };
+    q.ascending_only = same_function;
+    q.value = [&](std::uint32_t x, std::uint32_t y) -> const Path* {
+      auto m = shared_memory(index, x, y, request.memory_kind);
+      return m ? m->second : nullptr;
+    };
+    for (auto [x, y] : detail::best_pairs(index, q, policy.count)) {
+      auto m = shared_memory(index, x, y, request.memory_kind);
+      pairs.push_back(Pair{x, y, m->first, m->second});
     }
-  auto pair_less = [&](const Pair& p, const Pair& q) {
-    if (int c = compare_paths(*p.worst, *q.worst); c != 0) return c < 0;
-    if (p.x != q.x) return natural_less(index.place(p.x).key, index.place(q.x).key);
-    return p.y != q.y && natural_less(index.place(p.y).key, index.place(q.y).key);
-  };
-  rank(pairs, policy.count, pair_less);
+  } else {
+    for (const Offer& x : a)
+      for (const Offer& y : b) {
+        if (x.accelerator == y.accelerator) continue;  // a pair is two devices
+        if (same_function && x.accelerator > y.accelerator) continue;
+        auto m = shared_memory(index, x.accelerator, y.accelerator, request.memory_kind);
+        if (m) pairs.push_back(Pair{x.accelerator, y.accelerator, m->first, m->second});
+      }
+    auto pair_less = [&](const Pair& p, const Pair& q) {
+      if (int c = compare_paths(*p.worst, *q.worst); c != 0) return c < 0;
+      if (p.x != q.x) return natural_less(index.place(p.x).key, index.place(q.x).key);
+      return p.y != q.y && natural_less(index.place(p.y).key, index.place(q.y).key);
+    };
+    rank(pairs, policy.count, pair_less);
+  }
   r.items.reserve(pairs.size());
   for (const Pair& p : pairs) {
     Candidate c;
@@ -321,24 +377,50 @@ Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& r
     r.reason = "a chain needs at least two functions.";
     return r;
   }
+  constexpr std::size_t kMaxChains = 1'000'000;  // a bound on enumeration, not on answers
+  auto no_chain = [&] {
+    std::string names;
+    for (const auto& f : request.functions) names += (names.empty() ? "" : " -> ") + f;
+    r.reason = "no chain " + names + " hands off without a detour: no same device, no peer-to-peer path at or below " +
+               path_class_name(policy.p2p_max_class) + ", no shared local memory.";
+  };
+  // Two stages with a count: the best-first search (src/query/pair_search.h) finds the first
+  // answers without looking at every pair. Only where the enumeration below cannot reach its
+  // bound, so that both give the same answers.
+  if (request.functions.size() == 2 && policy.count > 0 && index.ranked_by_id() && index.peer_groups_complete()) {
+    for (const auto& f : request.functions)
+      if (!any_offer(index, policy, f, &r.reason)) return r;
+    const std::uint32_t f0 = *index.function_id(request.functions[0]);
+    const std::uint32_t f1 = *index.function_id(request.functions[1]);
+    if (index.offers(f0).size() * index.offers(f1).size() <= kMaxChains) {
+      Filter fa{index, policy}, fb{index, policy};
+      detail::PairSearch q;
+      q.first = f0;
+      q.second = f1;
+      q.pass_first = [&](const Offer& o) { return fa.pass(o); };
+      q.pass_second = [&](const Offer& o) { return fb.pass(o); };
+      q.same_device = true;
+      q.p2p_max = policy.p2p_max_class;
+      q.value = [&](std::uint32_t a, std::uint32_t b) -> const Path* {
+        auto h = hand_off(index, policy, a, b);
+        return h ? h->path : nullptr;
+      };
+      for (auto [a, b] : detail::best_pairs(index, q, policy.count)) {
+        Candidate c;
+        c.accelerators = {a, b};
+        c.explanation.steps.push_back(*hand_off(index, policy, a, b));
+        set_worst_class(c);
+        r.items.push_back(std::move(c));
+      }
+      if (r.items.empty()) no_chain();
+      return r;
+    }
+  }
   std::vector<std::vector<Offer>> stages;
   for (const auto& f : request.functions) {
     stages.push_back(offers_of(index, policy, f, &r.reason));
     if (stages.back().empty()) return r;
   }
-  // The hand-off from a to b: same device, peer-to-peer within the threshold, or shared memory.
-  auto hand_off = [&](std::uint32_t a, std::uint32_t b) -> std::optional<Step> {
-    Step s{index.place(a).key, index.place(b).key, &index.device_path(a, b), "", std::nullopt};
-    if (a == b) return s.note = "same device", s;
-    std::optional<Step> best;
-    if (s.path->cls <= policy.p2p_max_class) s.note = "peer-to-peer", best = s;
-    if (auto m = shared_memory(index, a, b, "")) {
-      Step via{s.from, s.to, m->second, "shared memory", m->first};
-      if (!best || compare_paths(*via.path, *best->path) < 0) best = via;
-    }
-    return best;
-  };
-  constexpr std::size_t kMaxChains = 1'000'000;  // a bound on enumeration, not on answers
   // Chains are collected flat (accelerators and steps in two arrays, a chain's
   // worst step beside them), ranked as indices, and only the kept ones become
   // Candidates. Same order as finish(): worst step, then the keys in order.
@@ -358,7 +440,7 @@ Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& r
     }
     for (const Offer& o : stages[stage]) {
       if (stage > 0) {
-        auto h = hand_off(seq.back(), o.accelerator);
+        auto h = hand_off(index, policy, seq.back(), o.accelerator);
         if (!h) continue;
         steps.push_back(*h);
       }
@@ -390,12 +472,7 @@ Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& r
     set_worst_class(c);
     r.items.push_back(std::move(c));
   }
-  if (r.items.empty()) {
-    std::string names;
-    for (const auto& f : request.functions) names += (names.empty() ? "" : " -> ") + f;
-    r.reason = "no chain " + names + " hands off without a detour: no same device, no peer-to-peer path at or below " +
-               path_class_name(policy.p2p_max_class) + ", no shared local memory.";
-  }
+  if (r.items.empty()) no_chain();
   return r;
 }
 
