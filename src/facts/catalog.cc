@@ -100,8 +100,7 @@ const std::vector<std::string>* FunctionCatalog::lookup(std::string_view source,
     return it == mappings_.end() ? nullptr : &it->second;
   };
   if (case_insensitive_source(source)) {
-    std::string lower(name);
-    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string lower = stored_name(source, std::string(name));
     if (lower.rfind("0x", 0) == 0) lower.erase(0, 2);
     if (source != "pci.class") return find(lower);
     for (std::size_t len : {6u, 4u, 2u})

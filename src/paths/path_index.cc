@@ -487,6 +487,16 @@ class Builder {
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> links_of_;
 };
 
+// Ids 0..count-1 in the natural order of their keys (natural_less), ties by id.
+template <class KeyOf>
+std::vector<std::uint32_t> natural_order(std::size_t count, KeyOf key_of) {
+  std::vector<std::uint32_t> ids(count);
+  for (std::uint32_t i = 0; i < count; ++i) ids[i] = i;
+  std::stable_sort(ids.begin(), ids.end(),
+                   [&](std::uint32_t x, std::uint32_t y) { return natural_less(key_of(x), key_of(y)); });
+  return ids;
+}
+
 }  // namespace
 
 const char* path_class_name(PathClass c) noexcept {
@@ -538,10 +548,7 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
                    [](const auto& x, const auto& y) { return x.first < y.first; });
   std::sort(target_by_key_.begin(), target_by_key_.end());
   {
-    std::vector<std::uint32_t> by_key(t);
-    for (std::uint32_t i = 0; i < t; ++i) by_key[i] = i;
-    std::stable_sort(by_key.begin(), by_key.end(),
-                     [&](std::uint32_t x, std::uint32_t y) { return natural_less(targets_[x].key, targets_[y].key); });
+    const auto by_key = natural_order(t, [&](std::uint32_t m) -> std::string_view { return targets_[m].key; });
     target_order_.resize(t);
     for (std::uint32_t r = 0; r < t; ++r) target_order_[by_key[r]] = r;
   }
@@ -602,10 +609,7 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
   std::vector<std::vector<std::uint32_t>> function_of(n);  // (accelerator, k) -> function id
   for (std::uint32_t i = 0; i < n; ++i)
     for (const Function& f : accs[i].functions) function_of[i].push_back(*function_id(f.name));
-  std::vector<std::uint32_t> by_key(n);
-  for (std::uint32_t i = 0; i < n; ++i) by_key[i] = i;
-  std::stable_sort(by_key.begin(), by_key.end(),
-                   [&](std::uint32_t x, std::uint32_t y) { return natural_less(places_[x].key, places_[y].key); });
+  const auto by_key = natural_order(n, [&](std::uint32_t i) -> std::string_view { return places_[i].key; });
   offers_near_.resize(function_names_.size() * t);
   std::vector<std::uint32_t> ranked;
   for (std::uint32_t m = 0; m < t; ++m) {
