@@ -126,6 +126,8 @@ class PathIndex {
  public:
   explicit PathIndex(std::shared_ptr<const Snapshot> snapshot);
   ~PathIndex();
+  PathIndex(PathIndex&&) noexcept;  ///< pointers handed out stay valid, now into the new index
+  PathIndex& operator=(PathIndex&&) noexcept;
   PathIndex(const PathIndex&) = delete;
   PathIndex& operator=(const PathIndex&) = delete;
 

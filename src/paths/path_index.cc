@@ -632,6 +632,8 @@ struct PathIndex::StablePaths {
 };
 
 PathIndex::~PathIndex() = default;
+PathIndex::PathIndex(PathIndex&&) noexcept = default;
+PathIndex& PathIndex::operator=(PathIndex&&) noexcept = default;
 
 const Path* PathIndex::stable_path(const Path& p) const {
   std::lock_guard<std::mutex> lock(stable_->mu);
