@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Runs share and chain queries with two accelmap binaries and compares the outputs byte for byte.
+"""Runs share and chain queries (and matrix, find, best-memory) with two accelmap binaries and compares the outputs byte for byte.
 
 Query speed work must not change a ranking: the order, the memory chosen per pair, the
 tie-breaks and the explanation steps. For every tree (the corpus trees, tests/trees/*,
@@ -7,7 +7,9 @@ demo/root and the generated machines) this takes one function per distinct offer
 (same devices, states and free instances give the same answers) and asks both binaries
 `share` and `chain` for pairs of them with several --count values (1..N and all), --json
 and --explain, and policy variants (--p2p-max, --memory, --exclude, --include, --vendor,
---all-states, --min-free). Standard output, standard error and the exit code must match.
+--all-states, --min-free); and every device pair's path (matrix --explain, --json), paths to
+other devices' memory (best-memory --from DEVICE, find --near DEVICE) and find near each
+memory kind. Standard output, standard error and the exit code must match.
 
   bench/query_identical.py OLD_BIN NEW_BIN [--jobs 2] [--quick] [--only SUBSTRING]
 
@@ -121,6 +123,16 @@ def queries(reps, keys, all_names, size, quick):
         for kind in ("hbm", "dram", "cxl", "device") if not big else ("hbm",):
             for n in ("1", "4", "0") if not big else ("1",):
                 out.append(["share", f1, f2, "--memory", kind, "--json", "--count", n])
+    # Device-to-device and device-to-memory paths themselves: every pair once (matrix), the
+    # memory of other devices (reached through their owner), and find near each kind.
+    out.append(["matrix", "--explain"])
+    out.append(["matrix", "--json"])
+    for k in keys[:: max(1, len(keys) // 6)]:
+        out.append(["best-memory", "--from", k, "--json"])
+        out.append(["find", reps[0], "--near", k, "--json", "--count", "5"])
+    for kind in ("device", "hbm", "dram", "numa:0"):
+        for f in reps[:4]:
+            out.append(["find", f, "--near", kind, "--explain"])
     if reps and not big:
         for f1, f2 in pairs[: 4 if quick else 12]:
             for n in ("1", "3", "0"):

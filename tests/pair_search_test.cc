@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <map>
+#include <thread>
 
 #include "accelmap/discover.h"
 #include "accelmap/query.h"
@@ -235,6 +236,30 @@ TEST(PairSearch, IndexGroupsHoldEveryPeerPairOfTheirClass) {
       for (const Offer& o : x.offers(f)) EXPECT_EQ(x.offer(f, o.accelerator), &o);
     }
   }
+}
+
+// Device paths are computed on demand; explanation steps point at the index's stable copies,
+// one per distinct path, shared by threads.
+TEST(PairSearch, StableDevicePathsAreSharedAndThreadSafe) {
+  PathIndex x(snapshot_of(testing::corpus_root("rocm-mi210-2hives")));
+  const auto n = static_cast<std::uint32_t>(x.accelerator_count());
+  ASSERT_GE(n, 4u);
+  const Path* p01 = x.stable_path(x.device_path(0, 1));
+  EXPECT_EQ(p01, x.stable_path(x.device_path(1, 0)));  // symmetric: the same copy
+  EXPECT_EQ(compare_paths(*p01, x.device_path(0, 1)), 0);
+  EXPECT_EQ(p01->basis, x.device_path(0, 1).basis);
+  EXPECT_NE(x.stable_path(x.device_path(0, 0)), p01);
+  Policy all;
+  all.p2p_max_class = PathClass::kAcrossSockets;
+  const std::string want = ranked_to_json(x, chain(x, all, ChainRequest{{"gpu.compute", "gpu.compute"}}));
+  std::vector<std::string> got(4);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 20; ++k) got[t] = ranked_to_json(x, chain(x, all, ChainRequest{{"gpu.compute", "gpu.compute"}}));
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) EXPECT_EQ(g, want);
 }
 
 // Facts where one accelerator lists a function twice: ids no longer decide ties alone, so

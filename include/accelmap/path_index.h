@@ -5,26 +5,29 @@
 //   - accelerators: the index of the Accelerator in Snapshot::accelerators()
 //   - memory targets: NUMA nodes with memory, MemoryRegions, device memories
 //   - initiator (CPU) domains: NUMA nodes with CPUs, and Generic Initiator nodes
-// For each (accelerator, accelerator), (accelerator, memory target) and
-// (CPU domain, memory target) pair it stores one Path: an ordered PathClass and
-// three Measured numbers. Queries (accelmap/query.h) are lookups into these
-// tables plus precomputed per-function orderings, so that they cost no walk of
-// the PCI tree.
+// For each (accelerator, memory target) and (CPU domain, memory target) pair it
+// stores one Path: an ordered PathClass and three Measured numbers. A path between
+// two accelerators is computed when asked, from their PCI chains, packages, direct
+// links and NUMA nodes (a walk of two chains, nothing stored per pair). Queries
+// (accelmap/query.h) are lookups into these tables plus precomputed per-function
+// orderings.
 //
 //   auto snap = accelmap::build_snapshot(facts);
 //   accelmap::PathIndex index(snap);   // keeps the snapshot alive
-//   const accelmap::Path& p = index.device_path(0, 1);
+//   accelmap::Path p = index.device_path(0, 1);
 //
 // Policy (peer-to-peer threshold, excluded devices) is *not* in here: paths are
 // facts about the machine, policy is an input of each query.
 //
 // Ownership: the index holds a shared_ptr to its snapshot; string_views and
 // pointers it hands out live as long as the index.
-// Thread-safety: immutable after construction; share it freely between threads.
+// Thread-safety: immutable after construction (stable_path()'s copies are behind a
+// lock); share it freely between threads.
 // Errors: construction never fails; what cannot be known is an unknown Measured
 // or kUnreachable, with the reason in Path::basis.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -122,6 +125,11 @@ struct Offer {
 class PathIndex {
  public:
   explicit PathIndex(std::shared_ptr<const Snapshot> snapshot);
+  ~PathIndex();
+  PathIndex(PathIndex&&) noexcept;  ///< pointers handed out stay valid, now into the new index
+  PathIndex& operator=(PathIndex&&) noexcept;
+  PathIndex(const PathIndex&) = delete;
+  PathIndex& operator=(const PathIndex&) = delete;
 
   const Snapshot& snapshot() const { return *snap_; }
   std::size_t accelerator_count() const { return places_.size(); }
@@ -141,11 +149,15 @@ class PathIndex {
   /// CPU domain id of NUMA node `node`, if it has CPUs.
   std::optional<std::uint32_t> cpu_domain_id(std::uint32_t node) const;
 
-  /// Device to device. Symmetric: device_path(a, b) == device_path(b, a) in class and numbers.
-  const Path& device_path(std::uint32_t a, std::uint32_t b) const {
-    if (a > b) std::swap(a, b);  // stored once per unordered pair: paths are symmetric
-    return dev_dev_[static_cast<std::size_t>(b) * (b + 1) / 2 + a];
+  /// Device to device, computed on demand from the two PCI chains, the package groups, the
+  /// direct links at each device and their NUMA nodes (O(chain depth^2); nothing per pair is
+  /// stored). Symmetric: device_path(a, b) == device_path(b, a).
+  Path device_path(std::uint32_t a, std::uint32_t b) const {
+    return a <= b ? compute_device_path(a, b) : compute_device_path(b, a);
   }
+  /// A copy of `p` that lives as long as the index (explanation steps point at device paths):
+  /// equal paths share one copy. Takes a lock; thread-safe.
+  const Path* stable_path(const Path& p) const;
   /// Device to memory target.
   const Path& memory_path(std::uint32_t accelerator, std::uint32_t target) const {
     return dev_mem_[accelerator * targets_.size() + target];
@@ -222,7 +234,7 @@ class PathIndex {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> target_of_node_;  // (NUMA node id, target id), sorted
   std::vector<std::uint32_t> target_order_;                              // target id -> rank by natural key
   std::vector<CpuDomain> cpu_domains_;
-  std::vector<Path> dev_dev_, dev_mem_, cpu_mem_;
+  std::vector<Path> dev_mem_, cpu_mem_;
   std::vector<std::unique_ptr<std::string>> strings_;  // interned basis texts (stable addresses)
   std::vector<PathClass> best_class_;
   std::vector<std::vector<std::uint32_t>> local_targets_;
@@ -241,6 +253,20 @@ class PathIndex {
   std::size_t offer_words_ = 0;
   bool ranked_by_id_ = false;
   bool peer_groups_complete_ = false;
+
+  // Device paths on demand.
+  Path compute_device_path(std::uint32_t a, std::uint32_t b) const;
+  std::vector<std::uint32_t> link_start_;  // direct links at accelerator i: link_at_[link_start_[i], link_start_[i + 1])
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> link_at_;  // (other accelerator, index into device_links())
+  std::vector<std::string_view> link_basis_, link_in_package_basis_;  // per device link
+  std::vector<std::int32_t> pci_basis_at_;  // per PCI device: index into pci_basis_; -1 = no two accelerators below it
+  std::vector<std::array<std::string_view, 3>> pci_basis_;  // through the host bridge, below one switch, across switches
+  std::vector<std::pair<std::uint32_t, std::string_view>> node_basis_;                         // sorted
+  std::vector<std::pair<std::int64_t, std::string_view>> package_basis_;                       // sorted
+  std::vector<std::pair<std::pair<std::uint32_t, std::uint32_t>, std::string_view>> socket_basis_;  // sorted
+  std::string_view same_device_basis_, one_package_basis_, unknown_node_basis_;
+  struct StablePaths;
+  std::unique_ptr<StablePaths> stable_;
 };
 
 /// Ranking order of two paths: class, then higher bandwidth, lower latency, fewer hops;

@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <map>
+#include <mutex>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace accelmap {
 
@@ -35,6 +38,19 @@ PathMetric from_measured(const Measured<std::int64_t>& m) {
   return PathMetric::of(*m.value, m.provenance);
 }
 
+// Bandwidth of the links from the endpoint up to (not including) chain[stop].
+PathMetric uplink_of(const Snapshot& s, const AcceleratorPlace& p, std::size_t stop, std::int64_t* hops) {
+  PathMetric bw = PathMetric::of(INT64_MAX, Provenance::kLinkTrained);
+  for (std::size_t i = 0; i < stop && i < p.pci_chain.size(); ++i) {
+    const PciDevice& d = s.pci_devices()[p.pci_chain[i]];
+    if (d.role == PciRole::kHostBridge) break;
+    ++*hops;
+    const auto& l = d.current_link.bandwidth;
+    bw = bottleneck(bw, l.known() ? PathMetric::of(static_cast<std::int64_t>(*l.value), l.provenance) : PathMetric{});
+  }
+  return bw;
+}
+
 bool contains(const IdSet& s, std::uint32_t id) { return std::binary_search(s.ids.begin(), s.ids.end(), id); }
 
 // Function k of accelerator i as an Offer.
@@ -55,20 +71,6 @@ class Builder {
           std::vector<std::unique_ptr<std::string>>& strings)
       : s_(s), places_(places), targets_(targets), cpus_(cpus), strings_(strings) {
     (void)out;
-  }
-
-  // The basis text for a small integer key, made once: the all-pairs loops would
-  // otherwise build and look up the same few strings hundreds of thousands of times.
-  enum BasisTag : std::uint64_t { kHostBridgeLca = 1, kSwitchLca, kSwitchesLca, kBridgesInNode, kNodesInPackage,
-                                  kSocketPair, kLinkInPackage, kLink };
-  template <class Make>
-  std::string_view memo(BasisTag tag, std::uint64_t a, std::uint64_t b, Make make) {
-    const std::uint64_t key = (static_cast<std::uint64_t>(tag) << 56) ^ (a << 28) ^ b;
-    auto it = memo_.find(key);
-    if (it != memo_.end()) return it->second;
-    std::string_view v = intern(make());
-    memo_.emplace(key, v);
-    return v;
   }
 
   std::string_view intern(std::string text) {
@@ -194,17 +196,8 @@ class Builder {
     return std::nullopt;
   }
 
-  // Bandwidth of the links from the endpoint up to (not including) chain[stop].
   PathMetric uplink(const AcceleratorPlace& p, std::size_t stop, std::int64_t* hops) const {
-    PathMetric bw = PathMetric::of(INT64_MAX, Provenance::kLinkTrained);
-    for (std::size_t i = 0; i < stop && i < p.pci_chain.size(); ++i) {
-      const PciDevice& d = s_.pci_devices()[p.pci_chain[i]];
-      if (d.role == PciRole::kHostBridge) break;
-      ++*hops;
-      const auto& l = d.current_link.bandwidth;
-      bw = bottleneck(bw, l.known() ? PathMetric::of(static_cast<std::int64_t>(*l.value), l.provenance) : PathMetric{});
-    }
-    return bw;
+    return accelmap::uplink_of(s_, p, stop, hops);
   }
 
   // Links from the endpoint up to the root port: the device's way to the host.
@@ -214,109 +207,8 @@ class Builder {
     return bw.known() && bw.value == INT64_MAX ? PathMetric{} : bw;
   }
 
-  Path device_device(std::uint32_t ai, std::uint32_t bi) {
-    const AcceleratorPlace& a = places_[ai];
-    const AcceleratorPlace& b = places_[bi];
-    Path p;
-    if (ai == bi) {
-      p.cls = PathClass::kSelf;
-      p.hops = PathMetric::of(0, Provenance::kDerived);
-      p.basis = intern("the same device");
-      return p;
-    }
-    // The best direct link between the two, by bandwidth (links_of_: the direct
-    // links at each accelerator, so that all pairs do not scan every link).
-    const DeviceLink* link = nullptr;
-    for (auto [other, li] : links_of_[ai]) {
-      if (other != bi) continue;
-      const DeviceLink& l = s_.device_links()[li];
-      auto bw = [](const DeviceLink& x) { return x.bandwidth_max.known() ? *x.bandwidth_max.value : x.bandwidth_min.value.value_or(-1); };
-      if (!link || bw(l) > bw(*link)) link = &l;
-    }
-    if (link) {
-      const auto& m = link->bandwidth_max.known() ? link->bandwidth_max : link->bandwidth_min;
-      p.bandwidth = from_measured(m);
-      p.hops = PathMetric::of(link->hops.value_or(1), link->hops ? Provenance::kFirmware : Provenance::kDerived);
-    }
-    if (a.package == b.package) {
-      p.cls = PathClass::kSamePackage;
-      if (!link) p.hops = PathMetric::of(0, Provenance::kDerived);
-      p.basis = link ? memo(kLinkInPackage, static_cast<std::uint64_t>(link - s_.device_links().data()), 0,
-                            [&] { return "one package, " + link->type + " link " + link->key; })
-                     : intern("one package");
-      return p;
-    }
-    if (link) {
-      p.cls = PathClass::kDirectLink;
-      p.basis = memo(kLink, static_cast<std::uint64_t>(link - s_.device_links().data()), 0,
-                     [&] { return link->type + " link " + link->key; });
-      return p;
-    }
-    // The PCI tree: the lowest common ancestor decides.
-    std::size_t ia = 0, ib = 0;
-    bool found = false;
-    for (ia = 0; ia < a.pci_chain.size() && !found; ++ia)
-      for (ib = 0; ib < b.pci_chain.size(); ++ib)
-        if (a.pci_chain[ia] == b.pci_chain[ib]) {
-          found = true;
-          break;
-        }
-    if (found) {
-      --ia;
-      const auto& pcis = s_.pci_devices();
-      const PciDevice& lca = pcis[a.pci_chain[ia]];
-      std::int64_t hops = 0;
-      PathMetric bw = bottleneck(uplink(a, ia, &hops), uplink(b, ib, &hops));
-      if (bw.known() && bw.value == INT64_MAX) bw = {};
-      p.bandwidth = bw;
-      p.hops = PathMetric::of(hops, Provenance::kDerived);
-      if (lca.role == PciRole::kHostBridge) {
-        p.cls = PathClass::kHostBridge;
-        p.basis = memo(kHostBridgeLca, static_cast<std::uint64_t>(a.pci_chain[ia]), 0,
-                       [&] { return "PCI path through host bridge " + lca.key; });
-        return p;
-      }
-      // Count the switches crossed: a downstream port belongs to its upstream port's switch.
-      std::vector<std::int32_t> units;
-      auto add = [&](const AcceleratorPlace& x, std::size_t stop) {
-        for (std::size_t i = 1; i <= stop && i < x.pci_chain.size(); ++i) {
-          const PciDevice& d = pcis[x.pci_chain[i]];
-          std::int32_t unit = x.pci_chain[i];
-          if (d.role == PciRole::kSwitchDownstream && i + 1 < x.pci_chain.size() &&
-              pcis[x.pci_chain[i + 1]].role == PciRole::kSwitchUpstream)
-            unit = x.pci_chain[i + 1];
-          if (std::find(units.begin(), units.end(), unit) == units.end()) units.push_back(unit);
-        }
-      };
-      add(a, ia);
-      add(b, ib);
-      p.cls = units.size() <= 1 ? PathClass::kSameSwitch : PathClass::kAcrossSwitches;
-      const bool one = units.size() <= 1;
-      p.basis = memo(one ? kSwitchLca : kSwitchesLca, static_cast<std::uint64_t>(a.pci_chain[ia]), 0, [&] {
-        return std::string(one ? "PCI path below one switch/bridge " : "PCI path across switches below ") + lca.key;
-      });
-      return p;
-    }
-    if (a.numa_node && b.numa_node && *a.numa_node == *b.numa_node) {
-      p.cls = PathClass::kSameNode;
-      p.basis = memo(kBridgesInNode, *a.numa_node, 0,
-                     [&] { return "different host bridges in NUMA node " + std::to_string(*a.numa_node); });
-    } else if (a.cpu_package && b.cpu_package && *a.cpu_package == *b.cpu_package) {
-      p.cls = PathClass::kSameNode;
-      p.basis = memo(kNodesInPackage, static_cast<std::uint64_t>(*a.cpu_package), 0,
-                     [&] { return "different NUMA nodes of CPU package " + std::to_string(*a.cpu_package); });
-    } else if (a.numa_node && b.numa_node) {
-      p.cls = PathClass::kAcrossSockets;
-      p.basis = memo(kSocketPair, *a.numa_node, *b.numa_node, [&] {
-        return "across sockets: numa:" + std::to_string(*a.numa_node) + " to numa:" + std::to_string(*b.numa_node);
-      });
-    } else {
-      p.cls = PathClass::kAcrossSockets;
-      p.basis = intern("NUMA node unknown: assumed across sockets");
-    }
-    p.hops = PathMetric::of(p.cls == PathClass::kSameNode ? 2 : 3, Provenance::kDerived);
-    return p;
-  }
+  // Device to device (PathIndex::compute_device_path), for memory owned by another device.
+  std::function<Path(std::uint32_t, std::uint32_t)> device_device;
 
   // CPU nodes that are the home of memory node `n`: itself when it has CPUs, else its best
   // CPU initiators (HMAT access1, then access0), else the nearest CPU node by SLIT distance.
@@ -481,7 +373,6 @@ class Builder {
   std::vector<CpuDomain>& cpus_;
   std::vector<std::unique_ptr<std::string>>& strings_;
   std::map<std::string, std::string_view, std::less<>> interned_;
-  std::unordered_map<std::uint64_t, std::string_view> memo_;  // key: tag << 56 ^ a << 28 ^ b (a, b < 2^28)
   std::unordered_map<const char*, std::string_view> via_owner_;
   // Per accelerator id: (other accelerator id, index into device_links()) of each direct link.
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> links_of_;
@@ -553,9 +444,61 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
     for (std::uint32_t r = 0; r < t; ++r) target_order_[by_key[r]] = r;
   }
 
-  dev_dev_.resize(n * (n + 1) / 2);
-  for (std::uint32_t j = 0; j < n; ++j)
-    for (std::uint32_t i = 0; i <= j; ++i) dev_dev_[static_cast<std::size_t>(j) * (j + 1) / 2 + i] = b.device_device(i, j);
+  // Device paths are computed on demand (compute_device_path): what they need is kept per
+  // accelerator (its direct links) and per meeting point (the basis texts), never per pair.
+  link_start_.assign(n + 1, 0);
+  for (std::uint32_t i = 0; i < n; ++i) link_start_[i + 1] = link_start_[i] + static_cast<std::uint32_t>(b.links_of()[i].size());
+  for (std::uint32_t i = 0; i < n; ++i) link_at_.insert(link_at_.end(), b.links_of()[i].begin(), b.links_of()[i].end());
+  const auto& links = s.device_links();
+  link_basis_.resize(links.size());
+  link_in_package_basis_.resize(links.size());
+  for (const auto& [other, li] : link_at_) {
+    (void)other;
+    if (!link_basis_[li].empty()) continue;
+    link_basis_[li] = b.intern(links[li].type + " link " + links[li].key);
+    link_in_package_basis_[li] = b.intern("one package, " + links[li].type + " link " + links[li].key);
+  }
+  // A PCI device is where two accelerators meet when both have it in their chains.
+  const auto& pcis = s.pci_devices();
+  std::vector<std::uint32_t> below(pcis.size(), 0);
+  for (const auto& p : places_)
+    for (auto d : p.pci_chain) ++below[d];
+  pci_basis_at_.assign(pcis.size(), -1);
+  for (std::size_t d = 0; d < pcis.size(); ++d) {
+    if (below[d] < 2) continue;
+    pci_basis_at_[d] = static_cast<std::int32_t>(pci_basis_.size());
+    std::array<std::string_view, 3> texts{};
+    if (pcis[d].role == PciRole::kHostBridge) {
+      texts[0] = b.intern("PCI path through host bridge " + pcis[d].key);
+    } else {
+      texts[1] = b.intern("PCI path below one switch/bridge " + pcis[d].key);
+      texts[2] = b.intern("PCI path across switches below " + pcis[d].key);
+    }
+    pci_basis_.push_back(texts);
+  }
+  std::vector<std::uint32_t> nodes;
+  std::vector<std::int64_t> packages;
+  for (const auto& p : places_) {
+    if (p.numa_node) nodes.push_back(*p.numa_node);
+    if (p.cpu_package) packages.push_back(*p.cpu_package);
+  }
+  std::sort(nodes.begin(), nodes.end());
+  nodes.erase(std::unique(nodes.begin(), nodes.end()), nodes.end());
+  std::sort(packages.begin(), packages.end());
+  packages.erase(std::unique(packages.begin(), packages.end()), packages.end());
+  for (auto node : nodes) node_basis_.emplace_back(node, b.intern("different host bridges in NUMA node " + std::to_string(node)));
+  for (auto pkg : packages)
+    package_basis_.emplace_back(pkg, b.intern("different NUMA nodes of CPU package " + std::to_string(pkg)));
+  for (auto x : nodes)
+    for (auto y : nodes)
+      if (x != y)
+        socket_basis_.emplace_back(std::pair(x, y), b.intern("across sockets: numa:" + std::to_string(x) + " to numa:" +
+                                                             std::to_string(y)));
+  same_device_basis_ = b.intern("the same device");
+  one_package_basis_ = b.intern("one package");
+  unknown_node_basis_ = b.intern("NUMA node unknown: assumed across sockets");
+  stable_ = std::make_unique<StablePaths>();
+  b.device_device = [this](std::uint32_t x, std::uint32_t y) { return compute_device_path(x, y); };
 
   dev_mem_.resize(n * t);
   best_class_.assign(t, PathClass::kUnreachable);
@@ -639,7 +582,6 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
     for (std::size_t k = 1; k < accs[i].functions.size(); ++k)
       if (function_of[i][k] == function_of[i][k - 1]) ranked_by_id_ = false;  // names are sorted
   peer_groups_complete_ = true;
-  const auto& pcis = s.pci_devices();
   for (const auto& p : places_) {
     if (p.pci_chain.size() >= 64) peer_groups_complete_ = false;
     for (std::size_t k = 0; k + 1 < p.pci_chain.size(); ++k)
@@ -689,6 +631,139 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
     }
   std::sort(linked_pairs_.begin(), linked_pairs_.end());
   linked_pairs_.erase(std::unique(linked_pairs_.begin(), linked_pairs_.end()), linked_pairs_.end());
+}
+
+// Interned device paths for explanation steps: one copy per distinct path (value and basis).
+struct PathIndex::StablePaths {
+  struct Hash {
+    std::size_t operator()(const Path& p) const noexcept {
+      std::size_t h = static_cast<std::size_t>(p.cls);
+      for (const PathMetric* m : {&p.bandwidth, &p.latency, &p.hops})
+        h = h * 1000003u ^ (static_cast<std::size_t>(m->value) * 31u + static_cast<std::size_t>(m->provenance));
+      return h * 1000003u ^ std::hash<const void*>()(p.basis.data()) ^ p.basis.size();
+    }
+  };
+  struct Same {
+    bool operator()(const Path& x, const Path& y) const noexcept {
+      return x.cls == y.cls && x.bandwidth == y.bandwidth && x.latency == y.latency && x.hops == y.hops &&
+             x.basis.data() == y.basis.data() && x.basis.size() == y.basis.size();
+    }
+  };
+  std::mutex mu;
+  std::unordered_set<Path, Hash, Same> paths;  // nodes: stable addresses
+};
+
+PathIndex::~PathIndex() = default;
+PathIndex::PathIndex(PathIndex&&) noexcept = default;
+PathIndex& PathIndex::operator=(PathIndex&&) noexcept = default;
+
+const Path* PathIndex::stable_path(const Path& p) const {
+  std::lock_guard<std::mutex> lock(stable_->mu);
+  return &*stable_->paths.insert(p).first;
+}
+
+// device_path() without the symmetry: a first. The index computes every device path
+// through here (the pair's order decides which end's numbers win a tie and how an
+// across-sockets basis is worded), as when all pairs were stored.
+Path PathIndex::compute_device_path(std::uint32_t ai, std::uint32_t bi) const {
+  const Snapshot& s = *snap_;
+  const AcceleratorPlace& a = places_[ai];
+  const AcceleratorPlace& b = places_[bi];
+  Path p;
+  if (ai == bi) {
+    p.cls = PathClass::kSelf;
+    p.hops = PathMetric::of(0, Provenance::kDerived);
+    p.basis = same_device_basis_;
+    return p;
+  }
+  // The best direct link between the two, by bandwidth.
+  const DeviceLink* link = nullptr;
+  for (std::uint32_t k = link_start_[ai]; k < link_start_[ai + 1]; ++k) {
+    auto [other, li] = link_at_[k];
+    if (other != bi) continue;
+    const DeviceLink& l = s.device_links()[li];
+    auto bw = [](const DeviceLink& x) { return x.bandwidth_max.known() ? *x.bandwidth_max.value : x.bandwidth_min.value.value_or(-1); };
+    if (!link || bw(l) > bw(*link)) link = &l;
+  }
+  const std::size_t li = link ? static_cast<std::size_t>(link - s.device_links().data()) : 0;
+  if (link) {
+    const auto& m = link->bandwidth_max.known() ? link->bandwidth_max : link->bandwidth_min;
+    p.bandwidth = from_measured(m);
+    p.hops = PathMetric::of(link->hops.value_or(1), link->hops ? Provenance::kFirmware : Provenance::kDerived);
+  }
+  if (a.package == b.package) {
+    p.cls = PathClass::kSamePackage;
+    if (!link) p.hops = PathMetric::of(0, Provenance::kDerived);
+    p.basis = link ? link_in_package_basis_[li] : one_package_basis_;
+    return p;
+  }
+  if (link) {
+    p.cls = PathClass::kDirectLink;
+    p.basis = link_basis_[li];
+    return p;
+  }
+  // The PCI tree: the lowest common ancestor decides.
+  std::size_t ia = 0, ib = 0;
+  bool found = false;
+  for (ia = 0; ia < a.pci_chain.size() && !found; ++ia)
+    for (ib = 0; ib < b.pci_chain.size(); ++ib)
+      if (a.pci_chain[ia] == b.pci_chain[ib]) {
+        found = true;
+        break;
+      }
+  if (found) {
+    --ia;
+    const auto& pcis = s.pci_devices();
+    const PciDevice& lca = pcis[a.pci_chain[ia]];
+    const auto& texts = pci_basis_[pci_basis_at_[a.pci_chain[ia]]];
+    std::int64_t hops = 0;
+    PathMetric bw = bottleneck(uplink_of(s, a, ia, &hops), uplink_of(s, b, ib, &hops));
+    if (bw.known() && bw.value == INT64_MAX) bw = {};
+    p.bandwidth = bw;
+    p.hops = PathMetric::of(hops, Provenance::kDerived);
+    if (lca.role == PciRole::kHostBridge) {
+      p.cls = PathClass::kHostBridge;
+      p.basis = texts[0];
+      return p;
+    }
+    // Count the switches crossed: a downstream port belongs to its upstream port's switch.
+    std::int32_t units[128];  // chains are shorter than 64
+    std::size_t nunits = 0;
+    auto add = [&](const AcceleratorPlace& x, std::size_t stop) {
+      for (std::size_t i = 1; i <= stop && i < x.pci_chain.size(); ++i) {
+        const PciDevice& d = pcis[x.pci_chain[i]];
+        std::int32_t unit = x.pci_chain[i];
+        if (d.role == PciRole::kSwitchDownstream && i + 1 < x.pci_chain.size() &&
+            pcis[x.pci_chain[i + 1]].role == PciRole::kSwitchUpstream)
+          unit = x.pci_chain[i + 1];
+        if (std::find(units, units + nunits, unit) == units + nunits && nunits < 128) units[nunits++] = unit;
+      }
+    };
+    add(a, ia);
+    add(b, ib);
+    const bool one = nunits <= 1;
+    p.cls = one ? PathClass::kSameSwitch : PathClass::kAcrossSwitches;
+    p.basis = one ? texts[1] : texts[2];
+    return p;
+  }
+  auto text = [](const auto& table, auto key) {
+    return std::lower_bound(table.begin(), table.end(), key, [](const auto& e, const auto& k) { return e.first < k; })->second;
+  };
+  if (a.numa_node && b.numa_node && *a.numa_node == *b.numa_node) {
+    p.cls = PathClass::kSameNode;
+    p.basis = text(node_basis_, *a.numa_node);
+  } else if (a.cpu_package && b.cpu_package && *a.cpu_package == *b.cpu_package) {
+    p.cls = PathClass::kSameNode;
+    p.basis = text(package_basis_, *a.cpu_package);
+  } else if (a.numa_node && b.numa_node) {
+    p.cls = PathClass::kAcrossSockets;
+    p.basis = text(socket_basis_, std::pair(*a.numa_node, *b.numa_node));
+  } else {
+    p.cls = PathClass::kAcrossSockets;
+    p.basis = unknown_node_basis_;
+  }
+  p.hops = PathMetric::of(p.cls == PathClass::kSameNode ? 2 : 3, Provenance::kDerived);
+  return p;
 }
 
 const Offer* PathIndex::offer(std::uint32_t function, std::uint32_t a) const {

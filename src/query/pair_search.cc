@@ -184,7 +184,11 @@ class SameDeviceSource final : public Source {
  public:
   SameDeviceSource(const PathIndex& x, const PairSearch& q) : x_(x), q_(q) { advance(0); }
 
-  const Path* next_level() override { return done_ ? nullptr : &x_.device_path(cur_, cur_); }
+  const Path* next_level() override {
+    if (done_) return nullptr;
+    self_ = x_.device_path(cur_, cur_);
+    return &self_;
+  }
   void open(const Path*) override {}
   std::optional<Pair> head() const override {
     if (done_) return std::nullopt;
@@ -217,6 +221,7 @@ class SameDeviceSource final : public Source {
   const PairSearch& q_;
   std::uint32_t cur_ = 0;
   bool done_ = false;
+  Path self_;
 };
 
 // Peer-to-peer pairs (a != b, device_path at or below p2p_max), gathered one class at a
@@ -237,8 +242,8 @@ class PeerSource final : public Source {
   void gather() {
     auto pair = [&](std::uint32_t a, std::uint32_t b) {
       if (a == b) return;
-      const Path& p = x_.device_path(a, b);
-      if (p.cls == cls_) heap_.push_back({a, b, &p});
+      Path p = x_.device_path(a, b);
+      if (p.cls == cls_) heap_.push_back({a, b, p});
     };
     std::vector<std::uint32_t> ga, gb;
     auto groups = [&](PathIndex::PeerGrouping g) {
@@ -281,12 +286,12 @@ class PeerSource final : public Source {
     cls_ = static_cast<PathClass>(static_cast<int>(cls_) + 1);
   }
 
-  const Path* next_level() override { return heap_.empty() ? nullptr : heap_.front().path; }
+  const Path* next_level() override { return heap_.empty() ? nullptr : &heap_.front().path; }
   // The level's pairs are popped from the heap as they are used (a pair gathered twice comes
   // twice in a row; the merge drops the second).
   void open(const Path* level) override { level_ = level; }
   std::optional<Pair> head() const override {
-    if (heap_.empty() || cmp(heap_.front().path, level_) != 0) return std::nullopt;
+    if (heap_.empty() || cmp(&heap_.front().path, level_) != 0) return std::nullopt;
     return Pair{heap_.front().a, heap_.front().b};
   }
   void pop() override {
@@ -300,11 +305,11 @@ class PeerSource final : public Source {
  private:
   struct Entry {
     std::uint32_t a, b;
-    const Path* path;
+    Path path;
   };
   // Heap order: the top is the smallest (path, a, b).
   static bool after(const Entry& p, const Entry& r) {
-    if (int c = cmp(p.path, r.path); c != 0) return c > 0;
+    if (int c = cmp(&p.path, &r.path); c != 0) return c > 0;
     return std::pair(p.a, p.b) > std::pair(r.a, r.b);
   }
   // Whether accelerator i offers the first (second) function and that offer passes the
@@ -346,16 +351,19 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> best_pairs(const PathIndex&
   while (out.size() < count) {
     // The next level: the best any source has. Peer pairs of a class are gathered before
     // the first level of that class (or of a worse one) is opened.
-    const Path* level = nullptr;
+    const Path* best = nullptr;
     auto consider = [&](const Path* p) {
-      if (p && (!level || cmp(p, level) < 0)) level = p;
+      if (p && (!best || cmp(p, best) < 0)) best = p;
     };
     for (const auto& s : sources) consider(s->next_level());
-    while (peers && peers->pending() && (!level || *peers->pending() <= level->cls)) {
-      peers->gather();
-      consider(peers->next_level());
+    while (peers && peers->pending() && (!best || *peers->pending() <= best->cls)) {
+      peers->gather();  // may move the entries `best` points at: take the levels again
+      best = nullptr;
+      for (const auto& s : sources) consider(s->next_level());
     }
-    if (!level) break;
+    if (!best) break;
+    const Path level_value = *best;  // sources move their entries as they pop them
+    const Path* level = &level_value;
     open.clear();
     for (const auto& s : sources)
       if (const Path* p = s->next_level(); p && cmp(p, level) == 0) {
@@ -365,17 +373,17 @@ std::vector<std::pair<std::uint32_t, std::uint32_t>> best_pairs(const PathIndex&
     // Merge the open sources in (a, b) order; one pair may come from several sources.
     Pair last{UINT32_MAX, UINT32_MAX};
     while (out.size() < count) {
-      Source* best = nullptr;
+      Source* from = nullptr;
       std::optional<Pair> best_pair;
       for (Source* s : open)
-        if (auto h = s->head(); h && (!best_pair || *h < *best_pair)) best = s, best_pair = h;
-      if (!best) break;
-      best->pop();
+        if (auto h = s->head(); h && (!best_pair || *h < *best_pair)) from = s, best_pair = h;
+      if (!from) break;
+      from->pop();
       if (*best_pair == last) continue;
       last = *best_pair;
       // A pair better than the level was answered at its own level.
-      const Path* v = search.value(best_pair->first, best_pair->second);
-      if (v && cmp(v, level) == 0) out.push_back(*best_pair);
+      Path v;
+      if (search.value(best_pair->first, best_pair->second, &v) && cmp(&v, level) == 0) out.push_back(*best_pair);
     }
     if (out.size() >= count) break;
     for (Source* s : open) s->close();

@@ -35,9 +35,9 @@ struct PairSearch {
   bool ascending_only = false;           ///< only pairs with a < b (share of one function with itself)
   bool same_device = false;              ///< (a, a) is a pair, at device_path(a, a) (chain)
   std::optional<PathClass> p2p_max;      ///< peer-to-peer pairs at or below this class (chain)
-  /// The exact rank value of (a, b), nullptr when (a, b) is no pair. Must be at most (no
-  /// worse than) the value any source offers the pair at.
-  std::function<const Path*(std::uint32_t a, std::uint32_t b)> value;
+  /// The exact rank value of (a, b) into *out; false when (a, b) is no pair. Must be at most
+  /// (no worse than) the value any source offers the pair at.
+  std::function<bool(std::uint32_t a, std::uint32_t b, Path* out)> value;
 };
 
 /// The first `count` (> 0) pairs in rank order: value, then a, then b (ids, which are in key

@@ -141,17 +141,43 @@ std::optional<std::pair<std::uint32_t, const Path*>> shared_memory(const PathInd
 }
 
 // A chain's hand-off from a to b: the same device, peer-to-peer within the threshold, or a
-// shared memory, whichever path ranks better (peer-to-peer on a tie); nullopt when none.
+// shared memory, whichever path ranks better (peer-to-peer on a tie). Returns the choice;
+// *device gets the device path, *memory the shared memory when that is chosen.
+enum class Via { kNone, kSameDevice, kPeer, kMemory };
+Via choose_hand_off(const PathIndex& index, const Policy& policy, std::uint32_t a, std::uint32_t b, Path* device,
+                    std::optional<std::pair<std::uint32_t, const Path*>>* memory) {
+  *device = index.device_path(a, b);
+  if (a == b) return Via::kSameDevice;
+  const bool peer = device->cls <= policy.p2p_max_class;
+  *memory = shared_memory(index, a, b, "");
+  if (*memory && (!peer || compare_paths(*(*memory)->second, *device) < 0)) return Via::kMemory;
+  return peer ? Via::kPeer : Via::kNone;
+}
+
+// The hand-off as an explanation step (device paths as the index's stable copies); nullopt when none.
 std::optional<Step> hand_off(const PathIndex& index, const Policy& policy, std::uint32_t a, std::uint32_t b) {
-  Step s{index.place(a).key, index.place(b).key, &index.device_path(a, b), "", std::nullopt};
-  if (a == b) return s.note = "same device", s;
-  std::optional<Step> best;
-  if (s.path->cls <= policy.p2p_max_class) s.note = "peer-to-peer", best = s;
-  if (auto m = shared_memory(index, a, b, "")) {
-    Step via{s.from, s.to, m->second, "shared memory", m->first};
-    if (!best || compare_paths(*via.path, *best->path) < 0) best = via;
+  Path device;
+  std::optional<std::pair<std::uint32_t, const Path*>> memory;
+  Step s{index.place(a).key, index.place(b).key, nullptr, "", std::nullopt};
+  switch (choose_hand_off(index, policy, a, b, &device, &memory)) {
+    case Via::kSameDevice: s.note = "same device", s.path = index.stable_path(device); return s;
+    case Via::kPeer: s.note = "peer-to-peer", s.path = index.stable_path(device); return s;
+    case Via::kMemory: s.note = "shared memory", s.path = memory->second, s.memory = memory->first; return s;
+    case Via::kNone: break;
   }
-  return best;
+  return std::nullopt;
+}
+
+// The hand-off's path (its rank), without a step; false when there is no hand-off.
+bool hand_off_path(const PathIndex& index, const Policy& policy, std::uint32_t a, std::uint32_t b, Path* out) {
+  std::optional<std::pair<std::uint32_t, const Path*>> memory;
+  switch (choose_hand_off(index, policy, a, b, out, &memory)) {
+    case Via::kSameDevice:
+    case Via::kPeer: return true;
+    case Via::kMemory: *out = *memory->second; return true;
+    case Via::kNone: break;
+  }
+  return false;
 }
 
 // Sorts `items` (candidates, or the small records share and chain rank before
@@ -328,9 +354,10 @@ Ranked share(const PathIndex& index, const Policy& policy, const ShareRequest& r
     q.pass_second = [&](const Offer& o) { return fy.pass(o); };
     q.target_ok = [&](std::uint32_t m) { return kind_matches(index.memory_targets()[m], request.memory_kind); };
     q.ascending_only = same_function;
-    q.value = [&](std::uint32_t x, std::uint32_t y) -> const Path* {
+    q.value = [&](std::uint32_t x, std::uint32_t y, Path* out) {
       auto m = shared_memory(index, x, y, request.memory_kind);
-      return m ? m->second : nullptr;
+      if (m) *out = *m->second;
+      return m.has_value();
     };
     for (auto [x, y] : detail::best_pairs(index, q, policy.count)) {
       auto m = shared_memory(index, x, y, request.memory_kind);
@@ -401,10 +428,7 @@ Ranked chain(const PathIndex& index, const Policy& policy, const ChainRequest& r
       q.pass_second = [&](const Offer& o) { return fb.pass(o); };
       q.same_device = true;
       q.p2p_max = policy.p2p_max_class;
-      q.value = [&](std::uint32_t a, std::uint32_t b) -> const Path* {
-        auto h = hand_off(index, policy, a, b);
-        return h ? h->path : nullptr;
-      };
+      q.value = [&](std::uint32_t a, std::uint32_t b, Path* out) { return hand_off_path(index, policy, a, b, out); };
       for (auto [a, b] : detail::best_pairs(index, q, policy.count)) {
         Candidate c;
         c.accelerators = {a, b};

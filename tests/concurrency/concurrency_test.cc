@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "accelmap/discover.h"
+#include "accelmap/path_index.h"
+#include "accelmap/query.h"
 #include "accelmap/render.h"
 #include "accelmap/snapshot.h"
 #include "test_util.h"
@@ -47,6 +49,31 @@ TEST(Concurrency, ThreadsShareOneRootAndOneSnapshot) {
     EXPECT_EQ(got_json[i], expected_json);
     EXPECT_EQ(got_text[i], expected_text);
   }
+}
+
+// One PathIndex shared by query threads: device paths are computed on demand and
+// the copies explanation steps point at are interned behind the index's lock.
+TEST(Concurrency, QueriesShareOnePathIndex) {
+  const std::string dir = testing::corpus_root("rocm-mi210-2hives");
+  ASSERT_FALSE(dir.empty());
+  auto root = FsRoot::open(dir);
+  ASSERT_TRUE(root);
+  auto facts = discover(*root, DiscoverOptions{});
+  ASSERT_TRUE(facts);
+  const PathIndex index(build_snapshot(std::move(*facts)));
+  Policy any;
+  any.p2p_max_class = PathClass::kAcrossSockets;
+  const ChainRequest gpu_to_gpu{{"gpu.compute", "gpu.compute"}};
+  std::vector<std::string> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < 10; ++k) got[i] = ranked_to_json(index, chain(index, any, gpu_to_gpu));
+    });
+  for (auto& t : threads) t.join();
+  const std::string want = ranked_to_json(index, chain(index, any, gpu_to_gpu));
+  EXPECT_NE(want.find("kfd:"), std::string::npos) << want;
+  for (const auto& g : got) EXPECT_EQ(g, want);
 }
 
 TEST(Concurrency, RecorderSharedBetweenThreads) {
