@@ -167,6 +167,39 @@ TEST(PciNames, NamesFromPciIdsAndMissingDatabase) {
   EXPECT_EQ(g.diagnostics()[0].severity, Severity::kWarning);
 }
 
+// A hand-written database in the pci.ids format, vendors out of order and a stray
+// line inside a block: each vendor still resolves, and its block ends at the next vendor.
+TEST(PciNames, UnsortedDatabaseWithAStrayLine) {
+  std::string r = make_temp_dir();
+  std::string c = "sys/devices/pci0000:00/0000:00:01.0";
+  write_file(r, c + "/vendor", "0x1bcf\n");
+  write_file(r, c + "/device", "0x001c\n");
+  write_file(r, c + "/class", "0x030200\n");
+  make_link(r, "sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0");
+  std::string d = "sys/devices/pci0000:00/0000:00:02.0";
+  write_file(r, d + "/vendor", "0x10de\n");
+  write_file(r, d + "/device", "0x0002\n");
+  make_link(r, "sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0");
+  std::string db = make_temp_dir();
+  write_file(db, "pci.ids",
+             "# test database\n"
+             "1bcf  NEC Corporation\n"
+             "\t001c  Vector Engine 1.0\n"
+             "stray text\n"
+             "\t001d  Not this one\n"
+             "10de  NVIDIA Corporation\n"
+             "\t0001  Other\n"
+             "\t0002  The Device\n"
+             "C 03  Display controller\n"
+             "\t02  3D controller\n");
+  FactSet f = discover_pci(r, db + "/pci.ids");
+  EXPECT_EQ(str(f, "pci:0000:00:01.0", "vendor_name"), "NEC Corporation");
+  EXPECT_EQ(str(f, "pci:0000:00:01.0", "device_name"), "Vector Engine 1.0");
+  EXPECT_EQ(str(f, "pci:0000:00:01.0", "class_name"), "3D controller");
+  EXPECT_EQ(str(f, "pci:0000:00:02.0", "vendor_name"), "NVIDIA Corporation");
+  EXPECT_EQ(str(f, "pci:0000:00:02.0", "device_name"), "The Device");
+}
+
 TEST(PciCorpus, NecVectorEnginesBehindPlxSwitches) {
   std::string r = corpus_root("hwloc-32intel64-2p8co2t+8ve");
   ASSERT_FALSE(r.empty());
