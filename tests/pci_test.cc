@@ -147,13 +147,21 @@ TEST(PciProvider, GarbageVendorIsDiagnosedAndDiscoveryContinues) {
                                           "/sys/bus/pci/devices/not-a-bdf"}));
 }
 
+// One PCI function 0000:00:FN.0 below host bridge 0000:00, with vendor, device and
+// (when given) class files, listed on the bus.
+void write_function(const std::string& r, const std::string& fn, const std::string& vendor,
+                    const std::string& device, const std::string& cls = "") {
+  const std::string bdf = "0000:00:" + fn + ".0";
+  const std::string c = "sys/devices/pci0000:00/" + bdf;
+  write_file(r, c + "/vendor", vendor + "\n");
+  write_file(r, c + "/device", device + "\n");
+  if (!cls.empty()) write_file(r, c + "/class", cls + "\n");
+  make_link(r, "sys/bus/pci/devices/" + bdf, "../../../devices/pci0000:00/" + bdf);
+}
+
 TEST(PciNames, NamesFromPciIdsAndMissingDatabase) {
   std::string r = make_temp_dir();
-  std::string c = "sys/devices/pci0000:00/0000:00:01.0";
-  write_file(r, c + "/vendor", "0x1bcf\n");
-  write_file(r, c + "/device", "0x001c\n");
-  write_file(r, c + "/class", "0x030200\n");
-  make_link(r, "sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0");
+  write_function(r, "01", "0x1bcf", "0x001c", "0x030200");
   FactSet f = discover_pci(r, testing::pci_ids_path());
   EXPECT_EQ(str(f, "pci:0000:00:01.0", "vendor_name"), "NEC Corporation");
   EXPECT_EQ(str(f, "pci:0000:00:01.0", "device_name"), "Vector Engine 1.0");
@@ -171,15 +179,8 @@ TEST(PciNames, NamesFromPciIdsAndMissingDatabase) {
 // line inside a block: each vendor still resolves, and its block ends at the next vendor.
 TEST(PciNames, UnsortedDatabaseWithAStrayLine) {
   std::string r = make_temp_dir();
-  std::string c = "sys/devices/pci0000:00/0000:00:01.0";
-  write_file(r, c + "/vendor", "0x1bcf\n");
-  write_file(r, c + "/device", "0x001c\n");
-  write_file(r, c + "/class", "0x030200\n");
-  make_link(r, "sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0");
-  std::string d = "sys/devices/pci0000:00/0000:00:02.0";
-  write_file(r, d + "/vendor", "0x10de\n");
-  write_file(r, d + "/device", "0x0002\n");
-  make_link(r, "sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0");
+  write_function(r, "01", "0x1bcf", "0x001c", "0x030200");
+  write_function(r, "02", "0x10de", "0x0002");
   std::string db = make_temp_dir();
   write_file(db, "pci.ids",
              "# test database\n"
