@@ -2,9 +2,12 @@
 // parsing and odd values, recorded trees with expectations read off the files.
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <fstream>
 #include <set>
 
 #include "accelmap/discover.h"
+#include "accelmap/pci_ids.h"
 #include "test_util.h"
 
 namespace accelmap {
@@ -199,6 +202,91 @@ TEST(PciNames, UnsortedDatabaseWithAStrayLine) {
   EXPECT_EQ(str(f, "pci:0000:00:01.0", "class_name"), "3D controller");
   EXPECT_EQ(str(f, "pci:0000:00:02.0", "vendor_name"), "NVIDIA Corporation");
   EXPECT_EQ(str(f, "pci:0000:00:02.0", "device_name"), "The Device");
+}
+
+// The vendor index is built sixteen bytes at a time: vendor lines at every
+// offset around a chunk boundary, a last line without a newline, and the
+// class section after them must all be found.
+TEST(PciIdDatabase, VendorLinesAtEveryOffsetOfAChunk) {
+  for (std::size_t pad = 0; pad < 40; ++pad) {
+    std::string text = "#" + std::string(pad, 'x') + "\n";
+    text += "0001  First\n\t0001  Dev one\n";
+    text += "00a0  " + std::string(pad % 17, 'n') + "Second\n";
+    text += "\t0002  Dev two\n\t\t0001 0002  Sub two\n";
+    text += "ffff  Last";
+    auto db = PciIdDatabase::from_text(text);
+    EXPECT_EQ(db->vendor_count(), 3u) << pad;
+    EXPECT_EQ(db->vendor_name(0x0001), "First") << pad;
+    EXPECT_EQ(db->device_name(0x0001, 0x0001), "Dev one") << pad;
+    EXPECT_EQ(db->vendor_name(0x00a0), std::string(pad % 17, 'n') + "Second") << pad;
+    EXPECT_EQ(db->subsystem_name(0x00a0, 0x0002, 0x0001, 0x0002), "Sub two") << pad;
+    EXPECT_EQ(db->device_name(0x00a0, 0x0001), "") << pad;  // Dev one is the first vendor's
+    EXPECT_EQ(db->vendor_name(0xffff), "Last") << pad;
+    auto with_classes = PciIdDatabase::from_text(text + "\nC 03  Display controller\n\t02  3D controller\n");
+    EXPECT_EQ(with_classes->vendor_count(), 3u) << pad;
+    EXPECT_EQ(with_classes->class_name(0x03, 0x02), "3D controller") << pad;
+    EXPECT_EQ(with_classes->class_name(0x03, 0x7f), "Display controller") << pad;
+    EXPECT_EQ(with_classes->class_name(0x04, 0x00), "") << pad;
+  }
+}
+
+// Against a plain line-by-line reading of Debian's pci.ids: every vendor line
+// is indexed, and each resolves to its own name.
+TEST(PciIdDatabase, IndexesEveryVendorOfTheRealDatabase) {
+  auto db = PciIdDatabase::load(testing::pci_ids_path());
+  ASSERT_TRUE(static_cast<bool>(db)) << db.error().message();
+  std::ifstream in(testing::pci_ids_path());
+  std::string line;
+  std::size_t vendors = 0;
+  while (std::getline(in, line)) {
+    if (line.rfind("C ", 0) == 0) break;
+    if (line.size() < 7 || line[4] != ' ' || line[5] != ' ' || !std::isxdigit(static_cast<unsigned char>(line[0])))
+      continue;
+    ++vendors;
+    auto id = static_cast<std::uint32_t>(std::stoul(line.substr(0, 4), nullptr, 16));
+    std::string name = line.substr(6);
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\r')) name.pop_back();
+    std::string got = (*db)->vendor_name(id);
+    if (!got.empty()) {
+      EXPECT_EQ(got, name) << line;  // "" only for names that are not clean text
+    }
+  }
+  EXPECT_GT(vendors, 1000u);
+  EXPECT_EQ((*db)->vendor_count(), vendors);
+}
+
+TEST(PciIdDatabase, LoadErrorsNameThePath) {
+  auto missing = PciIdDatabase::load("/nonexistent/pci.ids");
+  ASSERT_FALSE(static_cast<bool>(missing));
+  EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.error().message().rfind("/nonexistent/pci.ids: ", 0), 0u);
+  std::string d = make_temp_dir();
+  auto dir = PciIdDatabase::load(d);
+  ASSERT_FALSE(static_cast<bool>(dir));
+  EXPECT_EQ(dir.error().message(), d + ": not a regular file");
+  write_file(d, "empty.ids", "");
+  auto empty = PciIdDatabase::load(d + "/empty.ids");
+  ASSERT_FALSE(static_cast<bool>(empty));
+  EXPECT_EQ(empty.error().message(), d + "/empty.ids: empty");
+}
+
+// A caller that keeps a loaded database (a watcher, a service) gets the same
+// names without a path, and discover() does not read the file again.
+TEST(PciNames, PreloadedDatabaseGivesTheSameNames) {
+  std::string r = make_temp_dir();
+  write_function(r, "01", "0x1bcf", "0x001c", "0x030200");
+  FactSet by_path = discover_pci(r, testing::pci_ids_path());
+  auto db = PciIdDatabase::load(testing::pci_ids_path());
+  ASSERT_TRUE(static_cast<bool>(db));
+  auto root = FsRoot::open(r);
+  ASSERT_TRUE(static_cast<bool>(root));
+  DiscoverOptions o;
+  o.providers = "pci,pci_names";
+  o.pci_id_database = *db;
+  auto preloaded = discover(*root, o);
+  ASSERT_TRUE(static_cast<bool>(preloaded));
+  EXPECT_EQ(str(*preloaded, "pci:0000:00:01.0", "device_name"), "Vector Engine 1.0");
+  EXPECT_EQ(facts_to_json(*preloaded), facts_to_json(by_path));
 }
 
 TEST(PciCorpus, NecVectorEnginesBehindPlxSwitches) {
