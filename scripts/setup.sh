@@ -14,7 +14,7 @@ BUILD_DIR="${1:-build}"
 # Benchmarks (bench/run.sh): Google Benchmark, strace, perf/valgrind for profiles.
 PACKAGES=(g++ cmake make pkg-config nlohmann-json3-dev libarchive-dev libarchive13 pci.ids
           libgtest-dev hwloc libhwloc-dev xz-utils tar python3 python3-jsonschema
-          clang-14 libclang-rt-14-dev libbenchmark-dev strace valgrind)
+          clang-14 libclang-rt-14-dev libbenchmark-dev strace valgrind liburing-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <set>
 
+#include "fs/batch_read.h"
 #include "test_util.h"
 
 namespace accelmap {
@@ -300,6 +301,69 @@ TEST(FsDirFiles, LimitAndLargeFiles) {
   auto h = d->read_text("huge");
   ASSERT_FALSE(h);
   EXPECT_EQ(h.error().message(), fs->read_text("/sys/huge").error().message());
+}
+
+// A batch read (io_uring on recorded trees) must change nothing a read
+// returns: the same values, errors and messages as the plain FsDir reads and
+// the full-path reads, for every kind of entry a hostile tree may hold.
+TEST_F(Confined, PrefetchedReadsMatchPathReads) {
+  write_file(root, "sys/empty", "");
+  write_file(root, "sys/page", std::string(4096, 'p'));   // fills the batch buffer: read plainly
+  write_file(root, "sys/big", std::string(10000, 'b'));   // longer than the batch buffer
+  write_file(root, "sys/two", "2\n");
+  write_file(root, "sys/sub/inner", "x\n");
+  ASSERT_EQ(::mkfifo((root + "/sys/fifo").c_str(), 0644), 0);
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d) << d.error().message();
+  d->prefetch({"ok", "empty", "page", "big", "two", "fifo", "abs", "dotdot", "loop_a", "dangling", "nope", "sub",
+               "sub/inner", ".."});
+  for (const char* n : {"ok", "empty", "page", "big", "two", "fifo", "abs", "dotdot", "dotdot_dir", "slash", "loop_a",
+                        "dangling", "nope", "sub", "sub/inner", "..", "."})
+    expect_same(*fs, *d, n);
+  EXPECT_EQ(d->read_text("page")->size(), 4096u);
+  EXPECT_EQ(d->read_text("big")->size(), 10000u);
+}
+
+// Where io_uring is at hand the prefetched values are what later reads return:
+// the files are gone from the disk and still read as they were.
+TEST(FsDirFiles, PrefetchReadsOnceInOneBatch) {
+  if (!internal::BatchReader().available()) GTEST_SKIP() << "io_uring is not available here (built without liburing, or refused)";
+  std::string root = make_temp_dir();
+  write_file(root, "sys/a", "alpha\n");
+  write_file(root, "sys/b", "beta\n");
+  write_file(root, "sys/c", "gamma\n");
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d);
+  d->prefetch({"a", "b"});
+  ASSERT_EQ(::unlink((root + "/sys/a").c_str()), 0);
+  ASSERT_EQ(::unlink((root + "/sys/b").c_str()), 0);
+  ASSERT_EQ(::unlink((root + "/sys/c").c_str()), 0);
+  EXPECT_EQ(*d->read_text("a"), "alpha\n");
+  EXPECT_EQ(*d->read_text("b"), "beta\n");
+  auto c = d->read_text("c");  // not prefetched: read now, and gone
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code(), StatusCode::kNotFound);
+}
+
+// A capture records what each read touched, so nothing is read ahead while
+// recording; the live root reads sysfs, where batches are slower: no batch.
+TEST(FsDirFiles, NoPrefetchWhileRecording) {
+  std::string root = make_temp_dir();
+  write_file(root, "sys/a", "alpha\n");
+  write_file(root, "sys/b", "beta\n");
+  FsRoot::Options o;
+  o.recorder = std::make_shared<AccessRecorder>();
+  auto fs = FsRoot::open(root, o);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d);
+  d->prefetch({"a", "b"});
+  EXPECT_EQ(*d->read_text("a"), "alpha\n");
+  EXPECT_EQ(o.recorder->files(), (std::set<std::string>{"/sys/a"}));
 }
 
 TEST(FsDirOpen, MissingDirIsNotFound) {

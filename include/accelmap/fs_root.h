@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -34,6 +35,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "accelmap/status.h"
@@ -122,6 +124,14 @@ class FsDir {
   /// As FsRoot::read_link(child(name)).
   Result<std::string> read_link(std::string_view name) const;
 
+  /// Reads the files among `names` that the listing shows as regular files in
+  /// one batch, on recorded trees (io_uring, see src/fs/batch_read.h), so the
+  /// read_text() calls that follow cost no system call. A provider calls it with
+  /// the attributes it is about to read. Changes nothing read_text() returns
+  /// or reports; a no-op on the live root, while recording, and without io_uring.
+  /// Not thread-safe: call it before sharing the FsDir.
+  void prefetch(std::initializer_list<std::string_view> names);
+
  private:
   friend class FsRoot;
   FsDir(const FsRoot* root, int fd, std::string path, std::vector<DirEntry> entries, bool sysfs);
@@ -135,6 +145,10 @@ class FsDir {
   // Sorted names whose type came from an fstatat because getdents said
   // DT_UNKNOWN: those are read with an fstat of the opened file, as before.
   std::vector<std::string> stat_typed_;
+  // Regular files of a recorded tree read in one batch by prefetch(), sorted by
+  // name: exactly what the plain read would return (complete, non-empty reads
+  // only; the rest are read plainly).
+  std::vector<std::pair<std::string, std::string>> prefetched_;
   bool sysfs_ = false;  // attributes of a live sysfs: one read() returns the whole value
 };
 
@@ -235,6 +249,12 @@ class FsRoot {
   // so later walks below them ask the kernel only about the rest.
   struct WalkMemo;
   std::shared_ptr<WalkMemo> walk_memo_;
+  // Recorded trees only: the io_uring batch reader of FsDir's prefetch, made
+  // on the first directory worth batching (see src/fs/batch_read.h).
+  struct Batch;
+  std::shared_ptr<Batch> batch_;
+  // Reads `names` below the open directory `dirfd` in one batch (FsDir::prefetch).
+  std::vector<std::pair<std::string, std::string>> batch_read(int dirfd, const std::vector<std::string_view>& names) const;
 };
 
 /// Normalises an in-root path lexically ("a//b/./c" -> "/a/b/c"); ".." is

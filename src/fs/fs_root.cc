@@ -7,6 +7,8 @@
 //    missing, for resolve(), and whenever an AccessRecorder must see each link.
 #include "accelmap/fs_root.h"
 
+#include "fs/batch_read.h"
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -162,6 +164,11 @@ struct FsRoot::WalkMemo {
   std::map<std::string, std::string, std::less<>> links;  // link -> target, as recorded
 };
 
+struct FsRoot::Batch {
+  std::once_flag made;
+  std::unique_ptr<internal::BatchReader> reader;
+};
+
 FsRoot::FsRoot(std::string dir, int fd, Options options, bool have_openat2)
     : dir_(std::move(dir)), fd_(fd), options_(std::move(options)), have_openat2_(have_openat2) {
   if (options_.recorder) walk_memo_ = std::make_shared<WalkMemo>();
@@ -169,6 +176,7 @@ FsRoot::FsRoot(std::string dir, int fd, Options options, bool have_openat2)
   // O_PATH + fstat round trip that protects us from hostile recorded trees is
   // skipped there.
   untrusted_ = normalize_path(dir_) != "/";
+  if (untrusted_ && !options_.recorder) batch_ = std::make_shared<Batch>();
 }
 
 FsRoot::FsRoot(FsRoot&& other) noexcept
@@ -177,7 +185,8 @@ FsRoot::FsRoot(FsRoot&& other) noexcept
       options_(std::move(other.options_)),
       have_openat2_(other.have_openat2_),
       untrusted_(other.untrusted_),
-      walk_memo_(std::move(other.walk_memo_)) {}
+      walk_memo_(std::move(other.walk_memo_)),
+      batch_(std::move(other.batch_)) {}
 
 FsRoot& FsRoot::operator=(FsRoot&& other) noexcept {
   if (this != &other) {
@@ -188,6 +197,7 @@ FsRoot& FsRoot::operator=(FsRoot&& other) noexcept {
     have_openat2_ = other.have_openat2_;
     untrusted_ = other.untrusted_;
     walk_memo_ = std::move(other.walk_memo_);
+    batch_ = std::move(other.batch_);
   }
   return *this;
 }
@@ -484,6 +494,17 @@ Result<FsDir> FsRoot::open_dir(std::string_view path) const {
   return d;
 }
 
+std::vector<std::pair<std::string, std::string>> FsRoot::batch_read(int dirfd,
+                                                                    const std::vector<std::string_view>& names) const {
+  if (!batch_) return {};
+  // A sysfs or procfs mounted inside the recorded root (a host's /sys below
+  // /host): kernfs reads go to io_uring's worker threads, slower than plain reads.
+  struct statfs sf {};
+  if (::fstatfs(dirfd, &sf) != 0 || sf.f_type == SYSFS_MAGIC || sf.f_type == PROC_SUPER_MAGIC) return {};
+  std::call_once(batch_->made, [&] { batch_->reader = std::make_unique<internal::BatchReader>(); });
+  return batch_->reader->read_files(dirfd, names);
+}
+
 // ---------------------------------------------------------------- FsDir
 
 FsDir::FsDir(const FsRoot* root, int fd, std::string path, std::vector<DirEntry> entries, bool sysfs)
@@ -495,6 +516,7 @@ FsDir::FsDir(FsDir&& other) noexcept
       path_(std::move(other.path_)),
       entries_(std::move(other.entries_)),
       stat_typed_(std::move(other.stat_typed_)),
+      prefetched_(std::move(other.prefetched_)),
       sysfs_(other.sysfs_) {}
 
 FsDir& FsDir::operator=(FsDir&& other) noexcept {
@@ -505,9 +527,27 @@ FsDir& FsDir::operator=(FsDir&& other) noexcept {
     path_ = std::move(other.path_);
     entries_ = std::move(other.entries_);
     stat_typed_ = std::move(other.stat_typed_);
+    prefetched_ = std::move(other.prefetched_);
     sysfs_ = other.sysfs_;
   }
   return *this;
+}
+
+void FsDir::prefetch(std::initializer_list<std::string_view> names) {
+  if (fd_ < 0 || !root_->batch_) return;
+  // The files read_text() would read without an fstat (d_type DT_REG from
+  // getdents): those whose plain read a batch can stand in for exactly.
+  std::vector<std::string_view> files;
+  for (std::string_view n : names) {
+    const DirEntry* e = find(n);
+    if (e && e->type == EntryType::kFile &&
+        (stat_typed_.empty() || !std::binary_search(stat_typed_.begin(), stat_typed_.end(), n)))
+      files.push_back(n);
+  }
+  if (files.size() < 2) return;  // one file gains nothing from a batch
+  auto got = root_->batch_read(fd_, files);
+  for (auto& g : got) prefetched_.push_back(std::move(g));
+  std::sort(prefetched_.begin(), prefetched_.end());
 }
 
 FsDir::~FsDir() {
@@ -589,6 +629,11 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
   // Links are resolved inside the root by the full path; directories and odd
   // types get FsRoot's own refusal message.
   if (e->type != EntryType::kFile) return root_->read_text(child(name));
+  if (!prefetched_.empty()) {
+    auto it = std::lower_bound(prefetched_.begin(), prefetched_.end(), name,
+                               [](const auto& p, std::string_view n) { return p.first < n; });
+    if (it != prefetched_.end() && it->first == name) return it->second;
+  }
   char cname[256];
   if (name.size() >= sizeof(cname)) return root_->read_text(child(name));
   std::memcpy(cname, name.data(), name.size());

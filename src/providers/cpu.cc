@@ -55,7 +55,8 @@ class CpuProvider final : public Provider {
       const std::string topo = cpu_dir + "/topology/";
       // Two or three files of one folder: one open + listing, then relative
       // reads (a missing topology/ reads as missing files, as by path).
-      const DirReader t(ctx, cpu_dir + "/topology", DirReader::Capture::kPaths);
+      DirReader t(ctx, cpu_dir + "/topology", DirReader::Capture::kPaths);
+      t.prefetch({"physical_package_id", "core_id", "die_id"});
       bool any = false;
       auto put_id = [&](const char* attr, const char* file) {
         const std::string path = topo + file;

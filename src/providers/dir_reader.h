@@ -43,6 +43,11 @@ class DirReader {
     p += name;
     return p;
   }
+  /// Reads these attributes in one batch where that pays (FsDir::prefetch);
+  /// what the read helpers return does not change.
+  void prefetch(std::initializer_list<std::string_view> names) {
+    if (d_) d_->prefetch(names);
+  }
   /// The open directory, when it could be opened.
   const FsDir* fs_dir() const { return d_ ? &*d_ : nullptr; }
 

@@ -52,7 +52,8 @@ class DrmProvider final : public Provider {
     // The attributes live in the card's parent device (the PCI function):
     // one open + listing of it, then reads relative to it (results and
     // diagnostics as reads by full path).
-    const DirReader d(ctx, dev, DirReader::Capture::kPaths);
+    DirReader d(ctx, dev, DirReader::Capture::kPaths);
+    d.prefetch({"numa_node", "product_name", "vendor", "device"});
     std::string driver;
     auto target = d.fs_dir() ? d.fs_dir()->read_link("driver") : ctx.fs().read_link(dev + "/driver");
     if (target) driver = std::string(path_basename(*target));

@@ -109,7 +109,8 @@ class HmatProvider final : public Provider {
       auto level = numbered_name(e.name, "index");
       if (!level) continue;
       const std::string idx = cdir + "/" + e.name;
-      const DirReader ix(ctx, idx, DirReader::Capture::kPaths);  // four files of one folder: relative reads
+      DirReader ix(ctx, idx, DirReader::Capture::kPaths);  // four files of one folder: relative reads
+      ix.prefetch({"size", "line_size", "indexing", "write_policy"});
       Object& o = ctx.facts().object("memcache:numa:" + std::to_string(node) + ":" + e.name, "memory_side_cache");
       o.set("node", static_cast<std::int64_t>(node), Unit::kNone, Provenance::kKernel, cdir);
       o.set("level", static_cast<std::int64_t>(*level), Unit::kNone, Provenance::kKernel, idx);

@@ -112,7 +112,9 @@ class IdxdProvider final : public Provider {
     Object& o = accelerator(ctx, key, iax ? "iaa" : "dsa",
                             iax ? "in-memory analytics accelerator" : "data streaming accelerator");
     join_pci(ctx, o, pci_parent_key(ctx, dir, resolved_prefixes), dir);
-    const DirReader attrs(ctx, dir);
+    DirReader attrs(ctx, dir);
+    attrs.prefetch({"state", "numa_node", "max_work_queues", "max_engines", "max_groups", "max_work_queues_size",
+                    "version", "op_cap"});
     std::optional<std::string> dev_state = str(attrs, "state");
     if (dev_state) o.set("state", *dev_state, Unit::kNone, Provenance::kKernel, dir + "/state");
     if (auto v = attrs.read_int("numa_node")) set_numa_node(o, *v, dir + "/numa_node");
@@ -142,6 +144,7 @@ class IdxdProvider final : public Provider {
     for (const DirEntry* e : entries)
       if (device_number(e->name, "wq") == n) {
         wq_dirs.emplace_back(ctx, std::string(kDevices) + "/" + e->name);
+        wq_dirs.back().prefetch({"state", "mode", "type", "group_id", "op_config", "name", "driver_name", "size"});
         wqs.push_back(read_wq(ctx, wq_dirs.back(), e->name));
       }
     std::vector<const WorkQueue*> runnable;

@@ -82,7 +82,8 @@ class NumaProvider final : public Provider {
         continue;
       }
       // Three or four files of one folder: one open + listing, relative reads.
-      const DirReader nd(ctx, dir + "/node" + std::to_string(n), DirReader::Capture::kPaths);
+      DirReader nd(ctx, dir + "/node" + std::to_string(n), DirReader::Capture::kPaths);
+      nd.prefetch({"cpulist", "cpumap", "meminfo", "distance"});
       probe_cpus(ctx, node, nd);
       probe_capacity(ctx, node, nd);
       probe_distances(ctx, node, nd, row_nodes, row_nodes_source);

@@ -121,7 +121,8 @@ class QatProvider final : public Provider {
       return;
     }
     // Three attributes of one folder: one open + listing, then relative reads.
-    const DirReader q(ctx, qdir, DirReader::Capture::kPaths);
+    DirReader q(ctx, qdir, DirReader::Capture::kPaths);
+    q.prefetch({"state", "num_rps", "cfg_services"});
     std::optional<std::string> state = read_quiet(ctx, q, "state");
     if (state && !state->empty()) o.set("state", *state, Unit::kNone, Provenance::kKernel, qdir + "/state");
     const bool up = state && *state == "up";

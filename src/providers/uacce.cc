@@ -71,7 +71,8 @@ class UacceProvider final : public Provider {
 
     // One open + listing of the device folder; its attributes are then read
     // relative to it (results and diagnostics as reads by full path).
-    const DirReader d(ctx, dir, DirReader::Capture::kPaths);
+    DirReader d(ctx, dir, DirReader::Capture::kPaths);
+    d.prefetch({"api", "flags", "isolate", "isolate_strategy", "node_id", "algorithms", "available_instances"});
     if (auto api = d.read_trimmed("api")) o.set("api", *api, Unit::kNone, Provenance::kKernel, dir + "/api");
     if (auto flags = d.read_int("flags")) {
       o.set("flags", *flags, Unit::kNone, Provenance::kKernel, dir + "/flags");

@@ -1,0 +1,124 @@
+#include "fs/batch_read.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+
+#if ACCELMAP_HAVE_LIBURING
+#include <liburing.h>
+#endif
+
+namespace accelmap::internal {
+
+#if ACCELMAP_HAVE_LIBURING
+
+// The ring, a sparse table of kSlots direct descriptors (opened files never
+// enter the process's descriptor table, so nothing leaks into a fork), and a
+// buffer per slot.
+struct BatchReader::Ring {
+  io_uring ring{};
+  bool ok = false;
+  std::vector<char> buffers = std::vector<char>(kSlots * kBufferBytes);
+
+  Ring() {
+    if (io_uring_queue_init(static_cast<unsigned>(kSlots * 4), &ring, 0) != 0) return;
+    if (io_uring_register_files_sparse(&ring, static_cast<unsigned>(kSlots)) != 0) {
+      io_uring_queue_exit(&ring);
+      return;
+    }
+    ok = true;
+  }
+  ~Ring() {
+    if (ok) io_uring_queue_exit(&ring);
+  }
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+};
+
+BatchReader::BatchReader() : ring_(std::make_unique<Ring>()) {
+  if (!ring_->ok) ring_.reset();
+}
+
+BatchReader::~BatchReader() = default;
+
+bool BatchReader::available() const noexcept { return ring_ != nullptr; }
+
+std::vector<std::pair<std::string, std::string>> BatchReader::read_files(int dirfd,
+                                                                         const std::vector<std::string_view>& names) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ring_) return out;
+  io_uring* ring = &ring_->ring;
+  enum Op : std::uint64_t { kOpen = 0, kRead = 1, kClose = 2 };
+  std::vector<std::string> cnames;  // NUL-terminated, alive until the batch completes
+  std::vector<int> read_len;
+  for (std::size_t start = 0; start < names.size(); start += kSlots) {
+    const std::size_t n = std::min(kSlots, names.size() - start);
+    cnames.assign(names.begin() + static_cast<std::ptrdiff_t>(start),
+                  names.begin() + static_cast<std::ptrdiff_t>(start + n));
+    read_len.assign(n, -1);
+    std::size_t queued = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      io_uring_sqe* open = io_uring_get_sqe(ring);
+      io_uring_sqe* read = io_uring_get_sqe(ring);
+      io_uring_sqe* close = io_uring_get_sqe(ring);
+      if (!open || !read || !close) break;  // cannot happen: the ring holds 4 * kSlots entries
+      const unsigned slot = static_cast<unsigned>(i);
+      io_uring_prep_openat_direct(open, dirfd, cnames[i].c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY, 0,
+                                  slot);
+      open->flags |= IOSQE_IO_LINK;
+      io_uring_sqe_set_data64(open, i << 2 | kOpen);
+      io_uring_prep_read(read, static_cast<int>(slot), ring_->buffers.data() + i * kBufferBytes,
+                         static_cast<unsigned>(kBufferBytes), 0);
+      // A hard link: the close runs even when the read fails.
+      read->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
+      io_uring_sqe_set_data64(read, i << 2 | kRead);
+      io_uring_prep_close_direct(close, slot);
+      io_uring_sqe_set_data64(close, i << 2 | kClose);
+      queued += 3;
+    }
+    int submitted = io_uring_submit_and_wait(ring, static_cast<unsigned>(queued));
+    if (submitted < 0) {
+      // The kernel took none of them: give up on batches for good; callers read plainly.
+      ring_.reset();
+      return out;
+    }
+    std::size_t seen = 0;
+    while (seen < queued) {
+      io_uring_cqe* cqe = nullptr;
+      int r = io_uring_wait_cqe(ring, &cqe);
+      if (r == -EINTR) continue;
+      if (r < 0) {
+        ring_.reset();
+        return out;
+      }
+      std::uint64_t data = io_uring_cqe_get_data64(cqe);
+      if ((data & 3) == kRead) read_len[data >> 2] = cqe->res;
+      io_uring_cqe_seen(ring, cqe);
+      ++seen;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      int len = read_len[i];
+      if (len <= 0 || static_cast<std::size_t>(len) >= kBufferBytes) continue;
+      out.emplace_back(std::move(cnames[i]), std::string(ring_->buffers.data() + i * kBufferBytes,
+                                                         static_cast<std::size_t>(len)));
+    }
+  }
+  return out;
+}
+
+#else  // no liburing at build time: never available
+
+struct BatchReader::Ring {};
+BatchReader::BatchReader() = default;
+BatchReader::~BatchReader() = default;
+bool BatchReader::available() const noexcept { return false; }
+std::vector<std::pair<std::string, std::string>> BatchReader::read_files(int, const std::vector<std::string_view>&) {
+  return {};
+}
+
+#endif
+
+}  // namespace accelmap::internal
