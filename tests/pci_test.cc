@@ -4,10 +4,12 @@
 
 #include <cctype>
 #include <fstream>
+#include <map>
 #include <set>
 
 #include "accelmap/discover.h"
-#include "accelmap/pci_ids.h"
+#include "parse/parse.h"
+#include "providers/pci_ids.h"
 #include "test_util.h"
 
 namespace accelmap {
@@ -204,89 +206,128 @@ TEST(PciNames, UnsortedDatabaseWithAStrayLine) {
   EXPECT_EQ(str(f, "pci:0000:00:02.0", "device_name"), "The Device");
 }
 
-// The vendor index is built sixteen bytes at a time: vendor lines at every
-// offset around a chunk boundary, a last line without a newline, and the
-// class section after them must all be found.
-TEST(PciIdDatabase, VendorLinesAtEveryOffsetOfAChunk) {
-  for (std::size_t pad = 0; pad < 40; ++pad) {
-    std::string text = "#" + std::string(pad, 'x') + "\n";
-    text += "0001  First\n\t0001  Dev one\n";
-    text += "00a0  " + std::string(pad % 17, 'n') + "Second\n";
-    text += "\t0002  Dev two\n\t\t0001 0002  Sub two\n";
-    text += "ffff  Last";
-    auto db = PciIdDatabase::from_text(text);
-    EXPECT_EQ(db->vendor_count(), 3u) << pad;
-    EXPECT_EQ(db->vendor_name(0x0001), "First") << pad;
-    EXPECT_EQ(db->device_name(0x0001, 0x0001), "Dev one") << pad;
-    EXPECT_EQ(db->vendor_name(0x00a0), std::string(pad % 17, 'n') + "Second") << pad;
-    EXPECT_EQ(db->subsystem_name(0x00a0, 0x0002, 0x0001, 0x0002), "Sub two") << pad;
-    EXPECT_EQ(db->device_name(0x00a0, 0x0001), "") << pad;  // Dev one is the first vendor's
-    EXPECT_EQ(db->vendor_name(0xffff), "Last") << pad;
-    auto with_classes = PciIdDatabase::from_text(text + "\nC 03  Display controller\n\t02  3D controller\n");
-    EXPECT_EQ(with_classes->vendor_count(), 3u) << pad;
-    EXPECT_EQ(with_classes->class_name(0x03, 0x02), "3D controller") << pad;
-    EXPECT_EQ(with_classes->class_name(0x03, 0x7f), "Display controller") << pad;
-    EXPECT_EQ(with_classes->class_name(0x04, 0x00), "") << pad;
+// The database is read through a reused chunk: lines across every chunk edge,
+// a last line without a newline, a vendor's later duplicate block, a stray line,
+// unsorted vendors and the class section must all read as they would whole.
+TEST(PciIdsFile, NamesAcrossEveryChunkEdge) {
+  std::string text =
+      "# comment\n"
+      "ffff  Late Vendor\n"
+      "\t0001  Late Dev\n"
+      "0001  First\n"
+      "\t0001  Dev one\n"
+      "\t\t0001 0002  Sub of one\n"
+      "stray line\n"
+      "\t0002  Dev two after a stray line\n"
+      "\t\t0003 0004  Sub of two\n"
+      "00a0  Second\n"
+      "\t0002  Other two\n"
+      "0001  Duplicate block\n"
+      "\t0003  Not this\n"
+      "C 03  Display controller\n"
+      "\t00  VGA compatible controller\n"
+      "\t\t00  VGA controller\n"
+      "\t02  3D controller\n"
+      "C 0b  Processor";
+  std::string dir = make_temp_dir();
+  write_file(dir, "pci.ids", text);
+  const std::set<providers::PciIds> asked = {{0x0001, 0x0001, 0x0001, 0x0002}, {0x0001, 0x0002, 0x0003, 0x0004},
+                                             {0x0001, 0x0003, -1, -1},         {0x00a0, 0x0002, -1, -1},
+                                             {0xffff, 0x0001, -1, -1},         {0x1234, 0x0001, -1, -1},
+                                             {-1, -1, -1, -1}};
+  const std::set<std::uint32_t> classes = {0x0300, 0x0302, 0x037f, 0x0b00, 0x0400};
+  std::vector<std::size_t> chunks = {100, 4096};
+  for (std::size_t c = 16; c <= 64; ++c) chunks.push_back(c);  // every byte of the text at some chunk's edge
+  for (std::size_t chunk : chunks) {
+    auto r = providers::read_pci_names(dir + "/pci.ids", asked, classes, chunk);
+    ASSERT_TRUE(static_cast<bool>(r)) << r.error().message();
+    auto fn = [&](providers::PciIds id) { return r->functions.at(id); };
+    EXPECT_EQ(fn({0x0001, 0x0001, 0x0001, 0x0002}).vendor, "First") << chunk;
+    EXPECT_EQ(fn({0x0001, 0x0001, 0x0001, 0x0002}).device, "Dev one") << chunk;
+    EXPECT_EQ(fn({0x0001, 0x0001, 0x0001, 0x0002}).subsystem, "Sub of one") << chunk;
+    EXPECT_EQ(fn({0x0001, 0x0002, 0x0003, 0x0004}).device, "Dev two after a stray line") << chunk;
+    EXPECT_EQ(fn({0x0001, 0x0002, 0x0003, 0x0004}).subsystem, "Sub of two") << chunk;
+    EXPECT_EQ(fn({0x0001, 0x0003, -1, -1}).device, "") << chunk;  // only in the later duplicate block
+    EXPECT_EQ(fn({0x00a0, 0x0002, -1, -1}).device, "Other two") << chunk;
+    EXPECT_EQ(fn({0xffff, 0x0001, -1, -1}).vendor, "Late Vendor") << chunk;
+    EXPECT_EQ(fn({0xffff, 0x0001, -1, -1}).device, "Late Dev") << chunk;
+    EXPECT_EQ(fn({0x1234, 0x0001, -1, -1}).vendor, "") << chunk;
+    EXPECT_EQ(fn({-1, -1, -1, -1}).vendor, "") << chunk;
+    EXPECT_EQ(r->classes.at(0x0300), "VGA compatible controller") << chunk;
+    EXPECT_EQ(r->classes.at(0x0302), "3D controller") << chunk;
+    EXPECT_EQ(r->classes.at(0x037f), "Display controller") << chunk;
+    EXPECT_EQ(r->classes.at(0x0b00), "Processor") << chunk;
+    EXPECT_EQ(r->classes.at(0x0400), "") << chunk;
   }
 }
 
-// Against a plain line-by-line reading of Debian's pci.ids: every vendor line
-// is indexed, and each resolves to its own name.
-TEST(PciIdDatabase, IndexesEveryVendorOfTheRealDatabase) {
-  auto db = PciIdDatabase::load(testing::pci_ids_path());
-  ASSERT_TRUE(static_cast<bool>(db)) << db.error().message();
+// Against a plain line-by-line reading of Debian's pci.ids: every vendor and
+// every device of it resolves to its own name (the first block of a vendor,
+// the first line of a device), read through the default chunk.
+TEST(PciIdsFile, EveryVendorAndDeviceOfTheRealDatabase) {
   std::ifstream in(testing::pci_ids_path());
   std::string line;
-  std::size_t vendors = 0;
+  std::map<providers::PciIds, std::pair<std::string, std::string>> expect;  // vendor, device names
+  std::set<std::int64_t> vendors_seen;
+  std::string vendor_name;
+  bool first_block = false;
+  std::int64_t vendor = 0;
+  auto trimmed = [](std::string s) {
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\r')) s.pop_back();
+    return s;
+  };
   while (std::getline(in, line)) {
     if (line.rfind("C ", 0) == 0) break;
-    if (line.size() < 7 || line[4] != ' ' || line[5] != ' ' || !std::isxdigit(static_cast<unsigned char>(line[0])))
-      continue;
-    ++vendors;
-    auto id = static_cast<std::uint32_t>(std::stoul(line.substr(0, 4), nullptr, 16));
-    std::string name = line.substr(6);
-    while (!name.empty() && (name.back() == ' ' || name.back() == '\r')) name.pop_back();
-    std::string got = (*db)->vendor_name(id);
-    if (!got.empty()) {
-      EXPECT_EQ(got, name) << line;  // "" only for names that are not clean text
+    if (line.size() > 6 && line[4] == ' ' && line[5] == ' ' && std::isxdigit(static_cast<unsigned char>(line[0]))) {
+      vendor = static_cast<std::int64_t>(std::stoul(line.substr(0, 4), nullptr, 16));
+      first_block = vendors_seen.insert(vendor).second;
+      vendor_name = trimmed(line.substr(6));
+      if (first_block) expect[{vendor, -1, -1, -1}] = {vendor_name, ""};
+    } else if (first_block && line.size() > 7 && line[0] == '\t' && line[5] == ' ' && line[6] == ' ' &&
+               std::isxdigit(static_cast<unsigned char>(line[1]))) {
+      providers::PciIds id{vendor, static_cast<std::int64_t>(std::stoul(line.substr(1, 4), nullptr, 16)), -1, -1};
+      expect.try_emplace(id, vendor_name, trimmed(line.substr(7)));
     }
   }
-  EXPECT_GT(vendors, 1000u);
-  EXPECT_EQ((*db)->vendor_count(), vendors);
+  ASSERT_GT(expect.size(), 15000u);  // ~2,300 vendors and ~17,000 devices in Debian 12's file
+  std::set<providers::PciIds> asked;
+  for (const auto& [id, names] : expect) asked.insert(id);
+  auto r = providers::read_pci_names(testing::pci_ids_path(), asked, {});
+  ASSERT_TRUE(static_cast<bool>(r)) << r.error().message();
+  std::size_t compared = 0;
+  for (const auto& [id, names] : expect) {
+    const providers::PciNames& got = r->functions.at(id);
+    // "" only where the name is not clean printable text.
+    if (got.vendor.empty()) {
+      EXPECT_FALSE(parse::is_clean_text(names.first)) << names.first;
+    } else {
+      EXPECT_EQ(got.vendor, names.first);
+      ++compared;
+    }
+    if (got.device.empty()) {
+      if (!names.second.empty()) {
+        EXPECT_FALSE(parse::is_clean_text(names.second)) << names.second;
+      }
+    } else {
+      EXPECT_EQ(got.device, names.second);
+    }
+  }
+  EXPECT_GT(compared, expect.size() - 100);
 }
 
-TEST(PciIdDatabase, LoadErrorsNameThePath) {
-  auto missing = PciIdDatabase::load("/nonexistent/pci.ids");
+TEST(PciIdsFile, ErrorsNameThePath) {
+  auto missing = providers::read_pci_names("/nonexistent/pci.ids", {{1, 1, -1, -1}}, {});
   ASSERT_FALSE(static_cast<bool>(missing));
   EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
   EXPECT_EQ(missing.error().message().rfind("/nonexistent/pci.ids: ", 0), 0u);
   std::string d = make_temp_dir();
-  auto dir = PciIdDatabase::load(d);
+  auto dir = providers::read_pci_names(d, {{1, 1, -1, -1}}, {});
   ASSERT_FALSE(static_cast<bool>(dir));
   EXPECT_EQ(dir.error().message(), d + ": not a regular file");
   write_file(d, "empty.ids", "");
-  auto empty = PciIdDatabase::load(d + "/empty.ids");
+  auto empty = providers::read_pci_names(d + "/empty.ids", {{1, 1, -1, -1}}, {});
   ASSERT_FALSE(static_cast<bool>(empty));
   EXPECT_EQ(empty.error().message(), d + "/empty.ids: empty");
-}
-
-// A caller that keeps a loaded database (a watcher, a service) gets the same
-// names without a path, and discover() does not read the file again.
-TEST(PciNames, PreloadedDatabaseGivesTheSameNames) {
-  std::string r = make_temp_dir();
-  write_function(r, "01", "0x1bcf", "0x001c", "0x030200");
-  FactSet by_path = discover_pci(r, testing::pci_ids_path());
-  auto db = PciIdDatabase::load(testing::pci_ids_path());
-  ASSERT_TRUE(static_cast<bool>(db));
-  auto root = FsRoot::open(r);
-  ASSERT_TRUE(static_cast<bool>(root));
-  DiscoverOptions o;
-  o.providers = "pci,pci_names";
-  o.pci_id_database = *db;
-  auto preloaded = discover(*root, o);
-  ASSERT_TRUE(static_cast<bool>(preloaded));
-  EXPECT_EQ(str(*preloaded, "pci:0000:00:01.0", "device_name"), "Vector Engine 1.0");
-  EXPECT_EQ(facts_to_json(*preloaded), facts_to_json(by_path));
 }
 
 TEST(PciCorpus, NecVectorEnginesBehindPlxSwitches) {

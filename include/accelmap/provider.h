@@ -13,7 +13,6 @@
 #pragma once
 
 #include <cstdint>
-#include <future>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,7 +22,6 @@
 #include "accelmap/catalog.h"
 #include "accelmap/facts.h"
 #include "accelmap/fs_root.h"
-#include "accelmap/pci_ids.h"
 
 namespace accelmap {
 
@@ -41,18 +39,11 @@ enum class Phase : std::uint8_t {
 struct DiscoverOptions {
   /// PCI ID database for human names; empty = no names.
   std::string pci_ids_path;
-  /// An already loaded PCI ID database, used instead of reading pci_ids_path
-  /// (a caller that discovers repeatedly loads it once). Shared, immutable.
-  std::shared_ptr<const PciIdDatabase> pci_id_database;
   /// hwloc-style selection: "" = all, "pci,numa" = only those, "-pci" = all but pci.
   std::string providers;
   /// Catalog files that extend the built-in function vocabulary, in order.
   std::vector<std::string> catalog_files;
 };
-
-/// A PCI ID database being read: discover() starts it on a second thread
-/// before the first phase, so the annotate phase finds it ready.
-using PciIdLoad = std::shared_future<Result<std::shared_ptr<const PciIdDatabase>>>;
 
 /// What a provider gets: the root, options, earlier facts, and a diagnostic sink.
 class ProbeContext {
@@ -67,13 +58,6 @@ class ProbeContext {
   const DiscoverOptions& options() const { return options_; }
   FactSet& facts() const { return facts_; }
   std::string_view provider() const { return provider_; }
-
-  /// The PCI ID database for this run: options().pci_id_database, else the
-  /// load discover() started (waits for it), else read now from
-  /// options().pci_ids_path. nullptr (and no error) when there is no path.
-  Result<std::shared_ptr<const PciIdDatabase>> pci_ids() const;
-  /// Hands the context a load started elsewhere (discover()); not owned.
-  void set_pci_id_load(const PciIdLoad* load) { pci_id_load_ = load; }
 
   /// Records a soft problem with `path` (in-root path or key).
   void warn(std::string path, std::string message, Severity severity = Severity::kWarning) const;
@@ -111,7 +95,6 @@ class ProbeContext {
   const FunctionCatalog& catalog_;
   std::string_view provider_;
   FactSet& facts_;
-  const PciIdLoad* pci_id_load_ = nullptr;
 };
 
 class Provider {

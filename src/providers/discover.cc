@@ -1,10 +1,8 @@
 #include "accelmap/discover.h"
 
 #include <algorithm>
-#include <future>
 #include <optional>
 #include <set>
-#include <system_error>
 
 #include "providers/select.h"
 
@@ -62,23 +60,10 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     extended = std::move(*loaded);
   }
   const FunctionCatalog& catalog = extended ? *extended : FunctionCatalog::builtin();
-  // The PCI ID database is host data, independent of the tree: reading and
-  // indexing it (~0.3-0.5 ms, more than the whole live tree's PCI walk) runs on
-  // a second thread while the platform, bus and device phases read the tree.
-  // The future is waited for before it goes out of scope, also on a throw.
-  PciIdLoad pci_id_load;
-  if (!options.pci_id_database && !options.pci_ids_path.empty() && selected->count("pci_names")) {
-    try {
-      pci_id_load = std::async(std::launch::async, PciIdDatabase::load, options.pci_ids_path).share();
-    } catch (const std::system_error&) {
-      // No thread to be had: pci_names reads the database itself.
-    }
-  }
   FactSet facts;
   for (const auto& p : providers) {
     if (!selected->count(std::string(p->name()))) continue;
     ProbeContext ctx(root, options, catalog, p->name(), facts);
-    ctx.set_pci_id_load(&pci_id_load);
     p->probe(ctx);
   }
   facts.normalize();

@@ -1,17 +1,21 @@
-// The PCI ID database: loading, the vendor index, lookups (accelmap/pci_ids.h).
-#include "accelmap/pci_ids.h"
+// One streaming pass over pci.ids for the names of the ids asked (pci_ids.h).
+#include "providers/pci_ids.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "parse/parse.h"
 
-namespace accelmap {
+namespace accelmap::providers {
 namespace {
 
 constexpr std::size_t npos = std::string_view::npos;
@@ -36,39 +40,37 @@ bool hex_at(std::string_view s, std::size_t pos, std::size_t n, std::uint32_t& o
   return true;
 }
 
-std::size_t line_end(std::string_view s, std::size_t pos) {
-  if (pos >= s.size()) return s.size();
-  const void* nl = std::memchr(s.data() + pos, '\n', s.size() - pos);
-  return nl == nullptr ? s.size() : static_cast<std::size_t>(static_cast<const char*>(nl) - s.data());
+// An id line at `depth` tabs: "VVVV  ", "\tDDDD  "; the id in `id`.
+bool id_line(std::string_view line, std::size_t depth, std::uint32_t& id) {
+  for (std::size_t i = 0; i < depth; ++i)
+    if (i >= line.size() || line[i] != '\t') return false;
+  return hex_at(line, depth, 4, id) && line.substr(depth + 4, 2) == "  ";
 }
 
-std::string clean_name(std::string_view s) {
-  s = parse::trim(s);
+std::string name_after(std::string_view line, std::size_t skip) {
+  if (skip >= line.size()) return {};
+  std::string_view s = parse::trim(line.substr(skip));
   if (s.empty() || !parse::is_clean_text(s)) return {};
   return std::string(s);
 }
 
-// Calls `f(pos)` for the start of every line that begins with something other
-// than '\t', '#' or '\n' (vendor lines, class lines, stray lines), in order,
-// until `f` returns false. 95% of pci.ids' ~40,000 lines are device, subsystem
-// or comment lines; a memchr per line spent ~11 ns of call overhead on each
-// (0.45 ms for the file). Sixteen bytes at a time, with GCC/Clang vector
-// extensions (SSE2 on x86-64, NEON on arm64, plain code elsewhere), a chunk
-// without such a line start costs a few instructions.
-template <typename F>
-void for_each_top_line(std::string_view s, F&& f) {
-  const char* d = s.data();
-  const std::size_t n = s.size();
-  auto top = [&](std::size_t p) { return d[p] != '\t' && d[p] != '#' && d[p] != '\n'; };
-  if (n == 0) return;
-  if (top(0) && !f(std::size_t{0})) return;
+// Lines that start with something other than '\t', '#' or a newline: vendor,
+// class and stray lines, the only ones that can end a vendor's block.
+bool top(char c) { return c != '\t' && c != '#' && c != '\n'; }
+
+// The first line start p in (from, len) whose line is a top line, or npos.
+// 95% of pci.ids' ~40,000 lines are device, subsystem or comment lines, and a
+// block nobody asked for is skipped: sixteen bytes at a time with GCC/Clang
+// vector extensions (SSE2 on x86-64, NEON on arm64), a memchr per line spent
+// ~11 ns of call overhead on each.
+std::size_t next_top(const char* d, std::size_t from, std::size_t len) {
   typedef unsigned char v16 __attribute__((vector_size(16)));
   const v16 nl = {10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10};
   const v16 tab = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
   const v16 hash = {35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35};
-  std::size_t i = 0;
-  // Chunk [i, i+16) of newlines, looking at the bytes [i+1, i+17) after them.
-  for (; i + 17 <= n; i += 16) {
+  std::size_t i = from;
+  // Newlines in [i, i+16), looking at the bytes [i+1, i+17) after them.
+  for (; i + 17 <= len; i += 16) {
     v16 a, b;
     std::memcpy(&a, d + i, 16);
     std::memcpy(&b, d + i + 1, 16);
@@ -77,23 +79,145 @@ void for_each_top_line(std::string_view s, F&& f) {
     std::memcpy(w, &m, 16);
     if ((w[0] | w[1]) == 0) continue;
     for (std::size_t k = 0; k < 16; ++k)
-      if (m[k] && !f(i + k + 1)) return;
+      if (m[k]) return i + k + 1;
   }
-  for (; i + 1 < n; ++i)
-    if (d[i] == '\n' && top(i + 1) && !f(i + 1)) return;
+  for (; i + 1 < len; ++i)
+    if (d[i] == '\n' && top(d[i + 1])) return i + 1;
+  return npos;
 }
+
+Status open_error(const std::string& path, int e) {
+  StatusCode code = e == ENOENT                 ? StatusCode::kNotFound
+                    : e == EACCES || e == EPERM ? StatusCode::kPermissionDenied
+                                                : StatusCode::kIoError;
+  return Status(code, path + ": " + std::strerror(e));
+}
+
+// What was asked, arranged the way the file is: vendor -> device -> subsystems.
+struct Wanted {
+  struct Device {
+    std::set<std::pair<std::uint32_t, std::uint32_t>> subsystems;
+  };
+  struct Vendor {
+    std::map<std::uint32_t, Device> devices;
+  };
+  std::map<std::uint32_t, Vendor> vendors;
+  std::map<std::uint32_t, std::set<std::uint32_t>> classes;  // base -> subclasses
+};
+
+// The names found, keyed as asked.
+struct Found {
+  std::map<std::uint32_t, std::string> vendor;
+  std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> device;
+  std::map<std::array<std::uint32_t, 4>, std::string> subsystem;
+  std::map<std::uint32_t, std::string> class_base;
+  std::map<std::uint32_t, std::string> subclass;  // base << 8 | sub
+};
+
+// The line-by-line meaning of the file, fed one complete line at a time.
+class Reader {
+ public:
+  Reader(const Wanted& w, Found& f) : w_(w), f_(f) {}
+
+  // True while the lines until the next top line can be skipped unread.
+  bool skippable() const { return vendor_ == nullptr && !in_class_; }
+
+  void line(std::string_view l) {
+    if (l.empty() || l[0] == '#') return;  // comments and blank lines change nothing
+    if (top(l[0])) return top_line(l);
+    if (vendor_ != nullptr) return vendor_line(l);
+    if (in_class_) class_line(l);
+  }
+
+ private:
+  void top_line(std::string_view l) {
+    device_ = nullptr;
+    in_class_ = false;
+    if (l.size() >= 2 && l[0] == 'C' && l[1] == ' ') {
+      // The class section: no vendor blocks after its first line.
+      classes_started_ = true;
+      vendor_ = nullptr;
+      std::uint32_t base = 0;
+      if (!hex_at(l, 2, 2, base) || f_.class_base.count(base)) return;
+      auto it = w_.classes.find(base);
+      if (it == w_.classes.end()) return;
+      f_.class_base[base] = name_after(l, 6);
+      class_ = &*it;
+      in_class_ = true;
+      return;
+    }
+    if (classes_started_) return;
+    std::uint32_t id = 0;
+    if (!id_line(l, 0, id)) return;  // a stray line does not end a vendor's block
+    vendor_ = nullptr;
+    vendor_id_ = id;
+    // Only a vendor's first block counts (as a lookup by id would find).
+    if (!seen_vendors_.insert(id).second) return;
+    auto it = w_.vendors.find(id);
+    if (it == w_.vendors.end()) return;
+    f_.vendor[id] = name_after(l, 6);
+    vendor_ = &it->second;
+    devices_seen_.clear();
+  }
+
+  void vendor_line(std::string_view l) {
+    if (l.size() >= 2 && l[1] == '\t') {
+      if (device_ == nullptr) return;
+      std::uint32_t sv = 0, sd = 0;
+      if (!hex_at(l, 2, 4, sv) || l.size() <= 6 || l[6] != ' ' || !hex_at(l, 7, 4, sd)) return;
+      if (!device_->subsystems.count({sv, sd})) return;
+      f_.subsystem.try_emplace({vendor_id_, device_id_, sv, sd}, name_after(l, 13));
+      return;
+    }
+    // Any other line ends the subsystem lines of the device before it.
+    device_ = nullptr;
+    std::uint32_t id = 0;
+    if (!id_line(l, 1, id) || !devices_seen_.insert(id).second) return;
+    auto it = vendor_->devices.find(id);
+    if (it == vendor_->devices.end()) return;
+    f_.device[{vendor_id_, id}] = name_after(l, 7);
+    device_ = &it->second;
+    device_id_ = id;
+  }
+
+  void class_line(std::string_view l) {
+    if (l.size() >= 2 && l[1] == '\t') return;  // programming interfaces
+    std::uint32_t sub = 0;
+    if (!hex_at(l, 1, 2, sub) || !class_->second.count(sub)) return;
+    f_.subclass.try_emplace(class_->first << 8 | sub, name_after(l, 5));
+  }
+
+  const Wanted& w_;
+  Found& f_;
+  std::set<std::uint32_t> seen_vendors_;
+  std::set<std::uint32_t> devices_seen_;  // in the current vendor's block
+  const Wanted::Vendor* vendor_ = nullptr;  // the block being read, when asked for
+  std::uint32_t vendor_id_ = 0;
+  const Wanted::Device* device_ = nullptr;  // its subsystem lines are being read
+  std::uint32_t device_id_ = 0;
+  bool classes_started_ = false;
+  bool in_class_ = false;
+  const std::pair<const std::uint32_t, std::set<std::uint32_t>>* class_ = nullptr;
+};
 
 }  // namespace
 
-Result<std::shared_ptr<const PciIdDatabase>> PciIdDatabase::load(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    int e = errno;
-    StatusCode code = e == ENOENT ? StatusCode::kNotFound
-                      : e == EACCES || e == EPERM ? StatusCode::kPermissionDenied
-                                                  : StatusCode::kIoError;
-    return Status(code, path + ": " + std::strerror(e));
+Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<PciIds>& functions,
+                                      const std::set<std::uint32_t>& classes, std::size_t chunk_bytes) {
+  Wanted want;
+  for (const PciIds& f : functions) {
+    if (f.vendor < 0 || f.vendor > 0xffff) continue;
+    auto& v = want.vendors[static_cast<std::uint32_t>(f.vendor)];
+    if (f.device < 0 || f.device > 0xffff) continue;
+    auto& d = v.devices[static_cast<std::uint32_t>(f.device)];
+    if (f.subsystem_vendor >= 0 && f.subsystem_vendor <= 0xffff && f.subsystem_device >= 0 &&
+        f.subsystem_device <= 0xffff)
+      d.subsystems.insert({static_cast<std::uint32_t>(f.subsystem_vendor), static_cast<std::uint32_t>(f.subsystem_device)});
   }
+  for (std::uint32_t c : classes) want.classes[c >> 8 & 0xff].insert(c & 0xff);
+
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return open_error(path, errno);
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
@@ -101,177 +225,93 @@ Result<std::shared_ptr<const PciIdDatabase>> PciIdDatabase::load(const std::stri
   struct stat st {};
   if (::fstat(fd, &st) != 0) return Status(StatusCode::kIoError, path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return Status(StatusCode::kInvalidArgument, path + ": not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxBytes)
-    return Status(StatusCode::kInvalidArgument, path + ": larger than " + std::to_string(kMaxBytes) + " bytes");
-  // One read of the size fstat gave (plus one byte, to see a file that grew);
-  // a file that changes while read is read as far as it goes, under the limit.
-  std::string text(static_cast<std::size_t>(st.st_size) + 1, '\0');
-  std::size_t got = 0;
+  const std::string too_big = path + ": larger than " + std::to_string(kMaxPciIdsBytes) + " bytes";
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxPciIdsBytes) return Status(StatusCode::kInvalidArgument, too_big);
+
+  Found found;
+  Reader reader(want, found);
+  std::vector<char> buf(std::max<std::size_t>(chunk_bytes, 16));
+  std::size_t len = 0;       // bytes in buf
+  std::size_t pos = 0;       // where the unread text starts
+  bool line_start = true;    // pos is the start of a line
+  bool eof = false;
+  std::size_t total = 0;
+  // Keeps [pos, len), reads more after it; a line longer than the buffer grows it.
+  auto fill = [&]() -> Status {
+    std::memmove(buf.data(), buf.data() + pos, len - pos);
+    len -= pos;
+    pos = 0;
+    if (len == buf.size()) buf.resize(buf.size() * 2);
+    for (;;) {
+      ssize_t r = ::read(fd, buf.data() + len, buf.size() - len);
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Status(StatusCode::kIoError, path + ": " + std::strerror(errno));
+      if (r == 0) eof = true;
+      len += static_cast<std::size_t>(r);
+      total += static_cast<std::size_t>(r);
+      if (total > kMaxPciIdsBytes) return Status(StatusCode::kInvalidArgument, too_big);
+      return Status();
+    }
+  };
   for (;;) {
-    if (got == text.size()) {
-      if (text.size() > kMaxBytes)
-        return Status(StatusCode::kInvalidArgument, path + ": larger than " + std::to_string(kMaxBytes) + " bytes");
-      text.resize(std::min(text.size() * 2, kMaxBytes + 1));
+    if (!line_start) {  // skipped into the middle of a line: resume after it
+      const void* nl = std::memchr(buf.data() + pos, '\n', len - pos);
+      if (nl != nullptr) {
+        pos = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+        line_start = true;
+        continue;
+      }
+      pos = len;
+    } else if (reader.skippable() && pos < len && !top(buf[pos])) {
+      std::size_t p = next_top(buf.data(), pos, len);
+      if (p != npos) {
+        pos = p;
+        continue;
+      }
+      // No whole top line left in the buffer: keep from the last newline on.
+      const void* last = ::memrchr(buf.data() + pos, '\n', len - pos);
+      if (last != nullptr) pos = static_cast<std::size_t>(static_cast<const char*>(last) - buf.data()) + 1;
+      else line_start = false, pos = len;
+    } else if (pos < len) {
+      const void* nl = std::memchr(buf.data() + pos, '\n', len - pos);
+      if (nl != nullptr || eof) {
+        std::size_t end = nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data()) : len;
+        reader.line(std::string_view(buf.data() + pos, end - pos));
+        pos = nl != nullptr ? end + 1 : len;
+        continue;
+      }
     }
-    ssize_t r = ::read(fd, text.data() + got, text.size() - got);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return Status(StatusCode::kIoError, path + ": " + std::strerror(errno));
+    if (eof) break;
+    if (Status s = fill(); !s.ok()) return s;
+  }
+  if (total == 0) return Status(StatusCode::kInvalidArgument, path + ": empty");
+
+  PciNameAnswers out;
+  auto get = [](const auto& m, const auto& k) {
+    auto it = m.find(k);
+    return it == m.end() ? std::string() : it->second;
+  };
+  for (const PciIds& f : functions) {
+    PciNames n;
+    if (f.vendor >= 0 && f.vendor <= 0xffff) {
+      auto v = static_cast<std::uint32_t>(f.vendor);
+      n.vendor = get(found.vendor, v);
+      if (f.device >= 0 && f.device <= 0xffff) {
+        auto d = static_cast<std::uint32_t>(f.device);
+        n.device = get(found.device, std::pair{v, d});
+        if (f.subsystem_vendor >= 0 && f.subsystem_device >= 0 && f.subsystem_vendor <= 0xffff &&
+            f.subsystem_device <= 0xffff)
+          n.subsystem = get(found.subsystem, std::array<std::uint32_t, 4>{v, d, static_cast<std::uint32_t>(f.subsystem_vendor),
+                                                                          static_cast<std::uint32_t>(f.subsystem_device)});
+      }
     }
-    if (r == 0) break;
-    got += static_cast<std::size_t>(r);
+    out.functions.emplace(f, std::move(n));
   }
-  text.resize(got);
-  if (text.empty()) return Status(StatusCode::kInvalidArgument, path + ": empty");
-  return std::shared_ptr<const PciIdDatabase>(new PciIdDatabase(std::move(text)));
-}
-
-std::shared_ptr<const PciIdDatabase> PciIdDatabase::from_text(std::string text) {
-  return std::shared_ptr<const PciIdDatabase>(new PciIdDatabase(std::move(text)));
-}
-
-PciIdDatabase::PciIdDatabase(std::string text) : text_(std::move(text)), db_(text_) { index_vendors(); }
-
-// Every vendor line "VVVV  name" with the end of its block, and the start of
-// the class section ("C CC  name" lines), which closes the file. Sorted by id
-// afterwards, so an unsorted database still resolves; a stray line at column 0
-// does not end a vendor's block (only the next vendor line does).
-void PciIdDatabase::index_vendors() {
-  class_start_ = db_.size();
-  vendors_.reserve(4096);
-  for_each_top_line(db_, [&](std::size_t p) {
-    if (db_[p] == 'C' && p + 1 < db_.size() && db_[p + 1] == ' ') {
-      class_start_ = p;
-      return false;
-    }
-    if (!is_id_line(p, 0)) return true;
-    if (!vendors_.empty()) vendors_.back().end = p;
-    vendors_.push_back({id_at(p, 0), p, npos});
-    return true;
-  });
-  if (!vendors_.empty()) vendors_.back().end = class_start_;
-  std::stable_sort(vendors_.begin(), vendors_.end(), [](const Vendor& a, const Vendor& b) { return a.id < b.id; });
-}
-
-const PciIdDatabase::Vendor* PciIdDatabase::find_vendor(std::uint32_t vendor) const {
-  auto it = std::lower_bound(vendors_.begin(), vendors_.end(), vendor,
-                             [](const Vendor& v, std::uint32_t id) { return v.id < id; });
-  return it != vendors_.end() && it->id == vendor ? &*it : nullptr;
-}
-
-// Offset of "\tDDDD  name" in the vendor's block, or npos. Device lines are
-// sorted within a vendor, so they are bisected inside its own block only.
-std::size_t PciIdDatabase::find_device(const Vendor& v, std::uint32_t device) const {
-  std::size_t p = lower_bound(line_end(db_, v.line) + 1, v.end, 1, device);
-  return p != npos && id_at(p, 1) == device ? p : npos;
-}
-
-std::string PciIdDatabase::vendor_name(std::uint32_t vendor) const {
-  const Vendor* v = find_vendor(vendor);
-  return v ? clean_name(line_text(v->line, 6)) : std::string();
-}
-
-std::string PciIdDatabase::device_name(std::uint32_t vendor, std::uint32_t device) const {
-  const Vendor* v = find_vendor(vendor);
-  if (!v) return {};
-  std::size_t d = find_device(*v, device);
-  return d == npos ? std::string() : clean_name(line_text(d, 7));
-}
-
-std::string PciIdDatabase::subsystem_name(std::uint32_t vendor, std::uint32_t device, std::uint32_t sv,
-                                          std::uint32_t sd) const {
-  const Vendor* v = find_vendor(vendor);
-  if (!v) return {};
-  std::size_t dline = find_device(*v, device);
-  if (dline == npos) return {};
-  for (std::size_t p = line_end(db_, dline) + 1; p < db_.size(); p = line_end(db_, p) + 1) {
-    if (db_[p] == '#' || db_[p] == '\n') continue;
-    if (db_.substr(p, 2) != "\t\t") break;  // next device or vendor
-    std::uint32_t a = 0, b = 0;
-    if (hex_at(db_, p + 2, 4, a) && p + 6 < db_.size() && db_[p + 6] == ' ' && hex_at(db_, p + 7, 4, b) && a == sv &&
-        b == sd)
-      return clean_name(line_text(p, 13));
+  for (std::uint32_t c : classes) {
+    std::string sub = get(found.subclass, c & 0xffff);
+    out.classes.emplace(c, sub.empty() ? get(found.class_base, c >> 8 & 0xff) : sub);
   }
-  return {};
+  return out;
 }
 
-std::string PciIdDatabase::class_name(std::uint32_t base, std::uint32_t sub) const {
-  std::size_t c = npos;
-  for (std::size_t p = class_start_; p < db_.size(); p = line_end(db_, p) + 1) {
-    std::uint32_t id = 0;
-    if (db_[p] == 'C' && p + 1 < db_.size() && db_[p + 1] == ' ' && hex_at(db_, p + 2, 2, id) && id == base) {
-      c = p;
-      break;
-    }
-  }
-  if (c == npos) return {};
-  std::string base_name = clean_name(line_text(c, 6));
-  for (std::size_t p = line_end(db_, c) + 1; p < db_.size(); p = line_end(db_, p) + 1) {
-    char ch = db_[p];
-    if (ch == '#' || ch == '\n') continue;
-    if (ch != '\t') break;
-    std::uint32_t id = 0;
-    if (p + 1 < db_.size() && db_[p + 1] != '\t' && hex_at(db_, p + 1, 2, id) && id == sub) {
-      std::string n = clean_name(line_text(p, 5));
-      return n.empty() ? base_name : n;
-    }
-  }
-  return base_name;
-}
-
-// True when a line starting at `pos` is an id line at `depth` tabs: "VVVV  " or "\tDDDD  ".
-bool PciIdDatabase::is_id_line(std::size_t pos, std::size_t depth) const {
-  std::uint32_t id = 0;
-  for (std::size_t i = 0; i < depth; ++i)
-    if (pos + i >= db_.size() || db_[pos + i] != '\t') return false;
-  return hex_at(db_, pos + depth, 4, id) && db_.substr(pos + depth + 4, 2) == "  ";
-}
-
-std::uint32_t PciIdDatabase::id_at(std::size_t pos, std::size_t depth) const {
-  std::uint32_t id = 0;
-  hex_at(db_, pos + depth, 4, id);
-  return id;
-}
-
-// First id line at `depth` starting in [pos, limit), or npos.
-std::size_t PciIdDatabase::next_id_line(std::size_t pos, std::size_t limit, std::size_t depth) const {
-  if (pos != 0 && db_[pos - 1] != '\n') {
-    pos = line_end(db_, pos);
-    if (pos >= db_.size()) return npos;
-    ++pos;
-  }
-  while (pos < limit) {
-    if (is_id_line(pos, depth)) return pos;
-    pos = line_end(db_, pos) + 1;
-  }
-  return npos;
-}
-
-// First id line at `depth` in [lo, hi) whose id is >= `id` (lines there are sorted), or npos.
-// Bisects on byte offsets: from any offset the next id line is found by a short scan.
-std::size_t PciIdDatabase::lower_bound(std::size_t lo, std::size_t hi, std::size_t depth, std::uint32_t id) const {
-  std::size_t best = npos;
-  while (lo < hi) {
-    std::size_t mid = lo + (hi - lo) / 2;
-    std::size_t p = next_id_line(mid, hi, depth);
-    if (p == npos) {
-      hi = mid;
-      continue;
-    }
-    if (id_at(p, depth) < id) {
-      lo = line_end(db_, p) + 1;
-    } else {
-      best = p;
-      hi = mid;  // no id line in [mid, p), so anything earlier is before mid
-    }
-  }
-  return best;
-}
-
-std::string_view PciIdDatabase::line_text(std::size_t line, std::size_t skip) const {
-  std::size_t e = line_end(db_, line);
-  if (line + skip >= e) return {};
-  return db_.substr(line + skip, e - line - skip);
-}
-
-}  // namespace accelmap
+}  // namespace accelmap::providers

@@ -3,15 +3,16 @@
 // header; the loader and lookups are accelmap/pci_ids.h).
 //
 // This is the one provider that reads a host file outside the root: the database
-// describes ids, not the machine. It comes from ProbeContext::pci_ids(): the
-// caller's loaded database, or the load discover() started on a second thread.
-#include <array>
+// describes ids, not the machine. It is read once per discovery, for exactly
+// the ids this machine has (providers/pci_ids.h says why not loaded whole).
 #include <cstdint>
 #include <exception>
-#include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "providers/pci_ids.h"
 #include "providers/providers.h"
 
 namespace accelmap::providers {
@@ -37,7 +38,7 @@ class PciNamesProvider final : public Provider {
  private:
   void probe_impl(const ProbeContext& ctx) const {
     const std::string& path = ctx.options().pci_ids_path;
-    if (path.empty() && !ctx.options().pci_id_database) return;
+    if (path.empty()) return;
     std::vector<std::string> keys;
     for (const Object* o : ctx.facts().of_kind("pci_device")) keys.push_back(o->key);
     // Accelerators known only by ids (KFD nodes in a tree without /sys/bus/pci) get names too.
@@ -50,63 +51,53 @@ class PciNamesProvider final : public Provider {
     }
     if (keys.empty() && named_by_id.empty()) return;  // no need to touch the file
 
-    auto loaded = ctx.pci_ids();
-    if (!loaded) {
+    // Each (vendor, device, subsystem vendor, subsystem device) is asked once:
+    // many functions share their ids (a GPU per slot, a bridge per port).
+    auto id_or_absent = [](const Object& o, const char* attr) { return o.get_int(attr).value_or(-1); };
+    auto ids_of = [&](const Object& o) {
+      return PciIds{id_or_absent(o, "vendor_id"), id_or_absent(o, "device_id"), id_or_absent(o, "subsystem_vendor_id"),
+                    id_or_absent(o, "subsystem_device_id")};
+    };
+    // class_code 0xBBSSPP: the name is the subclass's (BBSS), else the base class's.
+    auto class_of = [](const Object& o) -> std::optional<std::uint32_t> {
+      auto cls = o.get_int("class_code");
+      if (!cls) return std::nullopt;
+      return static_cast<std::uint32_t>(*cls >> 8) & 0xffff;
+    };
+    std::set<PciIds> functions;
+    std::set<std::uint32_t> classes;
+    for (const std::string& key : keys) {
+      const Object& o = *ctx.facts().find(key);
+      functions.insert(ids_of(o));
+      if (auto c = class_of(o)) classes.insert(*c);
+    }
+    for (const std::string& key : named_by_id) {
+      const Object& o = *ctx.facts().find(key);
+      functions.insert(PciIds{*o.get_int("vendor_id"), *o.get_int("device_id"), -1, -1});
+    }
+
+    auto names = read_pci_names(path, functions, classes);
+    if (!names) {
       // Status messages read "PATH: reason"; the diagnostic names the path apart.
-      std::string reason = loaded.error().message();
+      std::string reason = names.error().message();
       if (reason.rfind(path + ": ", 0) == 0) reason.erase(0, path.size() + 2);
       ctx.warn(path, "cannot read the PCI ID database: " + reason + "; no PCI names");
       return;
     }
-    if (!*loaded) return;
-    const PciIdDatabase& ids = **loaded;
-    std::map<std::uint32_t, std::string> class_names;  // by base class << 8 | subclass
-    auto put = [](Object& o, const char* attr, std::string value) {
-      if (!value.empty()) o.set(attr, Value(std::move(value)), Unit::kNone, Provenance::kNominal, kSource);
+    auto put = [](Object& o, const char* attr, const std::string& value) {
+      if (!value.empty()) o.set(attr, Value(value), Unit::kNone, Provenance::kNominal, kSource);
     };
-
-    // Many functions share their ids (a GPU per slot, a bridge per port): each
-    // (vendor, device, subsystem vendor, subsystem device) is looked up once; -1 = id absent.
-    struct Names {
-      std::string vendor, device, subsystem;
-    };
-    std::map<std::array<std::int64_t, 4>, Names> names_by_ids;
-    auto names_of = [&](const std::array<std::int64_t, 4>& id) -> const Names& {
-      auto it = names_by_ids.find(id);
-      if (it != names_by_ids.end()) return it->second;
-      Names n;
-      if (id[0] >= 0) {
-        auto vendor = static_cast<std::uint32_t>(id[0]);
-        n.vendor = ids.vendor_name(vendor);
-        if (id[1] >= 0) {
-          auto device = static_cast<std::uint32_t>(id[1]);
-          n.device = ids.device_name(vendor, device);
-          if (id[2] >= 0 && id[3] >= 0)
-            n.subsystem = ids.subsystem_name(vendor, device, static_cast<std::uint32_t>(id[2]),
-                                             static_cast<std::uint32_t>(id[3]));
-        }
-      }
-      return names_by_ids.emplace(id, std::move(n)).first->second;
-    };
-    auto id_or_absent = [](const Object& o, const char* attr) { return o.get_int(attr).value_or(-1); };
-
     for (const std::string& key : keys) {
       Object& o = ctx.facts().object(key, "pci_device");
-      const Names& n = names_of({id_or_absent(o, "vendor_id"), id_or_absent(o, "device_id"),
-                                 id_or_absent(o, "subsystem_vendor_id"), id_or_absent(o, "subsystem_device_id")});
+      const PciNames& n = names->functions.at(ids_of(o));
       put(o, "vendor_name", n.vendor);
       put(o, "device_name", n.device);
       put(o, "subsystem_name", n.subsystem);
-      if (auto cls = o.get_int("class_code")) {
-        auto key16 = static_cast<std::uint32_t>(*cls >> 8) & 0xffff;
-        auto it = class_names.find(key16);
-        if (it == class_names.end()) it = class_names.emplace(key16, ids.class_name(key16 >> 8, key16 & 0xff)).first;
-        put(o, "class_name", it->second);
-      }
+      if (auto c = class_of(o)) put(o, "class_name", names->classes.at(*c));
     }
     for (const std::string& key : named_by_id) {
       Object& o = ctx.facts().object(key, "accelerator");
-      const Names& n = names_of({*o.get_int("vendor_id"), *o.get_int("device_id"), -1, -1});
+      const PciNames& n = names->functions.at(PciIds{*o.get_int("vendor_id"), *o.get_int("device_id"), -1, -1});
       put(o, "vendor", n.vendor);
       put(o, "model", n.device);
     }

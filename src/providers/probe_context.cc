@@ -3,13 +3,6 @@
 
 namespace accelmap {
 
-Result<std::shared_ptr<const PciIdDatabase>> ProbeContext::pci_ids() const {
-  if (options_.pci_id_database) return options_.pci_id_database;
-  if (pci_id_load_ != nullptr && pci_id_load_->valid()) return pci_id_load_->get();
-  if (options_.pci_ids_path.empty()) return std::shared_ptr<const PciIdDatabase>();
-  return PciIdDatabase::load(options_.pci_ids_path);
-}
-
 void ProbeContext::warn(std::string path, std::string message, Severity severity) const {
   facts_.add(Diagnostic{severity, std::string(provider_), std::move(path), std::move(message)});
 }
