@@ -122,7 +122,7 @@ def google_bench(args):
     out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
     per = {}
     for b in json.loads(out)["benchmarks"]:
-        what, name, _ = b["name"].split("/")
+        what, name = b["name"].split("/")[:2]  # "what/tree/round:N[/iterations:1/manual_time]"
         scale = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[b["time_unit"]]
         e = per.setdefault(name, {}).setdefault(what, {"ns": [], "cpu_ns": [], "counters": {}})
         e["ns"].append(b["real_time"] * scale)
@@ -351,6 +351,20 @@ def write_report(r, out_dir):
                              + (f" ({int(n)})" if n is not None and c != "accelmap.index_build" else ""))
             L.append(f"| {name} | {int(acc) if acc != '' else ''} | " + " | ".join(cells) + " |")
         L.append("\n(n) = answers returned.\n")
+        cold = ["accelmap.cold.nearest", "accelmap.cold.best_memory", "accelmap.cold.share", "accelmap.cold.chain"]
+        if any(c in e for e in q.values() for c in cold):
+            L.append("First call on a freshly built index (one call each, taken right after the build; "
+                     "the table above times warm calls):\n")
+            L.append("| tree | nearest | best_memory | share | chain |\n|---|---:|---:|---:|---:|")
+            for name in sorted(q, key=lambda k: int(k.split("-")[1]) if k.startswith("gen-") else 0):
+                e = q[name]
+                cells = []
+                for c in cold:
+                    v = e.get(c, {}).get("median_ns")
+                    cells.append("—" if v is None else f"{v / 1e6:.1f} ms" if v >= 1e6 else
+                                 f"{v / 1e3:.1f} µs" if v >= 1e4 else f"{v:.0f} ns")
+                L.append(f"| {name} | " + " | ".join(cells) + " |")
+            L.append("")
         if r.get("queries_skipped"):
             L.append(f"Not queried: {', '.join(r['queries_skipped'])} (above --query-max; the PathIndex keeps every "
                      "device pair, n², so its build is the limit there — see docs/PERFORMANCE.md).\n")
