@@ -308,7 +308,7 @@ TEST(FsDirFiles, LimitAndLargeFiles) {
 // the full-path reads, for every kind of entry a hostile tree may hold.
 TEST_F(Confined, PrefetchedReadsMatchPathReads) {
   write_file(root, "sys/empty", "");
-  write_file(root, "sys/page", std::string(4096, 'p'));   // fills the batch buffer: read plainly
+  write_file(root, "sys/page", std::string(internal::BatchReader::kBufferBytes, 'p'));  // fills a batch buffer: read plainly
   write_file(root, "sys/big", std::string(10000, 'b'));   // longer than the batch buffer
   write_file(root, "sys/two", "2\n");
   write_file(root, "sys/sub/inner", "x\n");
@@ -322,8 +322,20 @@ TEST_F(Confined, PrefetchedReadsMatchPathReads) {
   for (const char* n : {"ok", "empty", "page", "big", "two", "fifo", "abs", "dotdot", "dotdot_dir", "slash", "loop_a",
                         "dangling", "nope", "sub", "sub/inner", "..", "."})
     expect_same(*fs, *d, n);
-  EXPECT_EQ(d->read_text("page")->size(), 4096u);
+  EXPECT_EQ(d->read_text("page")->size(), internal::BatchReader::kBufferBytes);
   EXPECT_EQ(d->read_text("big")->size(), 10000u);
+
+  // The size limit holds for batched files too: "inside\n" (7 bytes) fits in 7, "2\n" too.
+  write_file(root, "sys/eight", "12345678");
+  FsRoot::Options small;
+  small.max_file_bytes = 7;
+  auto limited = FsRoot::open(root, small);
+  ASSERT_TRUE(limited);
+  auto ld = limited->open_dir("/sys");
+  ASSERT_TRUE(ld);
+  ld->prefetch({"ok", "two", "eight"});
+  for (const char* n : {"ok", "two", "eight"}) expect_same(*limited, *ld, n);
+  EXPECT_FALSE(ld->read_text("eight"));
 }
 
 // Where io_uring is at hand the prefetched values are what later reads return:

@@ -20,7 +20,7 @@ namespace accelmap::internal {
 struct BatchReader::Ring {
   io_uring ring{};
   bool ok = false;
-  std::vector<char> buffers = std::vector<char>(kSlots * kBufferBytes);
+  std::unique_ptr<char[]> buffers{new char[kSlots * kBufferBytes]};  // not zeroed: only read into
 
   Ring() {
     if (io_uring_queue_init(static_cast<unsigned>(kSlots * 4), &ring, 0) != 0) return;
@@ -70,7 +70,7 @@ std::vector<std::pair<std::string, std::string>> BatchReader::read_files(int dir
                                   slot);
       open->flags |= IOSQE_IO_LINK;
       io_uring_sqe_set_data64(open, i << 2 | kOpen);
-      io_uring_prep_read(read, static_cast<int>(slot), ring_->buffers.data() + i * kBufferBytes,
+      io_uring_prep_read(read, static_cast<int>(slot), ring_->buffers.get() + i * kBufferBytes,
                          static_cast<unsigned>(kBufferBytes), 0);
       // A hard link: the close runs even when the read fails.
       read->flags |= IOSQE_FIXED_FILE | IOSQE_IO_HARDLINK;
@@ -102,7 +102,7 @@ std::vector<std::pair<std::string, std::string>> BatchReader::read_files(int dir
     for (std::size_t i = 0; i < n; ++i) {
       int len = read_len[i];
       if (len <= 0 || static_cast<std::size_t>(len) >= kBufferBytes) continue;
-      out.emplace_back(std::move(cnames[i]), std::string(ring_->buffers.data() + i * kBufferBytes,
+      out.emplace_back(std::move(cnames[i]), std::string(ring_->buffers.get() + i * kBufferBytes,
                                                          static_cast<std::size_t>(len)));
     }
   }

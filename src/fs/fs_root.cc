@@ -502,7 +502,10 @@ std::vector<std::pair<std::string, std::string>> FsRoot::batch_read(int dirfd,
   struct statfs sf {};
   if (::fstatfs(dirfd, &sf) != 0 || sf.f_type == SYSFS_MAGIC || sf.f_type == PROC_SUPER_MAGIC) return {};
   std::call_once(batch_->made, [&] { batch_->reader = std::make_unique<internal::BatchReader>(); });
-  return batch_->reader->read_files(dirfd, names);
+  auto got = batch_->reader->read_files(dirfd, names);
+  // A file over the size limit is refused by the plain read, with its message.
+  std::erase_if(got, [&](const auto& g) { return g.second.size() > options_.max_file_bytes; });
+  return got;
 }
 
 // ---------------------------------------------------------------- FsDir
