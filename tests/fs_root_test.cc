@@ -378,6 +378,34 @@ TEST(FsDirFiles, NoPrefetchWhileRecording) {
   EXPECT_EQ(o.recorder->files(), (std::set<std::string>{"/sys/a"}));
 }
 
+// A large folder opened without its listing reads every name as the listed
+// folder and the full path do: values, errors and messages.
+TEST_F(Confined, UnlistedLargeFolderReadsMatchPathReads) {
+  for (int i = 0; i < 400; ++i) write_file(root, "sys/memory" + std::to_string(i) + "/online", "1\n");
+  write_file(root, "sys/empty", "");
+  write_file(root, "sys/big", std::string(10000, 'b'));
+  ASSERT_EQ(::mkfifo((root + "/sys/fifo").c_str(), 0644), 0);
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  struct stat st {};
+  ASSERT_EQ(::stat((root + "/sys").c_str(), &st), 0);
+  if (st.st_size <= FsRoot::kLargeDirectoryBytes) GTEST_SKIP() << "this file system does not size folders by entries";
+  auto d = fs->open_dir("/sys", FsRoot::Listing::kUnlessLarge);
+  ASSERT_TRUE(d) << d.error().message();
+  EXPECT_FALSE(d->listed());
+  EXPECT_TRUE(d->entries().empty());
+  for (const char* n : {"ok", "empty", "big", "fifo", "abs", "dotdot", "dotdot_dir", "slash", "loop_a", "dangling",
+                        "nope", "memory7", "memory7/online", "..", ".", ""})
+    expect_same(*fs, *d, n);
+  EXPECT_EQ(*d->read_text("ok"), "inside\n");
+  EXPECT_EQ(*d->read_link("abs"), *fs->read_link("/sys/abs"));
+  // A small folder is listed as always.
+  auto small = fs->open_dir("/sys/memory7", FsRoot::Listing::kUnlessLarge);
+  ASSERT_TRUE(small);
+  EXPECT_TRUE(small->listed());
+  EXPECT_EQ(small->entries().size(), 1u);
+}
+
 TEST(FsDirOpen, MissingDirIsNotFound) {
   std::string root = make_temp_dir();
   auto fs = FsRoot::open(root);

@@ -468,7 +468,7 @@ Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path,
   return out;
 }
 
-Result<FsDir> FsRoot::open_dir(std::string_view path) const {
+Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing) const {
   std::string p(path);
   if (options_.recorder) {
     // Captures go through the recording slow path; the fd is not needed.
@@ -479,6 +479,14 @@ Result<FsDir> FsRoot::open_dir(std::string_view path) const {
   int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, nullptr);
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
+  if (listing == Listing::kUnlessLarge && untrusted_) {
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size > kLargeDirectoryBytes) {
+      FsDir d(this, guard.release(), std::move(p), {}, false);
+      d.listed_ = false;
+      return d;
+    }
+  }
   std::vector<std::string> stat_typed;
   auto entries = list_fd(fd, path, &stat_typed);
   if (!entries) return entries.error();
@@ -520,7 +528,8 @@ FsDir::FsDir(FsDir&& other) noexcept
       entries_(std::move(other.entries_)),
       stat_typed_(std::move(other.stat_typed_)),
       prefetched_(std::move(other.prefetched_)),
-      sysfs_(other.sysfs_) {}
+      sysfs_(other.sysfs_),
+      listed_(other.listed_) {}
 
 FsDir& FsDir::operator=(FsDir&& other) noexcept {
   if (this != &other) {
@@ -532,6 +541,7 @@ FsDir& FsDir::operator=(FsDir&& other) noexcept {
     stat_typed_ = std::move(other.stat_typed_);
     prefetched_ = std::move(other.prefetched_);
     sysfs_ = other.sysfs_;
+    listed_ = other.listed_;
   }
   return *this;
 }
@@ -621,7 +631,35 @@ std::optional<Result<std::string>> FsDir::read_below(std::string_view name) cons
   return root_->read_fd(guard.get(), path_, name, /*known_regular=*/false);
 }
 
+// An unlisted folder: the name's type comes from an fstatat, as for a listed
+// entry getdents called DT_UNKNOWN, so the opened file is checked with fstat
+// again (read_fd with known_regular only on the live sysfs). Everything that is
+// not a plain regular file takes FsRoot's confined path, which words its error.
+Result<std::string> FsDir::read_unlisted(std::string_view name) const {
+  char cname[256];
+  if (fd_ < 0 || name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
+      name.size() >= sizeof(cname))
+    return root_->read_text(child(name));
+  std::memcpy(cname, name.data(), name.size());
+  cname[name.size()] = '\0';
+  struct stat st {};
+  if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (errno == ENOENT) return io_status(child(name), ENOENT);
+    return root_->read_text(child(name));
+  }
+  if (!S_ISREG(st.st_mode)) return root_->read_text(child(name));
+  int fd = ::openat(fd_, cname, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ELOOP) return root_->read_text(child(name));
+    return io_status(child(name), err);
+  }
+  Fd guard(fd);
+  return root_->read_fd(fd, path_, name, sysfs_);
+}
+
 Result<std::string> FsDir::read_text(std::string_view name) const {
+  if (!listed_) return read_unlisted(name);
   const DirEntry* e = nullptr;
   if (!fast(name, &e)) {
     if (name.find('/') != std::string_view::npos)
@@ -677,6 +715,7 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
 }
 
 Result<std::string> FsDir::read_link(std::string_view name) const {
+  if (!listed_) return root_->read_link(child(name));
   const DirEntry* e = nullptr;
   if (!fast(name, &e)) return root_->read_link(child(name));
   if (!e) return io_status(child(name), ENOENT);

@@ -26,10 +26,11 @@ class DirReader {
                ///< their captures, and the damage tests their targets)
   };
 
-  DirReader(const ProbeContext& ctx, std::string dir, Capture capture = Capture::kListing)
+  DirReader(const ProbeContext& ctx, std::string dir, Capture capture = Capture::kListing,
+            FsRoot::Listing listing = FsRoot::Listing::kAlways)
       : ctx_(ctx), dir_(std::move(dir)) {
     if (capture == Capture::kPaths && ctx.fs().recording()) return;
-    auto r = ctx.fs().open_dir(dir_);
+    auto r = ctx.fs().open_dir(dir_, listing);
     if (r) d_.emplace(std::move(*r));
     else missing_ = r.error().code() == StatusCode::kNotFound;
   }
@@ -55,7 +56,8 @@ class DirReader {
   /// when the listing answers: not listed is missing, listed as anything but
   /// a link exists; a link (or a name with '/') is resolved by the FsRoot.
   bool exists(std::string_view name) const {
-    if (d_ && name.find('/') == std::string_view::npos && name != "." && name != ".." && !name.empty()) {
+    if (d_ && d_->listed() && name.find('/') == std::string_view::npos && name != "." && name != ".." &&
+        !name.empty()) {
       const DirEntry* e = d_->find(name);
       if (!e) return false;
       if (e->type != EntryType::kLink) return true;

@@ -81,8 +81,9 @@ class NumaProvider final : public Provider {
         ctx.warn(dir + "/node" + std::to_string(n), "node is listed online but has no directory");
         continue;
       }
-      // Three or four files of one folder: one open + listing, relative reads.
-      DirReader nd(ctx, dir + "/node" + std::to_string(n), DirReader::Capture::kPaths);
+      // Three or four files of one folder: one open + listing, relative reads
+      // (no listing where the node holds hundreds of memory blocks).
+      DirReader nd(ctx, dir + "/node" + std::to_string(n), DirReader::Capture::kPaths, FsRoot::Listing::kUnlessLarge);
       nd.prefetch({"cpulist", "cpumap", "meminfo", "distance"});
       probe_cpus(ctx, node, nd);
       probe_capacity(ctx, node, nd);
