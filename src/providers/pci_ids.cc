@@ -9,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -58,23 +59,44 @@ std::string name_after(std::string_view line, std::size_t skip) {
 // class and stray lines, the only ones that can end a vendor's block.
 bool top(char c) { return c != '\t' && c != '#' && c != '\n'; }
 
-// The first line start p in (from, len) whose line is a top line, or npos.
-// 95% of pci.ids' ~40,000 lines are device, subsystem or comment lines, and a
-// block nobody asked for is skipped: sixteen bytes at a time with GCC/Clang
-// vector extensions (SSE2 on x86-64, NEON on arm64), a memchr per line spent
-// ~11 ns of call overhead on each.
-std::size_t next_top(const char* d, std::size_t from, std::size_t len) {
+// What the lines ahead can be skipped to, unread.
+enum class Skip : std::uint8_t {
+  kNothing,         // every line matters
+  kToTopLine,       // outside the blocks asked for: to the next top line
+  kPastSubsystems,  // in a vendor's block, between asked devices: past "\t\t" lines
+};
+
+// Whether the line starting at d[p] (with `avail` bytes from there) stops a skip;
+// nullopt when too few bytes are there to tell.
+std::optional<bool> stops(const char* d, std::size_t p, std::size_t avail, Skip skip) {
+  if (skip == Skip::kToTopLine) {
+    if (avail < 1) return std::nullopt;
+    return top(d[p]);
+  }
+  if (avail < 2) return std::nullopt;
+  return !(d[p] == '\t' && d[p + 1] == '\t');
+}
+
+// The first line start p in (from, len) whose line stops `skip`, or npos when
+// none can be told in the buffer. 95% of pci.ids' ~40,000 lines are device,
+// subsystem or comment lines; sixteen bytes at a time with GCC/Clang vector
+// extensions (SSE2 on x86-64, NEON on arm64), a chunk with nothing to stop at
+// costs a few instructions, where a memchr per line spent ~11 ns of call
+// overhead on each.
+std::size_t next_stop(const char* d, std::size_t from, std::size_t len, Skip skip) {
   typedef unsigned char v16 __attribute__((vector_size(16)));
   const v16 nl = {10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10};
   const v16 tab = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
   const v16 hash = {35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35, 35};
   std::size_t i = from;
-  // Newlines in [i, i+16), looking at the bytes [i+1, i+17) after them.
-  for (; i + 17 <= len; i += 16) {
-    v16 a, b;
+  // Newlines in [i, i+16), looking at the two bytes after each.
+  for (; i + 18 <= len; i += 16) {
+    v16 a, b, c;
     std::memcpy(&a, d + i, 16);
     std::memcpy(&b, d + i + 1, 16);
-    v16 m = (a == nl) & (b != tab) & (b != hash) & (b != nl);
+    std::memcpy(&c, d + i + 2, 16);
+    v16 m = skip == Skip::kToTopLine ? (a == nl) & (b != tab) & (b != hash) & (b != nl)
+                                     : (a == nl) & ~((b == tab) & (c == tab));
     std::uint64_t w[2];
     std::memcpy(w, &m, 16);
     if ((w[0] | w[1]) == 0) continue;
@@ -82,7 +104,11 @@ std::size_t next_top(const char* d, std::size_t from, std::size_t len) {
       if (m[k]) return i + k + 1;
   }
   for (; i + 1 < len; ++i)
-    if (d[i] == '\n' && top(d[i + 1])) return i + 1;
+    if (d[i] == '\n') {
+      std::optional<bool> stop = stops(d, i + 1, len - i - 1, skip);
+      if (!stop) return npos;
+      if (*stop) return i + 1;
+    }
   return npos;
 }
 
@@ -119,8 +145,15 @@ class Reader {
  public:
   Reader(const Wanted& w, Found& f) : w_(w), f_(f) {}
 
-  // True while the lines until the next top line can be skipped unread.
-  bool skippable() const { return vendor_ == nullptr && !in_class_; }
+  // What the lines from here on can be skipped to. Once every device asked
+  // of a vendor is found (and its subsystem lines are read), the rest of the
+  // block is skipped too: Intel's block alone is 372 KB.
+  Skip skip() const {
+    if (in_class_) return Skip::kNothing;
+    if (vendor_ == nullptr) return Skip::kToTopLine;
+    if (device_ != nullptr) return Skip::kNothing;
+    return devices_left_ == 0 ? Skip::kToTopLine : Skip::kPastSubsystems;
+  }
 
   void line(std::string_view l) {
     if (l.empty() || l[0] == '#') return;  // comments and blank lines change nothing
@@ -151,13 +184,13 @@ class Reader {
     if (!id_line(l, 0, id)) return;  // a stray line does not end a vendor's block
     vendor_ = nullptr;
     vendor_id_ = id;
-    // Only a vendor's first block counts (as a lookup by id would find).
-    if (!seen_vendors_.insert(id).second) return;
     auto it = w_.vendors.find(id);
-    if (it == w_.vendors.end()) return;
+    // Only a vendor's first block counts (as a lookup by id would find): its
+    // name is recorded there, so a later block finds it set.
+    if (it == w_.vendors.end() || f_.vendor.count(id)) return;
     f_.vendor[id] = name_after(l, 6);
     vendor_ = &it->second;
-    devices_seen_.clear();
+    devices_left_ = vendor_->devices.size();
   }
 
   void vendor_line(std::string_view l) {
@@ -172,10 +205,13 @@ class Reader {
     // Any other line ends the subsystem lines of the device before it.
     device_ = nullptr;
     std::uint32_t id = 0;
-    if (!id_line(l, 1, id) || !devices_seen_.insert(id).second) return;
+    if (!id_line(l, 1, id)) return;
     auto it = vendor_->devices.find(id);
-    if (it == vendor_->devices.end()) return;
+    // Only a device's first line counts; its name is recorded there.
+    if (it == vendor_->devices.end() || f_.device.count({vendor_id_, id})) return;
     f_.device[{vendor_id_, id}] = name_after(l, 7);
+    --devices_left_;
+    if (it->second.subsystems.empty()) return;
     device_ = &it->second;
     device_id_ = id;
   }
@@ -189,10 +225,9 @@ class Reader {
 
   const Wanted& w_;
   Found& f_;
-  std::set<std::uint32_t> seen_vendors_;
-  std::set<std::uint32_t> devices_seen_;  // in the current vendor's block
   const Wanted::Vendor* vendor_ = nullptr;  // the block being read, when asked for
   std::uint32_t vendor_id_ = 0;
+  std::size_t devices_left_ = 0;           // asked of vendor_ and not found yet
   const Wanted::Device* device_ = nullptr;  // its subsystem lines are being read
   std::uint32_t device_id_ = 0;
   bool classes_started_ = false;
@@ -253,32 +288,51 @@ Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<Pc
       return Status();
     }
   };
+  const char* d = buf.data();
+  auto line_at = [&](std::size_t start) {  // feeds the line at `start`; false when its end is not here yet
+    const void* nl = std::memchr(buf.data() + start, '\n', len - start);
+    if (nl == nullptr && !eof) return false;
+    std::size_t end = nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data()) : len;
+    reader.line(std::string_view(buf.data() + start, end - start));
+    pos = nl != nullptr ? end + 1 : len;
+    return true;
+  };
   for (;;) {
+    d = buf.data();
     if (!line_start) {  // skipped into the middle of a line: resume after it
-      const void* nl = std::memchr(buf.data() + pos, '\n', len - pos);
+      const void* nl = std::memchr(d + pos, '\n', len - pos);
       if (nl != nullptr) {
-        pos = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data()) + 1;
+        pos = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
         line_start = true;
         continue;
       }
       pos = len;
-    } else if (reader.skippable() && pos < len && !top(buf[pos])) {
-      std::size_t p = next_top(buf.data(), pos, len);
-      if (p != npos) {
-        pos = p;
-        continue;
-      }
-      // No whole top line left in the buffer: keep from the last newline on.
-      const void* last = ::memrchr(buf.data() + pos, '\n', len - pos);
-      if (last != nullptr) pos = static_cast<std::size_t>(static_cast<const char*>(last) - buf.data()) + 1;
-      else line_start = false, pos = len;
     } else if (pos < len) {
-      const void* nl = std::memchr(buf.data() + pos, '\n', len - pos);
-      if (nl != nullptr || eof) {
-        std::size_t end = nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data()) : len;
-        reader.line(std::string_view(buf.data() + pos, end - pos));
-        pos = nl != nullptr ? end + 1 : len;
-        continue;
+      const Skip skip = reader.skip();
+      // Whether the line at pos stops the skip: nullopt when too few of its bytes are here.
+      const std::optional<bool> here = skip == Skip::kNothing ? std::optional<bool>(true) : stops(d, pos, len - pos, skip);
+      if (here == true) {
+        if (line_at(pos)) continue;
+      } else if (!here) {
+        // A line of one byte so far: more bytes tell, or it is the file's last line.
+        if (eof && line_at(pos)) continue;
+      } else {
+        std::size_t p = next_stop(d, pos, len, skip);
+        if (p != npos) {
+          pos = p;
+          continue;
+        }
+        // No stop told in the buffer. Keep from the last newline on: the line
+        // after it may be one that more bytes tell about (or, at the end of the
+        // file, a last line too short to tell: it is read).
+        const void* last = ::memrchr(d + pos, '\n', len - pos);
+        if (last == nullptr) {
+          line_start = false;
+          pos = len;
+        } else {
+          pos = static_cast<std::size_t>(static_cast<const char*>(last) - d) + 1;
+          if (eof && pos < len && line_at(pos)) continue;
+        }
       }
     }
     if (eof) break;
@@ -297,11 +351,11 @@ Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<Pc
       auto v = static_cast<std::uint32_t>(f.vendor);
       n.vendor = get(found.vendor, v);
       if (f.device >= 0 && f.device <= 0xffff) {
-        auto d = static_cast<std::uint32_t>(f.device);
-        n.device = get(found.device, std::pair{v, d});
+        auto dev = static_cast<std::uint32_t>(f.device);
+        n.device = get(found.device, std::pair{v, dev});
         if (f.subsystem_vendor >= 0 && f.subsystem_device >= 0 && f.subsystem_vendor <= 0xffff &&
             f.subsystem_device <= 0xffff)
-          n.subsystem = get(found.subsystem, std::array<std::uint32_t, 4>{v, d, static_cast<std::uint32_t>(f.subsystem_vendor),
+          n.subsystem = get(found.subsystem, std::array<std::uint32_t, 4>{v, dev, static_cast<std::uint32_t>(f.subsystem_vendor),
                                                                           static_cast<std::uint32_t>(f.subsystem_device)});
       }
     }
