@@ -25,6 +25,10 @@
 
 namespace accelmap {
 
+namespace internal {
+struct Prefetched;  // work discover() started early for a later provider (src/providers/prefetched.h)
+}  // namespace internal
+
 /// Discovery phases, run in this order (as hwloc's component phases).
 enum class Phase : std::uint8_t {
   kPlatform,  ///< CPUs, NUMA nodes, HMAT
@@ -58,6 +62,12 @@ class ProbeContext {
   const DiscoverOptions& options() const { return options_; }
   FactSet& facts() const { return facts_; }
   std::string_view provider() const { return provider_; }
+
+  /// What discover() started early for this run's later providers (the PCI ID
+  /// database pass, on a second thread while the device phase reads the tree);
+  /// nullptr outside discover() (re-probes), where a provider reads for itself.
+  const internal::Prefetched* prefetched() const { return prefetched_; }
+  void set_prefetched(const internal::Prefetched* p) { prefetched_ = p; }
 
   /// Records a soft problem with `path` (in-root path or key).
   void warn(std::string path, std::string message, Severity severity = Severity::kWarning) const;
@@ -95,6 +105,7 @@ class ProbeContext {
   const FunctionCatalog& catalog_;
   std::string_view provider_;
   FactSet& facts_;
+  const internal::Prefetched* prefetched_ = nullptr;
 };
 
 class Provider {

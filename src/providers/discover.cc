@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <optional>
+#include <future>
 #include <set>
+#include <system_error>
 
+#include "providers/pci_ids.h"
+#include "providers/prefetched.h"
 #include "providers/select.h"
 
 namespace accelmap {
@@ -60,11 +64,46 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     extended = std::move(*loaded);
   }
   const FunctionCatalog& catalog = extended ? *extended : FunctionCatalog::builtin();
+  // The PCI ID database pass needs only the PCI functions, known once the bus
+  // phase is done, and is host data: it runs on a second thread while the
+  // device phase reads the tree (on a small server it is about a third of a
+  // discovery). Its future is waited for before it goes out of scope.
   FactSet facts;
+  internal::Prefetched prefetched;
+  bool prefetch_started = false;
+  auto start_prefetch = [&] {
+    prefetch_started = true;
+    if (options.pci_ids_path.empty() || !selected->count("pci_names")) return;
+    prefetched.pci_questions = providers::pci_name_questions(facts);
+    if (prefetched.pci_questions.functions.empty()) return;
+    try {
+      prefetched.pci_names = std::async(std::launch::async, providers::read_pci_names, options.pci_ids_path,
+                                        prefetched.pci_questions.functions, prefetched.pci_questions.classes,
+                                        std::size_t{64} << 10)
+                                 .share();
+    } catch (const std::system_error&) {
+      // No thread to be had: pci_names reads the database itself.
+    }
+  };
+  auto run = [&](const Provider& p) {
+    ProbeContext ctx(root, options, catalog, p.name(), facts);
+    ctx.set_prefetched(&prefetched);
+    p.probe(ctx);
+  };
+  // pci runs first: it reads only files and no platform provider reads its
+  // facts or writes its objects (provider_dependencies()), so the order gives
+  // the same facts, and the names pass then overlaps the platform phase.
+  const Provider* pci = nullptr;
+  for (const auto& p : providers)
+    if (p->name() == "pci" && selected->count("pci")) pci = p.get();
+  if (pci != nullptr) {
+    run(*pci);
+    start_prefetch();
+  }
   for (const auto& p : providers) {
-    if (!selected->count(std::string(p->name()))) continue;
-    ProbeContext ctx(root, options, catalog, p->name(), facts);
-    p->probe(ctx);
+    if (p.get() == pci || !selected->count(std::string(p->name()))) continue;
+    if (!prefetch_started && p->phase() > Phase::kBus) start_prefetch();
+    run(*p);
   }
   facts.normalize();
   return facts;

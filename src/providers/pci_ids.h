@@ -28,6 +28,7 @@
 #include <set>
 #include <string>
 
+#include "accelmap/facts.h"
 #include "accelmap/status.h"
 
 namespace accelmap::providers {
@@ -50,6 +51,14 @@ struct PciNameAnswers {
   std::map<PciIds, PciNames> functions;    ///< one entry per asked function
   std::map<std::uint32_t, std::string> classes;  ///< by base << 8 | sub: the subclass name, else the class's, else ""
 };
+
+/// What pci_names asks of the database for the PCI functions in `facts`: each
+/// function's ids and each class (base << 8 | sub). Defined in pci_names.cc.
+struct PciNameQuestions {
+  std::set<PciIds> functions;
+  std::set<std::uint32_t> classes;
+};
+PciNameQuestions pci_name_questions(const FactSet& facts);
 
 /// Files larger than this are refused (pci.ids is ~1.3 MB). Bytes.
 constexpr std::size_t kMaxPciIdsBytes = 64u << 20;

@@ -5,6 +5,7 @@
 // This is the one provider that reads a host file outside the root: the database
 // describes ids, not the machine. It is read once per discovery, for exactly
 // the ids this machine has (providers/pci_ids.h says why not loaded whole).
+#include <algorithm>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -13,12 +14,29 @@
 #include <vector>
 
 #include "providers/pci_ids.h"
+#include "providers/prefetched.h"
 #include "providers/providers.h"
 
 namespace accelmap::providers {
 namespace {
 
 constexpr const char* kSource = "pci.ids";
+
+std::int64_t id_or_absent(const Object& o, const char* attr) { return o.get_int(attr).value_or(-1); }
+
+// Each (vendor, device, subsystem vendor, subsystem device) is asked once:
+// many functions share their ids (a GPU per slot, a bridge per port).
+PciIds ids_of(const Object& o) {
+  return PciIds{id_or_absent(o, "vendor_id"), id_or_absent(o, "device_id"), id_or_absent(o, "subsystem_vendor_id"),
+                id_or_absent(o, "subsystem_device_id")};
+}
+
+// class_code 0xBBSSPP: the name is the subclass's (BBSS), else the base class's.
+std::optional<std::uint32_t> class_of(const Object& o) {
+  auto cls = o.get_int("class_code");
+  if (!cls) return std::nullopt;
+  return static_cast<std::uint32_t>(*cls >> 8) & 0xffff;
+}
 
 class PciNamesProvider final : public Provider {
  public:
@@ -51,32 +69,21 @@ class PciNamesProvider final : public Provider {
     }
     if (keys.empty() && named_by_id.empty()) return;  // no need to touch the file
 
-    // Each (vendor, device, subsystem vendor, subsystem device) is asked once:
-    // many functions share their ids (a GPU per slot, a bridge per port).
-    auto id_or_absent = [](const Object& o, const char* attr) { return o.get_int(attr).value_or(-1); };
-    auto ids_of = [&](const Object& o) {
-      return PciIds{id_or_absent(o, "vendor_id"), id_or_absent(o, "device_id"), id_or_absent(o, "subsystem_vendor_id"),
-                    id_or_absent(o, "subsystem_device_id")};
-    };
-    // class_code 0xBBSSPP: the name is the subclass's (BBSS), else the base class's.
-    auto class_of = [](const Object& o) -> std::optional<std::uint32_t> {
-      auto cls = o.get_int("class_code");
-      if (!cls) return std::nullopt;
-      return static_cast<std::uint32_t>(*cls >> 8) & 0xffff;
-    };
-    std::set<PciIds> functions;
-    std::set<std::uint32_t> classes;
-    for (const std::string& key : keys) {
-      const Object& o = *ctx.facts().find(key);
-      functions.insert(ids_of(o));
-      if (auto c = class_of(o)) classes.insert(*c);
-    }
+    PciNameQuestions asked = pci_name_questions(ctx.facts());
     for (const std::string& key : named_by_id) {
       const Object& o = *ctx.facts().find(key);
-      functions.insert(PciIds{*o.get_int("vendor_id"), *o.get_int("device_id"), -1, -1});
+      asked.functions.insert(PciIds{*o.get_int("vendor_id"), *o.get_int("device_id"), -1, -1});
     }
-
-    auto names = read_pci_names(path, functions, classes);
+    // The pass discover() started after the bus phase answers when it asked at
+    // least this (answers do not depend on what else is asked); else read now.
+    const internal::Prefetched* pre = ctx.prefetched();
+    const bool covered = pre != nullptr && pre->pci_names.valid() &&
+                         std::includes(pre->pci_questions.functions.begin(), pre->pci_questions.functions.end(),
+                                       asked.functions.begin(), asked.functions.end()) &&
+                         std::includes(pre->pci_questions.classes.begin(), pre->pci_questions.classes.end(),
+                                       asked.classes.begin(), asked.classes.end());
+    const Result<PciNameAnswers> names =
+        covered ? pre->pci_names.get() : read_pci_names(path, asked.functions, asked.classes);
     if (!names) {
       // Status messages read "PATH: reason"; the diagnostic names the path apart.
       std::string reason = names.error().message();
@@ -105,6 +112,15 @@ class PciNamesProvider final : public Provider {
 };
 
 }  // namespace
+
+PciNameQuestions pci_name_questions(const FactSet& facts) {
+  PciNameQuestions q;
+  for (const Object* o : facts.of_kind("pci_device")) {
+    q.functions.insert(ids_of(*o));
+    if (auto c = class_of(*o)) q.classes.insert(*c);
+  }
+  return q;
+}
 
 std::unique_ptr<Provider> make_pci_names_provider() { return std::make_unique<PciNamesProvider>(); }
 
