@@ -143,6 +143,10 @@ class FsDir {
   bool fast(std::string_view name, const DirEntry** entry) const;
   std::optional<Result<std::string>> read_below(std::string_view name) const;
   Result<std::string> read_unlisted(std::string_view name) const;
+  // Opens `cname` (== name) below the folder for reading, O_NOFOLLOW | O_NONBLOCK;
+  // -1 with `*failed` set to what the read returns instead (a link swapped in
+  // since, ELOOP, takes FsRoot's confined path).
+  int open_entry(std::string_view name, const char* cname, std::optional<Result<std::string>>* failed) const;
 
   const FsRoot* root_ = nullptr;
   int fd_ = -1;

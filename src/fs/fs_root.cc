@@ -648,14 +648,22 @@ Result<std::string> FsDir::read_unlisted(std::string_view name) const {
     return root_->read_text(child(name));
   }
   if (!S_ISREG(st.st_mode)) return root_->read_text(child(name));
+  std::optional<Result<std::string>> failed;
+  int fd = open_entry(name, cname, &failed);
+  if (fd < 0) return std::move(*failed);
+  Fd guard(fd);
+  return root_->read_fd(fd, path_, name, sysfs_);
+}
+
+int FsDir::open_entry(std::string_view name, const char* cname, std::optional<Result<std::string>>* failed) const {
   int fd = ::openat(fd_, cname, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     int err = errno;
-    if (err == ELOOP) return root_->read_text(child(name));
-    return io_status(child(name), err);
+    // ELOOP: replaced by a link since the listing; take the confined path.
+    if (err == ELOOP) failed->emplace(root_->read_text(child(name)));
+    else failed->emplace(io_status(child(name), err));
   }
-  Fd guard(fd);
-  return root_->read_fd(fd, path_, name, sysfs_);
+  return fd;
 }
 
 Result<std::string> FsDir::read_text(std::string_view name) const {
@@ -679,13 +687,9 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
   if (name.size() >= sizeof(cname)) return root_->read_text(child(name));
   std::memcpy(cname, name.data(), name.size());
   cname[name.size()] = '\0';
-  int fd = ::openat(fd_, cname, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) {
-    int err = errno;
-    // ELOOP: replaced by a link since the listing; take the confined path.
-    if (err == ELOOP) return root_->read_text(child(name));
-    return io_status(child(name), err);
-  }
+  std::optional<Result<std::string>> failed;
+  int fd = open_entry(name, cname, &failed);
+  if (fd < 0) return std::move(*failed);
   Fd guard(fd);
   // On a recorded tree an entry that getdents itself reported as a regular
   // file (d_type DT_REG, not the fstatat guess made for DT_UNKNOWN) is read

@@ -64,9 +64,9 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     extended = std::move(*loaded);
   }
   const FunctionCatalog& catalog = extended ? *extended : FunctionCatalog::builtin();
-  // The PCI ID database pass needs only the PCI functions, known once the bus
-  // phase is done, and is host data: it runs on a second thread while the
-  // device phase reads the tree (on a small server it is about a third of a
+  // The PCI ID database pass needs only the PCI functions and is host data: it
+  // runs on a second thread, started right after pci (below), while the other
+  // providers read the tree (on a small server it is about a third of a
   // discovery). Its future is waited for before it goes out of scope.
   FactSet facts;
   internal::Prefetched prefetched;
