@@ -1,6 +1,6 @@
 // pci_names: human names of PCI functions from the PCI ID database.
 // Source: pci.ids (PCI ID database, Debian package pci.ids, format described in its
-// header; the loader and lookups are accelmap/pci_ids.h).
+// header; the one-pass reader is providers/pci_ids.h).
 //
 // This is the one provider that reads a host file outside the root: the database
 // describes ids, not the machine. It is read once per discovery, for exactly
