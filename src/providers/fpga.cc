@@ -20,6 +20,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "parse/parse.h"
@@ -60,17 +61,29 @@ std::vector<ClassDevice> list_class(const ProbeContext& ctx, std::string_view cl
   return out;
 }
 
-bool is_below(std::string_view path, std::string_view dir) {
-  return path.size() > dir.size() + 1 && path.substr(0, dir.size()) == dir && path[dir.size()] == '/';
-}
+// Which region's device folder contains a path. A machine may carry thousands
+// of regions (one per card plus its partial-reconfiguration regions), so the
+// question is answered by walking up the path's own folders (tens) instead of
+// testing every region (thousands, asked once per region, manager and bridge).
+class RegionOwners {
+ public:
+  explicit RegionOwners(const std::vector<ClassDevice>& regions) {
+    by_folder_.reserve(regions.size());
+    for (const ClassDevice& r : regions) by_folder_.emplace(r.canonical, &r);
+  }
 
-// The outermost region whose device folder contains `path`; nullptr when none.
-const ClassDevice* owner_region(const std::vector<ClassDevice>& regions, std::string_view path) {
-  const ClassDevice* best = nullptr;
-  for (const ClassDevice& r : regions)
-    if (is_below(path, r.canonical) && (!best || r.canonical.size() < best->canonical.size())) best = &r;
-  return best;
-}
+  // The outermost region whose device folder strictly contains `path`; nullptr when none.
+  const ClassDevice* owner(std::string_view path) const {
+    // Shortest prefix first: the first region found is the outermost.
+    for (std::size_t slash = path.find('/', 1); slash != std::string_view::npos; slash = path.find('/', slash + 1))
+      if (auto it = by_folder_.find(path.substr(0, slash)); it != by_folder_.end()) return it->second;
+    return nullptr;
+  }
+
+ private:
+  // Two regions never share a canonical folder (each is its own device).
+  std::unordered_map<std::string_view, const ClassDevice*> by_folder_;
+};
 
 std::optional<std::string> read_text_attr(const ProbeContext& ctx, const std::string& path, bool optional = true) {
   auto v = ctx.read_trimmed(path, optional);
@@ -126,9 +139,13 @@ class FpgaProvider final : public Provider {
     const std::vector<ClassDevice> managers = list_class(ctx, kManagerClass);
     const std::vector<ClassDevice> bridges = list_class(ctx, kBridgeClass);
 
+    const RegionOwners owners(regions);
     std::vector<const ClassDevice*> top;
-    for (const ClassDevice& r : regions)
-      if (!owner_region(regions, r.canonical)) top.push_back(&r);
+    std::unordered_map<const ClassDevice*, std::vector<const ClassDevice*>> subregions;  // in natural order
+    for (const ClassDevice& r : regions) {
+      if (const ClassDevice* outer = owners.owner(r.canonical)) subregions[outer].push_back(&r);
+      else top.push_back(&r);
+    }
 
     // Managers first: the accelerators take their state from them.
     std::map<std::string, std::pair<std::string, std::string>> state_of_region;  // region -> (state, path)
@@ -143,7 +160,7 @@ class FpgaProvider final : public Provider {
           if (auto t = parse::trim(line); !t.empty()) errors.emplace_back(t);
         o.set("status", errors, Unit::kNone, Provenance::kKernel, m.link + "/status");
       }
-      const ClassDevice* r = owner_region(regions, m.canonical);
+      const ClassDevice* r = owners.owner(m.canonical);
       Provenance how = Provenance::kKernel;
       // Outside DFL (e.g. of-fpga-region) the region does not contain its
       // manager; with one of each on the machine they can only belong together.
@@ -160,20 +177,23 @@ class FpgaProvider final : public Provider {
       Object& o = ctx.facts().object("fpga_bridge:" + b.name, "fpga_bridge");
       if (auto v = read_text_attr(ctx, b.link + "/name")) o.set("name", *v, Unit::kNone, Provenance::kKernel, b.link + "/name");
       if (auto v = read_text_attr(ctx, b.link + "/state")) o.set("state", *v, Unit::kNone, Provenance::kKernel, b.link + "/state");
-      if (const ClassDevice* r = owner_region(regions, b.canonical))
+      if (const ClassDevice* r = owners.owner(b.canonical))
         o.set("region", "fpga:" + r->name, Unit::kNone, Provenance::kKernel, b.link);
     }
 
     for (const ClassDevice* r : top) {
       auto it = state_of_region.find(r->name);
-      probe_region(ctx, *r, regions, it == state_of_region.end() ? nullptr : &it->second.first,
+      auto sub = subregions.find(r);
+      probe_region(ctx, *r, sub == subregions.end() ? std::vector<const ClassDevice*>{} : sub->second,
+                   it == state_of_region.end() ? nullptr : &it->second.first,
                    it == state_of_region.end() ? std::string() : it->second.second);
     }
-    probe_dfl_bus(ctx, regions);
+    probe_dfl_bus(ctx, owners);
   }
 
  private:
-  static void probe_region(const ProbeContext& ctx, const ClassDevice& region, const std::vector<ClassDevice>& regions,
+  static void probe_region(const ProbeContext& ctx, const ClassDevice& region,
+                           const std::vector<const ClassDevice*>& subregions,
                            const std::string* mgr_state, const std::string& state_path) {
     const std::string key = "fpga:" + region.name;
     Object& acc = accelerator(ctx, key, "fpga", "FPGA");
@@ -200,8 +220,7 @@ class FpgaProvider final : public Provider {
     };
     add_compat(region);
     if (compat.empty())
-      for (const ClassDevice& sub : regions)
-        if (owner_region(regions, sub.canonical) == &region) add_compat(sub);
+      for (const ClassDevice* sub : subregions) add_compat(*sub);
     if (!compat.empty()) {
       acc.set("compat_id", compat.front().first, Unit::kNone, Provenance::kKernel, compat.front().second);
       if (compat.size() > 1) {
@@ -250,7 +269,7 @@ class FpgaProvider final : public Provider {
   }
 
   // DFL bus devices (private features such as the N3000 Nios): raw facts only.
-  static void probe_dfl_bus(const ProbeContext& ctx, const std::vector<ClassDevice>& regions) {
+  static void probe_dfl_bus(const ProbeContext& ctx, const RegionOwners& owners) {
     std::set<std::string> resolved_prefixes;  // the links share most of their components
     for (const DirEntry& e : ctx.list(kDflDevices)) {
       if (!numbered(e.name, "dfl_dev.")) continue;
@@ -270,7 +289,7 @@ class FpgaProvider final : public Provider {
       std::string_view parent(*canonical);
       parent = parent.substr(0, parent.rfind('/'));
       o.set("parent", std::string(path_basename(parent)), Unit::kNone, Provenance::kKernel, dir);
-      if (const ClassDevice* r = owner_region(regions, *canonical))
+      if (const ClassDevice* r = owners.owner(*canonical))
         o.set("region", "fpga:" + r->name, Unit::kNone, Provenance::kKernel, dir);
     }
   }
