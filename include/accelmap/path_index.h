@@ -5,12 +5,18 @@
 //   - accelerators: the index of the Accelerator in Snapshot::accelerators()
 //   - memory targets: NUMA nodes with memory, MemoryRegions, device memories
 //   - initiator (CPU) domains: NUMA nodes with CPUs, and Generic Initiator nodes
-// For each (accelerator, memory target) and (CPU domain, memory target) pair it
-// stores one Path: an ordered PathClass and three Measured numbers. A path between
-// two accelerators is computed when asked, from their PCI chains, packages, direct
-// links and NUMA nodes (a walk of two chains, nothing stored per pair). Queries
-// (accelmap/query.h) are lookups into these tables plus precomputed per-function
-// orderings.
+// Each (CPU domain, memory target) pair has one stored Path: an ordered PathClass and
+// three Measured numbers. Nothing is stored per pair of accelerators or per
+// (accelerator, memory) pair, so the index grows with the machine, not with its square:
+//   - a path between two accelerators is computed when asked, from their PCI chains,
+//     packages, direct links and NUMA nodes (a walk of two chains);
+//   - a path from an accelerator to a NUMA node or memory region depends on the
+//     accelerator only through its NUMA node and its PCI uplink, so accelerators alike
+//     in those share one stored row (a 10,000-device machine has a handful of rows);
+//   - a path to a device's memory is the owner's own, or the device path to the owner.
+// Each function's offers ranked for one memory target (offers_near) are ranked on the
+// first request for that pair and kept. Queries (accelmap/query.h) are lookups into
+// these.
 //
 //   auto snap = accelmap::build_snapshot(facts);
 //   accelmap::PathIndex index(snap);   // keeps the snapshot alive
@@ -21,19 +27,22 @@
 //
 // Ownership: the index holds a shared_ptr to its snapshot; string_views and
 // pointers it hands out live as long as the index.
-// Thread-safety: immutable after construction (stable_path()'s copies are behind a
-// lock); share it freely between threads.
+// Thread-safety: logically immutable after construction; share it freely between
+// threads. What is filled in on first use (stable_path()'s copies, the offers_near
+// rankings) is behind a lock, and a ranking once published never changes.
 // Errors: construction never fails; what cannot be known is an unknown Measured
 // or kUnreachable, with the reason in Path::basis.
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <utility>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "accelmap/snapshot.h"
@@ -158,9 +167,13 @@ class PathIndex {
   /// A copy of `p` that lives as long as the index (explanation steps point at device paths):
   /// equal paths share one copy. Takes a lock; thread-safe.
   const Path* stable_path(const Path& p) const;
-  /// Device to memory target.
+  /// Device to memory target. The reference lives as long as the index. A NUMA node or
+  /// region is a lookup; another device's memory is computed from the device path to its
+  /// owner and kept through stable_path() (a lock).
   const Path& memory_path(std::uint32_t accelerator, std::uint32_t target) const {
-    return dev_mem_[accelerator * targets_.size() + target];
+    const std::int32_t column = plain_column_[target];
+    if (column >= 0) return mem_rows_[mem_row_of_[accelerator] * plain_columns_ + column];
+    return device_memory_path(accelerator, target);
   }
   /// CPU domain to memory target.
   const Path& cpu_memory_path(std::uint32_t domain, std::uint32_t target) const {
@@ -220,9 +233,12 @@ class PathIndex {
   /// Every offer of `function`, by accelerator key.
   const std::vector<Offer>& offers(std::uint32_t function) const { return offers_[function]; }
   /// Every offer of `function`, ranked by memory_path(offer, target) (class, -bandwidth,
-  /// latency, hops, key). The nearest-function query walks this list and stops at `count`.
+  /// latency, hops, then offers() order). The nearest-function query walks this list and
+  /// stops at `count`. Ranked on the first request for the pair (O(offers log offers),
+  /// under a lock), then one atomic load; the list lives as long as the index.
   const std::vector<Offer>& offers_near(std::uint32_t function, std::uint32_t target) const {
-    return offers_near_[function * targets_.size() + target];
+    const std::vector<Offer>* ranked = near_slots_[function * targets_.size() + target].load(std::memory_order_acquire);
+    return ranked ? *ranked : rank_offers(function, target);
   }
 
  private:
@@ -234,7 +250,18 @@ class PathIndex {
   std::vector<std::pair<std::uint32_t, std::uint32_t>> target_of_node_;  // (NUMA node id, target id), sorted
   std::vector<std::uint32_t> target_order_;                              // target id -> rank by natural key
   std::vector<CpuDomain> cpu_domains_;
-  std::vector<Path> dev_mem_, cpu_mem_;
+  std::vector<Path> cpu_mem_;
+  // Device -> NUMA node / region paths: rows shared by accelerators alike in NUMA node and
+  // PCI uplink (mem_row_of_), one column per target that is not device memory.
+  std::vector<std::uint32_t> mem_row_of_;   // accelerator -> row
+  std::vector<std::int32_t> plain_column_;  // target -> column; -1 for device memory
+  std::size_t plain_columns_ = 0;
+  std::vector<Path> mem_rows_;              // row * plain_columns_ + column
+  Path own_memory_, package_memory_;        // an owner's path to its own / its package's memory
+  std::vector<std::vector<std::uint32_t>> package_members_;  // package group -> accelerators
+  std::unordered_map<const char*, std::string_view> via_owner_basis_;  // device path basis -> "via owner: ..."
+  Path device_memory_value(std::uint32_t accelerator, std::uint32_t target) const;
+  const Path& device_memory_path(std::uint32_t accelerator, std::uint32_t target) const;
   std::vector<std::unique_ptr<std::string>> strings_;  // interned basis texts (stable addresses)
   std::vector<PathClass> best_class_;
   std::vector<std::vector<std::uint32_t>> local_targets_;
@@ -245,7 +272,11 @@ class PathIndex {
   // was a quarter of its time.
   std::vector<std::uint32_t> function_slots_;
   std::vector<std::vector<Offer>> offers_;
-  std::vector<std::vector<Offer>> offers_near_;
+  // offers_near rankings, published once per (function, target): function * targets + target.
+  std::unique_ptr<std::atomic<const std::vector<Offer>*>[]> near_slots_;
+  const std::vector<Offer>& rank_offers(std::uint32_t function, std::uint32_t target) const;
+  struct Rankings;  // the lists and the lock that builds them
+  std::unique_ptr<Rankings> rankings_;
   std::vector<std::uint32_t> shared_targets_;
   std::vector<std::vector<std::uint32_t>> peer_groups_[5];
   std::vector<std::pair<std::uint32_t, std::uint32_t>> linked_pairs_;

@@ -7,11 +7,13 @@
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <unordered_map>
 #include <unordered_set>
+#include <tuple>
 
 namespace accelmap {
 
@@ -207,9 +209,6 @@ class Builder {
     return bw.known() && bw.value == INT64_MAX ? PathMetric{} : bw;
   }
 
-  // Device to device (PathIndex::compute_device_path), for memory owned by another device.
-  std::function<Path(std::uint32_t, std::uint32_t)> device_device;
-
   // CPU nodes that are the home of memory node `n`: itself when it has CPUs, else its best
   // CPU initiators (HMAT access1, then access0), else the nearest CPU node by SLIT distance.
   std::vector<std::uint32_t> home(const NumaNode& n) const {
@@ -258,29 +257,11 @@ class Builder {
     return PathClass::kAcrossSockets;
   }
 
-  Path device_memory(std::uint32_t ai, const MemoryTarget& t) {
+  // Device to a NUMA node or memory region (not device memory: PathIndex::device_memory_value).
+  // Depends on the device only through its NUMA node and its PCI uplink (host_uplink and
+  // whether it has a PCI chain at all): PathIndex shares one row between devices alike in those.
+  Path node_memory(std::uint32_t ai, const MemoryTarget& t) {
     const AcceleratorPlace& a = places_[ai];
-    if (t.type == MemoryTarget::Type::kDeviceMemory) {
-      Path p;
-      if (std::find(t.owners.begin(), t.owners.end(), ai) != t.owners.end()) {
-        // Shared package memory is each partition's own: all sharers reach it alike.
-        p.cls = t.owners.size() > 1 ? PathClass::kSamePackage : PathClass::kSelf;
-        p.hops = PathMetric::of(0, Provenance::kDerived);
-        p.basis = intern(t.owners.size() > 1 ? "memory of its package, shared by its partitions" : "the device's own memory");
-        return p;
-      }
-      // Another device's memory: the path to its owner (the nearest sharer).
-      Path best = device_device(ai, t.owners.front());
-      for (auto o : t.owners) {
-        Path q = device_device(ai, o);
-        if (compare_paths(q, best) < 0) best = q;
-      }
-      // Every basis is interned, so its address names it.
-      auto [it, fresh] = via_owner_.try_emplace(best.basis.data());
-      if (fresh) it->second = intern("via owner: " + std::string(best.basis));
-      best.basis = it->second;
-      return best;
-    }
     Path p;
     const NumaNode* n = t.numa_node ? s_.find_numa(*t.numa_node) : nullptr;
     if (!n) {
@@ -373,7 +354,6 @@ class Builder {
   std::vector<CpuDomain>& cpus_;
   std::vector<std::unique_ptr<std::string>>& strings_;
   std::map<std::string, std::string_view, std::less<>> interned_;
-  std::unordered_map<const char*, std::string_view> via_owner_;
   // Per accelerator id: (other accelerator id, index into device_links()) of each direct link.
   std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> links_of_;
 };
@@ -498,24 +478,81 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
   one_package_basis_ = b.intern("one package");
   unknown_node_basis_ = b.intern("NUMA node unknown: assumed across sockets");
   stable_ = std::make_unique<StablePaths>();
-  b.device_device = [this](std::uint32_t x, std::uint32_t y) { return compute_device_path(x, y); };
+  // Every text a device path can carry is interned by now: the "via owner" wording of each,
+  // for paths to another device's memory (computed on demand, device_memory_value()).
+  for (std::size_t k = 0, texts = strings_.size(); k < texts; ++k) {
+    const std::string& text = *strings_[k];
+    via_owner_basis_.emplace(text.data(), b.intern("via owner: " + text));
+  }
+  own_memory_.cls = PathClass::kSelf;
+  own_memory_.hops = PathMetric::of(0, Provenance::kDerived);
+  own_memory_.basis = b.intern("the device's own memory");
+  package_memory_ = own_memory_;
+  package_memory_.cls = PathClass::kSamePackage;  // shared package memory is each partition's own
+  package_memory_.basis = b.intern("memory of its package, shared by its partitions");
+  package_members_.resize(places_.size());
+  for (std::uint32_t i = 0; i < n; ++i) package_members_[static_cast<std::size_t>(places_[i].package)].push_back(i);
 
-  dev_mem_.resize(n * t);
-  best_class_.assign(t, PathClass::kUnreachable);
-  for (std::uint32_t i = 0; i < n; ++i)
-    for (std::uint32_t m = 0; m < t; ++m) {
-      dev_mem_[i * t + m] = b.device_memory(i, targets_[m]);
-      best_class_[m] = std::min(best_class_[m], dev_mem_[i * t + m].cls);
+  // Device -> NUMA node / region rows: one per distinct (NUMA node, PCI uplink).
+  plain_column_.assign(t, -1);
+  std::vector<std::uint32_t> plain;
+  for (std::uint32_t m = 0; m < t; ++m)
+    if (targets_[m].type != MemoryTarget::Type::kDeviceMemory) {
+      plain_column_[m] = static_cast<std::int32_t>(plain.size());
+      plain.push_back(m);
     }
+  plain_columns_ = plain.size();
+  {
+    using RowKey = std::tuple<bool, std::uint32_t, std::int64_t, Provenance, std::int64_t, bool>;
+    std::map<RowKey, std::uint32_t> rows;
+    mem_row_of_.resize(n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const AcceleratorPlace& p = places_[i];
+      std::int64_t hops = 0;
+      const PathMetric up = b.host_uplink(p, &hops);
+      const RowKey key{p.numa_node.has_value(), p.numa_node.value_or(0), up.value, up.provenance, hops, p.pci_chain.empty()};
+      auto [it, fresh] = rows.try_emplace(key, static_cast<std::uint32_t>(rows.size()));
+      mem_row_of_[i] = it->second;
+      if (fresh)
+        for (auto m : plain) mem_rows_.push_back(b.node_memory(i, targets_[m]));
+    }
+  }
+  // The best class any accelerator reaches each target at. A device memory's owners reach
+  // it at SELF (PKG when partitions share it); nobody else does better than PKG.
+  best_class_.assign(t, PathClass::kUnreachable);
+  for (std::uint32_t m = 0; m < t; ++m) {
+    if (plain_column_[m] < 0) {
+      best_class_[m] = targets_[m].owners.size() > 1 ? PathClass::kSamePackage : PathClass::kSelf;
+      continue;
+    }
+    for (std::size_t r = 0; r * plain_columns_ < mem_rows_.size(); ++r)
+      best_class_[m] = std::min(best_class_[m], mem_rows_[r * plain_columns_ + plain_column_[m]].cls);
+  }
   // Each accelerator's local memories: targets it reaches at the best class any
   // accelerator does, when that class is local (at most NODE). Shared-memory
   // hand-offs (share, chain) intersect two of these short lists instead of
   // scanning every target per pair.
   local_targets_.resize(n);
-  for (std::uint32_t i = 0; i < n; ++i)
-    for (std::uint32_t m = 0; m < t; ++m)
-      if (!targets_[m].same_as && best_class_[m] <= PathClass::kSameNode && dev_mem_[i * t + m].cls == best_class_[m])
-        local_targets_[i].push_back(m);
+  std::vector<std::uint32_t> reach;
+  for (std::uint32_t m = 0; m < t; ++m) {
+    if (targets_[m].same_as || best_class_[m] > PathClass::kSameNode) continue;
+    if (plain_column_[m] >= 0) {
+      for (std::uint32_t i = 0; i < n; ++i)
+        if (memory_path(i, m).cls == best_class_[m]) local_targets_[i].push_back(m);
+      continue;
+    }
+    // Device memory: its owners, and at PKG also the owners' package mates (a device path
+    // is PKG exactly between two accelerators of one package group).
+    reach = targets_[m].owners;
+    if (best_class_[m] == PathClass::kSamePackage)
+      for (auto o : targets_[m].owners) {
+        const auto& mates = package_members_[static_cast<std::size_t>(places_[o].package)];
+        reach.insert(reach.end(), mates.begin(), mates.end());
+      }
+    std::sort(reach.begin(), reach.end());
+    reach.erase(std::unique(reach.begin(), reach.end()), reach.end());
+    for (auto i : reach) local_targets_[i].push_back(m);
+  }
   cpu_mem_.resize(cpu_domains_.size() * t);
   for (std::uint32_t c = 0; c < cpu_domains_.size(); ++c)
     for (std::uint32_t m = 0; m < t; ++m) cpu_mem_[c * t + m] = b.cpu_memory(cpu_domains_[c], targets_[m]);
@@ -541,30 +578,15 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
     for (std::uint32_t k = 0; k < accs[i].functions.size(); ++k) {
       offers_[*function_id(accs[i].functions[k].name)].push_back(offer_of(accs, i, k));
     }
+  // Stable: one accelerator's offers of a function keep its function order.
   for (auto& list : offers_)
-    std::sort(list.begin(), list.end(), [&](const Offer& x, const Offer& y) {
+    std::stable_sort(list.begin(), list.end(), [&](const Offer& x, const Offer& y) {
       return natural_less(places_[x.accelerator].key, places_[y.accelerator].key);
     });
-  // offers_near_: each function's offers ranked by path to each target, ties in
-  // offers_ order (accelerator key, then the accelerator's function order). One
-  // ranking of the accelerators per target, then each accelerator's offers in
-  // that order, instead of one sort per (function, target).
-  std::vector<std::vector<std::uint32_t>> function_of(n);  // (accelerator, k) -> function id
-  for (std::uint32_t i = 0; i < n; ++i)
-    for (const Function& f : accs[i].functions) function_of[i].push_back(*function_id(f.name));
-  const auto by_key = natural_order(n, [&](std::uint32_t i) -> std::string_view { return places_[i].key; });
-  offers_near_.resize(function_names_.size() * t);
-  std::vector<std::uint32_t> ranked;
-  for (std::uint32_t m = 0; m < t; ++m) {
-    ranked = by_key;
-    std::stable_sort(ranked.begin(), ranked.end(), [&](std::uint32_t x, std::uint32_t y) {
-      return compare_paths(memory_path(x, m), memory_path(y, m)) < 0;
-    });
-    for (std::uint32_t i : ranked)
-      for (std::uint32_t k = 0; k < function_of[i].size(); ++k)
-        offers_near_[function_of[i][k] * t + m].push_back(offer_of(accs, i, k));
-  }
-
+  // offers_near: ranked per (function, target) on first request (rank_offers).
+  near_slots_ = std::make_unique<std::atomic<const std::vector<Offer>*>[]>(function_names_.size() * t);
+  for (std::size_t k = 0; k < function_names_.size() * t; ++k) near_slots_[k].store(nullptr, std::memory_order_relaxed);
+  rankings_ = std::make_unique<Rankings>();
   // What the best-first share/chain searches need (all linear in accelerators x local memories).
   std::vector<std::uint32_t> at_best(t, 0);
   for (std::uint32_t i = 0; i < n; ++i)
@@ -580,7 +602,7 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
     if (!natural_less(places_[i].key, places_[i + 1].key)) ranked_by_id_ = false;
   for (std::uint32_t i = 0; i < n; ++i)
     for (std::size_t k = 1; k < accs[i].functions.size(); ++k)
-      if (function_of[i][k] == function_of[i][k - 1]) ranked_by_id_ = false;  // names are sorted
+      if (accs[i].functions[k].name == accs[i].functions[k - 1].name) ranked_by_id_ = false;  // names are sorted
   peer_groups_complete_ = true;
   for (const auto& p : places_) {
     if (p.pci_chain.size() >= 64) peer_groups_complete_ = false;
@@ -656,6 +678,53 @@ struct PathIndex::StablePaths {
 PathIndex::~PathIndex() = default;
 PathIndex::PathIndex(PathIndex&&) noexcept = default;
 PathIndex& PathIndex::operator=(PathIndex&&) noexcept = default;
+
+struct PathIndex::Rankings {
+  std::mutex mu;
+  std::deque<std::vector<Offer>> lists;  // stable addresses: near_slots_ point into it
+};
+
+const std::vector<Offer>& PathIndex::rank_offers(std::uint32_t function, std::uint32_t target) const {
+  std::lock_guard<std::mutex> lock(rankings_->mu);
+  auto& slot = near_slots_[function * targets_.size() + target];
+  if (const std::vector<Offer>* done = slot.load(std::memory_order_acquire)) return *done;  // ranked meanwhile
+  // offers() is in accelerator key order, each accelerator's offers in its function order:
+  // a stable sort by path leaves ties in that order.
+  const std::vector<Offer>& base = offers_[function];
+  std::vector<std::pair<Path, std::uint32_t>> keyed;
+  keyed.reserve(base.size());
+  for (std::uint32_t k = 0; k < base.size(); ++k) {
+    const std::uint32_t a = base[k].accelerator;
+    keyed.emplace_back(plain_column_[target] >= 0 ? memory_path(a, target) : device_memory_value(a, target), k);
+  }
+  std::stable_sort(keyed.begin(), keyed.end(), [](const auto& x, const auto& y) { return compare_paths(x.first, y.first) < 0; });
+  std::vector<Offer>& ranked = rankings_->lists.emplace_back();
+  ranked.reserve(keyed.size());
+  for (const auto& [path, k] : keyed) ranked.push_back(base[k]);
+  slot.store(&ranked, std::memory_order_release);
+  return ranked;
+}
+
+Path PathIndex::device_memory_value(std::uint32_t accelerator, std::uint32_t target) const {
+  const MemoryTarget& t = targets_[target];
+  if (std::find(t.owners.begin(), t.owners.end(), accelerator) != t.owners.end())
+    return t.owners.size() > 1 ? package_memory_ : own_memory_;
+  // Another device's memory: the path to its owner (the nearest sharer), from this end.
+  Path best = compute_device_path(accelerator, t.owners.front());
+  for (auto o : t.owners) {
+    Path q = compute_device_path(accelerator, o);
+    if (compare_paths(q, best) < 0) best = q;
+  }
+  if (auto it = via_owner_basis_.find(best.basis.data()); it != via_owner_basis_.end()) best.basis = it->second;
+  return best;
+}
+
+const Path& PathIndex::device_memory_path(std::uint32_t accelerator, std::uint32_t target) const {
+  const MemoryTarget& t = targets_[target];
+  if (std::find(t.owners.begin(), t.owners.end(), accelerator) != t.owners.end())
+    return t.owners.size() > 1 ? package_memory_ : own_memory_;
+  return *stable_path(device_memory_value(accelerator, target));
+}
 
 const Path* PathIndex::stable_path(const Path& p) const {
   std::lock_guard<std::mutex> lock(stable_->mu);

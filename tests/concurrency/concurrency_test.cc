@@ -51,8 +51,9 @@ TEST(Concurrency, ThreadsShareOneRootAndOneSnapshot) {
   }
 }
 
-// One PathIndex shared by query threads: device paths are computed on demand and
-// the copies explanation steps point at are interned behind the index's lock.
+// One PathIndex shared by query threads: device paths and paths to device memory are
+// computed on demand, the copies explanation steps point at are interned behind the
+// index's lock, and each function's ranking per memory target is built on first use.
 TEST(Concurrency, QueriesShareOnePathIndex) {
   const std::string dir = testing::corpus_root("rocm-mi210-2hives");
   ASSERT_FALSE(dir.empty());
@@ -64,16 +65,43 @@ TEST(Concurrency, QueriesShareOnePathIndex) {
   Policy any;
   any.p2p_max_class = PathClass::kAcrossSockets;
   const ChainRequest gpu_to_gpu{{"gpu.compute", "gpu.compute"}};
+  // A machine whose partitions share package memory (paths to device memory): every
+  // memory target once per thread, in a different order per thread, so each
+  // (function, target) ranking is built on first use by whichever thread asks first.
+  const std::string cpx_dir = testing::corpus_root("rocm-mi308x-cpx");
+  ASSERT_FALSE(cpx_dir.empty());
+  auto cpx_root = FsRoot::open(cpx_dir);
+  ASSERT_TRUE(cpx_root);
+  auto cpx_facts = discover(*cpx_root, DiscoverOptions{});
+  ASSERT_TRUE(cpx_facts);
+  const PathIndex cpx(build_snapshot(std::move(*cpx_facts)));
+  auto nearest_everywhere = [&](int start) {
+    const auto& targets = cpx.memory_targets();
+    std::vector<std::string> out(targets.size());
+    for (std::size_t k = 0; k < targets.size(); ++k) {
+      const std::size_t m = (k + static_cast<std::size_t>(start)) % targets.size();
+      NearestRequest near;
+      near.function = "gpu.compute";
+      near.target.keys = {targets[m].key};
+      out[m] = ranked_to_json(cpx, nearest(cpx, any, near));
+    }
+    return out;
+  };
   std::vector<std::string> got(kThreads);
+  std::vector<std::vector<std::string>> got_near(kThreads);
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i)
     threads.emplace_back([&, i] {
+      got_near[i] = nearest_everywhere(i * 3);
       for (int k = 0; k < 10; ++k) got[i] = ranked_to_json(index, chain(index, any, gpu_to_gpu));
     });
   for (auto& t : threads) t.join();
   const std::string want = ranked_to_json(index, chain(index, any, gpu_to_gpu));
   EXPECT_NE(want.find("kfd:"), std::string::npos) << want;
   for (const auto& g : got) EXPECT_EQ(g, want);
+  const std::vector<std::string> want_near = nearest_everywhere(0);
+  ASSERT_GT(want_near.size(), 2u);
+  for (const auto& g : got_near) EXPECT_EQ(g, want_near);
 }
 
 TEST(Concurrency, RecorderSharedBetweenThreads) {
