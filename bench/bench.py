@@ -366,8 +366,7 @@ def write_report(r, out_dir):
                 L.append(f"| {name} | " + " | ".join(cells) + " |")
             L.append("")
         if r.get("queries_skipped"):
-            L.append(f"Not queried: {', '.join(r['queries_skipped'])} (above --query-max; the PathIndex stores every "
-                     "accelerator's path to every memory target, so its build is the limit there — see docs/PERFORMANCE.md).\n")
+            L.append(f"Not queried: {', '.join(r['queries_skipped'])} (above --query-max, QUERY_MAX in bench/run.sh).\n")
     lv = r.get("live")
     if lv:
         L.append(f"## Live updates ({lv['tree']})\n")
