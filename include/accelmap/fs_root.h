@@ -147,6 +147,8 @@ class FsDir {
   // -1 with `*failed` set to what the read returns instead (a link swapped in
   // since, ELOOP, takes FsRoot's confined path).
   int open_entry(std::string_view name, const char* cname, std::optional<Result<std::string>>* failed) const;
+  // While recording: notes a file read below the folder (by its canonical path).
+  void recorded(std::string_view name) const;
 
   const FsRoot* root_ = nullptr;
   int fd_ = -1;
@@ -161,6 +163,9 @@ class FsDir {
   std::vector<std::pair<std::string, std::string>> prefetched_;
   bool sysfs_ = false;  // attributes of a live sysfs: one read() returns the whole value
   bool listed_ = true;
+  // While recording (FsRoot::Options::recorder): the folder's canonical in-root path,
+  // under which the files read through fd_ are recorded.
+  std::string canonical_;
 };
 
 class FsRoot {
@@ -246,6 +251,14 @@ class FsRoot {
   int walk(std::string_view path, bool follow_last, std::string* canonical,
            std::set<std::string>* memo = nullptr,
            std::map<std::string, std::string, std::less<>>* link_memo = nullptr) const;
+  // walk() with any set of non-link prefixes and map of links (WalkMemo's are hashed),
+  // and optionally a map of folders as given to their canonical paths.
+  template <class NotLinks, class Links, class Folders = std::map<std::string, std::string, std::less<>>>
+  int walk_with(std::string_view path, bool follow_last, std::string* canonical, NotLinks* memo,
+                Links* link_memo, Folders* folders = nullptr) const;
+  // list_dir(); with `fd_out`, the open folder is handed over instead of closed
+  // and `canonical_out` receives its canonical path.
+  Result<std::vector<DirEntry>> list_dir_at(std::string_view path, int* fd_out, std::string* canonical_out) const;
   // Reads every entry of the open directory `fd` (not closed), sorted.
   // `stat_typed` (optional) receives, sorted, the names getdents reported as
   // DT_UNKNOWN (typed here by an fstatat instead).

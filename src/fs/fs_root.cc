@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
 #include <cerrno>
 #include <cstring>
 
@@ -159,9 +161,15 @@ std::string normalize_path(std::string_view path) {
 // ---------------------------------------------------------------- FsRoot
 
 struct FsRoot::WalkMemo {
-  std::mutex mu;                    // walks from several threads share one memo
-  std::set<std::string> not_links;  // in-root prefixes that exist and are not links
-  std::map<std::string, std::string, std::less<>> links;  // link -> target, as recorded
+  std::mutex mu;  // walks from several threads share one memo
+  // Hashed: the keys are long paths sharing long prefixes, where an ordered
+  // set's comparisons were a tenth of a re-probe.
+  std::unordered_set<std::string> not_links;                // in-root prefixes that exist and are not links
+  std::unordered_map<std::string, std::string> links;       // link -> target, as recorded
+  // Folder as asked for -> its canonical path: a recording reads many files of
+  // one folder through the same links ("/sys/bus/dsa/devices/wq0.0/state",
+  // ".../size", ...), and each walk then starts at the folder.
+  std::unordered_map<std::string, std::string> folders;
 };
 
 struct FsRoot::Batch {
@@ -176,7 +184,7 @@ FsRoot::FsRoot(std::string dir, int fd, Options options, bool have_openat2)
   // O_PATH + fstat round trip that protects us from hostile recorded trees is
   // skipped there.
   untrusted_ = normalize_path(dir_) != "/";
-  if (untrusted_ && !options_.recorder) batch_ = std::make_shared<Batch>();
+  if (untrusted_) batch_ = std::make_shared<Batch>();
 }
 
 FsRoot::FsRoot(FsRoot&& other) noexcept
@@ -205,7 +213,8 @@ FsRoot& FsRoot::operator=(FsRoot&& other) noexcept {
 int FsRoot::walk_followed(std::string_view path, std::string* canonical) const {
   if (!walk_memo_) return walk(path, /*follow_last=*/true, canonical);
   std::lock_guard<std::mutex> lock(walk_memo_->mu);
-  return walk(path, /*follow_last=*/true, canonical, &walk_memo_->not_links, &walk_memo_->links);
+  return walk_with(path, /*follow_last=*/true, canonical, &walk_memo_->not_links, &walk_memo_->links,
+                   &walk_memo_->folders);
 }
 
 FsRoot::~FsRoot() {
@@ -233,6 +242,12 @@ Result<FsRoot> FsRoot::open(const std::string& dir, Options options) {
 
 int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical,
                  std::set<std::string>* memo, std::map<std::string, std::string, std::less<>>* link_memo) const {
+  return walk_with(path, follow_last, canonical, memo, link_memo);
+}
+
+template <class NotLinks, class Links, class Folders>
+int FsRoot::walk_with(std::string_view path, bool follow_last, std::string* canonical, NotLinks* memo,
+                      Links* link_memo, Folders* folders) const {
   // `pending` holds the components still to visit, in reverse order so that a
   // link's target can be pushed in front cheaply.
   std::vector<std::string> pending;
@@ -240,21 +255,65 @@ int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical
     auto comps = split_components(path);
     for (auto it = comps.rbegin(); it != comps.rend(); ++it) pending.emplace_back(*it);
   }
-  std::vector<std::string> done;
+  // The in-root path walked so far ("/a/b"), and where each of its components starts.
+  std::string here;
+  std::vector<std::size_t> starts;
+  auto pop = [&] {
+    here.resize(starts.back());
+    starts.pop_back();
+  };
+  // The folder holding the last component, as asked for ("" when it has "." or ".."
+  // components, or there is none): its canonical path may be known already.
+  std::string parent;
+  if (pending.size() >= 2) {
+    for (std::size_t i = pending.size(); i-- > 1;) {
+      if (pending[i] == "." || pending[i] == "..") {
+        parent.clear();
+        break;
+      }
+      parent.append(1, '/').append(pending[i]);
+    }
+  }
+  auto start_at = [&](const std::string& folder) {  // `folder` canonical: every prefix a non-link
+    for (std::size_t i = 0; i < folder.size(); i = folder.find('/', i + 1)) {
+      starts.push_back(i);
+      if (folder.find('/', i + 1) == std::string::npos) break;
+    }
+    here = folder;
+    pending.resize(1);  // the last component
+  };
+  bool parent_known = parent.empty();
+  if (!parent.empty() && folders) {
+    if (auto it = folders->find(parent); it != folders->end()) {
+      start_at(it->second);
+      parent_known = true;
+    }
+  }
+  // Every prefix `here` reaches is canonical and made of non-links, so a parent folder
+  // already in the memo vouches for all its own prefixes: start the walk there.
+  if (!parent_known && memo && memo->count(parent)) {
+    start_at(parent);
+    parent_known = true;
+  }
   int links = 0;
   char buf[4096];
   while (!pending.empty()) {
+    if (!parent_known && pending.size() == 1) {
+      // Only the last component asked for is left: `here` is its folder, resolved.
+      if (folders && !here.empty()) folders->emplace(parent, here);  // not the root: it has no prefixes
+      parent_known = true;
+    }
     std::string comp = std::move(pending.back());
     pending.pop_back();
     if (comp == ".") continue;
     if (comp == "..") {
-      if (!done.empty()) done.pop_back();  // clamped at the root
+      if (!starts.empty()) pop();  // clamped at the root
       continue;
     }
-    done.push_back(comp);
+    starts.push_back(here.size());
+    here += '/';
+    here += comp;
     if (pending.empty() && !follow_last) break;
-    std::string here;
-    for (const auto& c : done) here += "/" + c;
     // A prefix already seen not to be a link stays one within a batch.
     if (memo && memo->count(here)) continue;
     std::string target;
@@ -269,7 +328,7 @@ int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical
       if (n < 0) {
         int err = errno;
         if (err == EINVAL) {  // exists, not a link
-          if (memo) memo->insert(std::move(here));
+          if (memo) memo->insert(here);
           continue;
         }
         return -err;
@@ -280,14 +339,15 @@ int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical
       if (options_.recorder) options_.recorder->add_link(here, target);
       if (link_memo) link_memo->emplace(here, target);
     }
-    done.pop_back();
-    if (!target.empty() && target[0] == '/') done.clear();  // absolute: from the root
+    pop();
+    if (!target.empty() && target[0] == '/') {  // absolute: from the root
+      here.clear();
+      starts.clear();
+    }
     auto tcomps = split_components(target);
     for (auto it = tcomps.rbegin(); it != tcomps.rend(); ++it) pending.emplace_back(*it);
   }
-  std::string out;
-  for (const auto& c : done) out += "/" + c;
-  *canonical = out.empty() ? std::string("/") : out;
+  *canonical = here.empty() ? std::string("/") : std::move(here);
   return 0;
 }
 
@@ -393,6 +453,10 @@ Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_vi
 }
 
 Result<std::vector<DirEntry>> FsRoot::list_dir(std::string_view path) const {
+  return list_dir_at(path, nullptr, nullptr);
+}
+
+Result<std::vector<DirEntry>> FsRoot::list_dir_at(std::string_view path, int* fd_out, std::string* canonical_out) const {
   std::string canon;
   int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, &canon);
   if (fd == -ENOTDIR) {
@@ -419,6 +483,10 @@ Result<std::vector<DirEntry>> FsRoot::list_dir(std::string_view path) const {
       if (n > 0 && static_cast<std::size_t>(n) < sizeof(buf))
         options_.recorder->add_link(child, std::string(buf, static_cast<std::size_t>(n)));
     }
+  }
+  if (fd_out) {
+    *fd_out = guard.release();
+    if (canonical_out) *canonical_out = std::move(canon);
   }
   return out;
 }
@@ -471,10 +539,16 @@ Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path,
 Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing) const {
   std::string p(path);
   if (options_.recorder) {
-    // Captures go through the recording slow path; the fd is not needed.
-    auto entries = list_dir(path);
+    // The folder is resolved and listed as list_dir records it (every link on the
+    // way, the folder, its link entries); its files are then read through the open
+    // folder, each recorded by its canonical path as FsRoot::read_text records it.
+    int fd = -1;
+    std::string canon;
+    auto entries = list_dir_at(path, &fd, &canon);
     if (!entries) return entries.error();
-    return FsDir(this, -1, std::move(p), std::move(*entries), false);
+    FsDir d(this, fd, std::move(p), std::move(*entries), false);
+    d.canonical_ = std::move(canon);
+    return d;
   }
   int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, nullptr);
   if (fd < 0) return io_status(path, -fd);
@@ -529,7 +603,8 @@ FsDir::FsDir(FsDir&& other) noexcept
       stat_typed_(std::move(other.stat_typed_)),
       prefetched_(std::move(other.prefetched_)),
       sysfs_(other.sysfs_),
-      listed_(other.listed_) {}
+      listed_(other.listed_),
+      canonical_(std::move(other.canonical_)) {}
 
 FsDir& FsDir::operator=(FsDir&& other) noexcept {
   if (this != &other) {
@@ -542,8 +617,19 @@ FsDir& FsDir::operator=(FsDir&& other) noexcept {
     prefetched_ = std::move(other.prefetched_);
     sysfs_ = other.sysfs_;
     listed_ = other.listed_;
+    canonical_ = std::move(other.canonical_);
   }
   return *this;
+}
+
+void FsDir::recorded(std::string_view name) const {
+  if (!root_->options_.recorder) return;
+  std::string path;
+  path.reserve(canonical_.size() + 1 + name.size());
+  if (canonical_ != "/") path += canonical_;
+  path += '/';
+  path += name;
+  root_->options_.recorder->add_file(path);
 }
 
 void FsDir::prefetch(std::initializer_list<std::string_view> names) {
@@ -597,7 +683,7 @@ bool FsDir::fast(std::string_view name, const DirEntry** entry) const {
 // Returns the file read relative to the open directory, or nullopt when the
 // caller must take FsRoot's confined path (which also words every error).
 std::optional<Result<std::string>> FsDir::read_below(std::string_view name) const {
-  if (fd_ < 0 || !root_->have_openat2_ || name.size() >= 1024) return std::nullopt;
+  if (fd_ < 0 || !root_->have_openat2_ || name.size() >= 1024 || root_->recording()) return std::nullopt;
   // Exactly "sub/leaf", with "sub" a real directory in the listing: then no
   // symlink lies on the way (short of a race, which the open below refuses).
   std::size_t slash = name.find('/');
@@ -638,7 +724,7 @@ std::optional<Result<std::string>> FsDir::read_below(std::string_view name) cons
 Result<std::string> FsDir::read_unlisted(std::string_view name) const {
   char cname[256];
   if (fd_ < 0 || name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
-      name.size() >= sizeof(cname))
+      name.size() >= sizeof(cname) || root_->recording())
     return root_->read_text(child(name));
   std::memcpy(cname, name.data(), name.size());
   cname[name.size()] = '\0';
@@ -681,7 +767,10 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
   if (!prefetched_.empty()) {
     auto it = std::lower_bound(prefetched_.begin(), prefetched_.end(), name,
                                [](const auto& p, std::string_view n) { return p.first < n; });
-    if (it != prefetched_.end() && it->first == name) return it->second;
+    if (it != prefetched_.end() && it->first == name) {
+      recorded(name);
+      return it->second;
+    }
   }
   char cname[256];
   if (name.size() >= sizeof(cname)) return root_->read_text(child(name));
@@ -715,6 +804,7 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
     if (!S_ISREG(st.st_mode))
       return Status(StatusCode::kIoError, child(name) + ": " + type_name(st.st_mode) + ", not read");
   }
+  if (out) recorded(name);
   return out;
 }
 
@@ -731,7 +821,10 @@ Result<std::string> FsDir::read_link(std::string_view name) const {
   char buf[4096];
   ssize_t n = ::readlinkat(fd_, cname, buf, sizeof(buf));
   if (n < 0 || static_cast<std::size_t>(n) >= sizeof(buf)) return root_->read_link(child(name));
-  return std::string(buf, static_cast<std::size_t>(n));
+  std::string target(buf, static_cast<std::size_t>(n));
+  if (root_->options_.recorder)
+    root_->options_.recorder->add_link((canonical_ == "/" ? "" : canonical_) + "/" + std::string(name), target);
+  return target;
 }
 
 Result<std::string> FsRoot::read_link(std::string_view path) const {
