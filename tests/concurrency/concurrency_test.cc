@@ -54,27 +54,31 @@ TEST(Concurrency, ThreadsShareOneRootAndOneSnapshot) {
 // One PathIndex shared by query threads: device paths and paths to device memory are
 // computed on demand, the copies explanation steps point at are interned behind the
 // index's lock, and each function's ranking per memory target is built on first use.
-TEST(Concurrency, QueriesShareOnePathIndex) {
-  const std::string dir = testing::corpus_root("rocm-mi210-2hives");
-  ASSERT_FALSE(dir.empty());
+// The snapshot of a corpus tree; null (with a test failure) when it cannot be read.
+std::shared_ptr<const Snapshot> corpus_snapshot(const std::string& name) {
+  const std::string dir = testing::corpus_root(name);
+  EXPECT_FALSE(dir.empty()) << name;
   auto root = FsRoot::open(dir);
-  ASSERT_TRUE(root);
+  EXPECT_TRUE(root) << name;
+  if (!root) return nullptr;
   auto facts = discover(*root, DiscoverOptions{});
-  ASSERT_TRUE(facts);
-  const PathIndex index(build_snapshot(std::move(*facts)));
+  EXPECT_TRUE(facts) << name;
+  return facts ? build_snapshot(std::move(*facts)) : nullptr;
+}
+
+TEST(Concurrency, QueriesShareOnePathIndex) {
+  auto snap = corpus_snapshot("rocm-mi210-2hives");
+  ASSERT_TRUE(snap);
+  const PathIndex index(snap);
   Policy any;
   any.p2p_max_class = PathClass::kAcrossSockets;
   const ChainRequest gpu_to_gpu{{"gpu.compute", "gpu.compute"}};
   // A machine whose partitions share package memory (paths to device memory): every
   // memory target once per thread, in a different order per thread, so each
   // (function, target) ranking is built on first use by whichever thread asks first.
-  const std::string cpx_dir = testing::corpus_root("rocm-mi308x-cpx");
-  ASSERT_FALSE(cpx_dir.empty());
-  auto cpx_root = FsRoot::open(cpx_dir);
-  ASSERT_TRUE(cpx_root);
-  auto cpx_facts = discover(*cpx_root, DiscoverOptions{});
-  ASSERT_TRUE(cpx_facts);
-  const PathIndex cpx(build_snapshot(std::move(*cpx_facts)));
+  auto cpx_snap = corpus_snapshot("rocm-mi308x-cpx");
+  ASSERT_TRUE(cpx_snap);
+  const PathIndex cpx(cpx_snap);
   auto nearest_everywhere = [&](int start) {
     const auto& targets = cpx.memory_targets();
     std::vector<std::string> out(targets.size());
