@@ -256,9 +256,12 @@ class FsRoot {
   template <class NotLinks, class Links, class Folders = std::map<std::string, std::string, std::less<>>>
   int walk_with(std::string_view path, bool follow_last, std::string* canonical, NotLinks* memo,
                 Links* link_memo, Folders* folders = nullptr) const;
-  // list_dir(); with `fd_out`, the open folder is handed over instead of closed
-  // and `canonical_out` receives its canonical path.
-  Result<std::vector<DirEntry>> list_dir_at(std::string_view path, int* fd_out, std::string* canonical_out) const;
+  // list_dir(); with `fd_out`, the open folder is handed over instead of closed,
+  // `canonical_out` receives its canonical path and `stat_typed` what list_fd says.
+  Result<std::vector<DirEntry>> list_dir_at(std::string_view path, int* fd_out, std::string* canonical_out,
+                                            std::vector<std::string>* stat_typed) const;
+  // True when `dirfd` is a folder of the live root's sysfs (one read() returns an attribute).
+  bool on_live_sysfs(int dirfd) const;
   // Reads every entry of the open directory `fd` (not closed), sorted.
   // `stat_typed` (optional) receives, sorted, the names getdents reported as
   // DT_UNKNOWN (typed here by an fstatat instead).

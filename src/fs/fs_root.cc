@@ -453,10 +453,11 @@ Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_vi
 }
 
 Result<std::vector<DirEntry>> FsRoot::list_dir(std::string_view path) const {
-  return list_dir_at(path, nullptr, nullptr);
+  return list_dir_at(path, nullptr, nullptr, nullptr);
 }
 
-Result<std::vector<DirEntry>> FsRoot::list_dir_at(std::string_view path, int* fd_out, std::string* canonical_out) const {
+Result<std::vector<DirEntry>> FsRoot::list_dir_at(std::string_view path, int* fd_out, std::string* canonical_out,
+                                                  std::vector<std::string>* stat_typed) const {
   std::string canon;
   int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, &canon);
   if (fd == -ENOTDIR) {
@@ -470,7 +471,7 @@ Result<std::vector<DirEntry>> FsRoot::list_dir_at(std::string_view path, int* fd
   }
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
-  auto out = list_fd(fd, path);
+  auto out = list_fd(fd, path, stat_typed);
   if (!out) return out;
   if (options_.recorder) {
     options_.recorder->add_dir(canon);
@@ -536,6 +537,14 @@ Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path,
   return out;
 }
 
+// Only the live root's own sysfs gets the one-read shortcut: a recorded tree
+// is plain files whose size fstat tells.
+bool FsRoot::on_live_sysfs(int dirfd) const {
+  if (untrusted_) return false;
+  struct statfs sf {};
+  return ::fstatfs(dirfd, &sf) == 0 && sf.f_type == SYSFS_MAGIC;
+}
+
 Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing) const {
   std::string p(path);
   if (options_.recorder) {
@@ -544,9 +553,11 @@ Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing) const {
     // folder, each recorded by its canonical path as FsRoot::read_text records it.
     int fd = -1;
     std::string canon;
-    auto entries = list_dir_at(path, &fd, &canon);
+    std::vector<std::string> stat_typed;
+    auto entries = list_dir_at(path, &fd, &canon, &stat_typed);
     if (!entries) return entries.error();
-    FsDir d(this, fd, std::move(p), std::move(*entries), false);
+    FsDir d(this, fd, std::move(p), std::move(*entries), on_live_sysfs(fd));
+    d.stat_typed_ = std::move(stat_typed);
     d.canonical_ = std::move(canon);
     return d;
   }
@@ -564,13 +575,7 @@ Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing) const {
   std::vector<std::string> stat_typed;
   auto entries = list_fd(fd, path, &stat_typed);
   if (!entries) return entries.error();
-  // Only the live root's own sysfs gets the one-read shortcut: a recorded tree
-  // is plain files whose size fstat tells.
-  bool sysfs = false;
-  if (!untrusted_) {
-    struct statfs sf {};
-    sysfs = ::fstatfs(fd, &sf) == 0 && sf.f_type == SYSFS_MAGIC;
-  }
+  const bool sysfs = on_live_sysfs(fd);
   FsDir d(this, guard.release(), std::move(p), std::move(*entries), sysfs);
   d.stat_typed_ = std::move(stat_typed);
   return d;
