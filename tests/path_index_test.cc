@@ -7,6 +7,8 @@
 //  - rocm-mi308x-cpx: CPX partitions 0000:0a:00.0-.3 are one package (kfd:node2-5).
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "accelmap/discover.h"
 #include "accelmap/path_index.h"
 #include "test_util.h"
@@ -96,6 +98,28 @@ TEST(PathIndex, Mi308xPartitionsShareThePackage) {
   for (const char* k : {"kfd:node2", "kfd:node3", "kfd:node4", "kfd:node5"})
     EXPECT_EQ(x.memory_path(id(x, k), *mem).cls, PathClass::kSamePackage) << k;
   EXPECT_GT(x.memory_path(id(x, "kfd:node6"), *mem).cls, PathClass::kSamePackage);
+}
+
+// Paths handed out (explanation steps keep pointers to them) live as long as the
+// index, wherever it is moved: an owner's path to its memory, another device's
+// path to it (computed on demand), and a stored path to a NUMA node.
+TEST(PathIndex, PathsHandedOutSurviveAMove) {
+  auto x = std::make_unique<PathIndex>(build_snapshot(facts_of(testing::corpus_root("rocm-mi308x-cpx"))));
+  auto mem = x->memory_target_id("devmem:kfd:node2:0");
+  ASSERT_TRUE(mem);
+  const std::uint32_t owner = id(*x, "kfd:node2"), other = id(*x, "kfd:node6");
+  const Path* own = &x->memory_path(owner, *mem);
+  const Path* far = &x->memory_path(other, *mem);
+  const Path own_copy = *own, far_copy = *far;
+  PathIndex moved(std::move(*x));
+  x.reset();  // the index the pointers were taken from is gone
+  EXPECT_EQ(&moved.memory_path(owner, *mem), own);
+  EXPECT_EQ(&moved.memory_path(other, *mem), far);
+  EXPECT_EQ(own->cls, own_copy.cls);
+  EXPECT_EQ(own->basis, own_copy.basis);
+  EXPECT_EQ(far->cls, far_copy.cls);
+  EXPECT_EQ(far->basis, far_copy.basis);
+  EXPECT_NE(far->basis.find("via owner"), std::string_view::npos) << far->basis;
 }
 
 TEST(PathIndex, GenericInitiatorUsesAccess0) {

@@ -257,7 +257,8 @@ class PathIndex {
   std::vector<std::int32_t> plain_column_;  // target -> column; -1 for device memory
   std::size_t plain_columns_ = 0;
   std::vector<Path> mem_rows_;              // row * plain_columns_ + column
-  Path own_memory_, package_memory_;        // an owner's path to its own / its package's memory
+  const Path* own_memory_ = nullptr;        // an owner's path to its own memory (in stable_)
+  const Path* package_memory_ = nullptr;    // ... to its package's memory, shared by partitions
   std::vector<std::vector<std::uint32_t>> package_members_;  // package group -> accelerators
   std::unordered_map<const char*, std::string_view> via_owner_basis_;  // device path basis -> "via owner: ..."
   Path device_memory_value(std::uint32_t accelerator, std::uint32_t target) const;

@@ -484,12 +484,16 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
     const std::string& text = *strings_[k];
     via_owner_basis_.emplace(text.data(), b.intern("via owner: " + text));
   }
-  own_memory_.cls = PathClass::kSelf;
-  own_memory_.hops = PathMetric::of(0, Provenance::kDerived);
-  own_memory_.basis = b.intern("the device's own memory");
-  package_memory_ = own_memory_;
-  package_memory_.cls = PathClass::kSamePackage;  // shared package memory is each partition's own
-  package_memory_.basis = b.intern("memory of its package, shared by its partitions");
+  // Kept in stable_ (on the heap), so references to them survive a move of the index.
+  Path own;
+  own.cls = PathClass::kSelf;
+  own.hops = PathMetric::of(0, Provenance::kDerived);
+  own.basis = b.intern("the device's own memory");
+  own_memory_ = stable_path(own);
+  Path shared = own;
+  shared.cls = PathClass::kSamePackage;  // shared package memory is each partition's own
+  shared.basis = b.intern("memory of its package, shared by its partitions");
+  package_memory_ = stable_path(shared);
   package_members_.resize(places_.size());
   for (std::uint32_t i = 0; i < n; ++i) package_members_[static_cast<std::size_t>(places_[i].package)].push_back(i);
 
@@ -708,7 +712,7 @@ const std::vector<Offer>& PathIndex::rank_offers(std::uint32_t function, std::ui
 Path PathIndex::device_memory_value(std::uint32_t accelerator, std::uint32_t target) const {
   const MemoryTarget& t = targets_[target];
   if (std::find(t.owners.begin(), t.owners.end(), accelerator) != t.owners.end())
-    return t.owners.size() > 1 ? package_memory_ : own_memory_;
+    return *(t.owners.size() > 1 ? package_memory_ : own_memory_);
   // Another device's memory: the path to its owner (the nearest sharer), from this end.
   Path best = compute_device_path(accelerator, t.owners.front());
   for (auto o : t.owners) {
@@ -722,7 +726,7 @@ Path PathIndex::device_memory_value(std::uint32_t accelerator, std::uint32_t tar
 const Path& PathIndex::device_memory_path(std::uint32_t accelerator, std::uint32_t target) const {
   const MemoryTarget& t = targets_[target];
   if (std::find(t.owners.begin(), t.owners.end(), accelerator) != t.owners.end())
-    return t.owners.size() > 1 ? package_memory_ : own_memory_;
+    return *(t.owners.size() > 1 ? package_memory_ : own_memory_);
   return *stable_path(device_memory_value(accelerator, target));
 }
 
