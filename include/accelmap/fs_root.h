@@ -147,7 +147,9 @@ class FsDir {
   // -1 with `*failed` set to what the read returns instead (a link swapped in
   // since, ELOOP, takes FsRoot's confined path).
   int open_entry(std::string_view name, const char* cname, std::optional<Result<std::string>>* failed) const;
-  // While recording: notes a file read below the folder (by its canonical path).
+  // While recording: the canonical in-root path of `name` below the folder, and
+  // the note of a file read there.
+  std::string canonical_child(std::string_view name) const;
   void recorded(std::string_view name) const;
 
   const FsRoot* root_ = nullptr;

@@ -261,6 +261,8 @@ class PathIndex {
   const Path* package_memory_ = nullptr;    // ... to its package's memory, shared by partitions
   std::vector<std::vector<std::uint32_t>> package_members_;  // package group -> accelerators
   std::unordered_map<const char*, std::string_view> via_owner_basis_;  // device path basis -> "via owner: ..."
+  // An owner's (or partition's) path to its device memory; nullptr for any other accelerator.
+  const Path* owner_memory_path(std::uint32_t accelerator, std::uint32_t target) const;
   Path device_memory_value(std::uint32_t accelerator, std::uint32_t target) const;
   const Path& device_memory_path(std::uint32_t accelerator, std::uint32_t target) const;
   std::vector<std::unique_ptr<std::string>> strings_;  // interned basis texts (stable addresses)

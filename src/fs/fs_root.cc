@@ -627,14 +627,17 @@ FsDir& FsDir::operator=(FsDir&& other) noexcept {
   return *this;
 }
 
-void FsDir::recorded(std::string_view name) const {
-  if (!root_->options_.recorder) return;
+std::string FsDir::canonical_child(std::string_view name) const {
   std::string path;
   path.reserve(canonical_.size() + 1 + name.size());
   if (canonical_ != "/") path += canonical_;
   path += '/';
   path += name;
-  root_->options_.recorder->add_file(path);
+  return path;
+}
+
+void FsDir::recorded(std::string_view name) const {
+  if (root_->options_.recorder) root_->options_.recorder->add_file(canonical_child(name));
 }
 
 void FsDir::prefetch(std::initializer_list<std::string_view> names) {
@@ -828,7 +831,7 @@ Result<std::string> FsDir::read_link(std::string_view name) const {
   if (n < 0 || static_cast<std::size_t>(n) >= sizeof(buf)) return root_->read_link(child(name));
   std::string target(buf, static_cast<std::size_t>(n));
   if (root_->options_.recorder)
-    root_->options_.recorder->add_link((canonical_ == "/" ? "" : canonical_) + "/" + std::string(name), target);
+    root_->options_.recorder->add_link(canonical_child(name), target);
   return target;
 }
 

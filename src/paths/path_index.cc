@@ -709,10 +709,15 @@ const std::vector<Offer>& PathIndex::rank_offers(std::uint32_t function, std::ui
   return ranked;
 }
 
-Path PathIndex::device_memory_value(std::uint32_t accelerator, std::uint32_t target) const {
+const Path* PathIndex::owner_memory_path(std::uint32_t accelerator, std::uint32_t target) const {
   const MemoryTarget& t = targets_[target];
-  if (std::find(t.owners.begin(), t.owners.end(), accelerator) != t.owners.end())
-    return *(t.owners.size() > 1 ? package_memory_ : own_memory_);
+  if (std::find(t.owners.begin(), t.owners.end(), accelerator) == t.owners.end()) return nullptr;
+  return t.owners.size() > 1 ? package_memory_ : own_memory_;
+}
+
+Path PathIndex::device_memory_value(std::uint32_t accelerator, std::uint32_t target) const {
+  if (const Path* own = owner_memory_path(accelerator, target)) return *own;
+  const MemoryTarget& t = targets_[target];
   // Another device's memory: the path to its owner (the nearest sharer), from this end.
   Path best = compute_device_path(accelerator, t.owners.front());
   for (auto o : t.owners) {
@@ -724,9 +729,7 @@ Path PathIndex::device_memory_value(std::uint32_t accelerator, std::uint32_t tar
 }
 
 const Path& PathIndex::device_memory_path(std::uint32_t accelerator, std::uint32_t target) const {
-  const MemoryTarget& t = targets_[target];
-  if (std::find(t.owners.begin(), t.owners.end(), accelerator) != t.owners.end())
-    return *(t.owners.size() > 1 ? package_memory_ : own_memory_);
+  if (const Path* own = owner_memory_path(accelerator, target)) return *own;
   return *stable_path(device_memory_value(accelerator, target));
 }
 
