@@ -139,6 +139,31 @@ TEST(Idxd, IaxCompressDecompressOnSharedWq) {
   EXPECT_EQ(function_names(f, "idxd:iax1").size(), 13u);
 }
 
+// The kernel makes groups, engines and WQs folders of their device and links
+// them from the bus; idxd reads them through the device's folder. A recording
+// that keeps them as plain folders on the bus only, and a kernel whose groups
+// do not list their engines (the engines name their group), give the same answer.
+TEST(Idxd, ChildrenOnTheBusOnlyAndEnginesNamingGroups) {
+  std::string root = make_temp_dir();
+  const std::string bus = "sys/bus/dsa/devices/";
+  write_file(root, bus + "dsa0/op_cap", "0x8\n");  // memmove (0x03)
+  write_file(root, bus + "dsa0/state", "enabled\n");
+  write_file(root, bus + "engine0.0/group_id", "1\n");  // no groupN.M/engines anywhere
+  write_file(root, bus + "group0.1/grouped_workqueues", "wq0.0\n");
+  for (const char* wq : {"wq0.0", "wq0.1"}) {
+    write_file(root, bus + wq + "/state", "enabled\n");
+    write_file(root, bus + wq + "/mode", "dedicated\n");
+    write_file(root, bus + wq + "/type", "user\n");
+  }
+  write_file(root, bus + "wq0.0/group_id", "1\n");  // the group with the engine
+  write_file(root, bus + "wq0.1/group_id", "0\n");  // a group without one: never runs
+  FactSet f = discover_at(root, "idxd");
+  EXPECT_EQ(str_attr(f, "fn:idxd:dsa0:dma.memmove", "state"), "available");
+  EXPECT_EQ(strings_attr(f, "fn:idxd:dsa0:dma.memmove", "queues"), std::vector<std::string>{"wq0.0"});
+  EXPECT_EQ(f.find("idxd:dsa0")->get_int("enabled_work_queues"), 1);
+  EXPECT_EQ(str_attr(f, "idxd:wq0.1", "mode"), "dedicated");
+}
+
 TEST(Idxd, UnknownOpcodeBitIsDiagnosedAndKept) {
   std::string root = make_temp_dir();
   write_file(root, "sys/devices/pci0000:00/0000:00:01.0/dsa0/op_cap", "0x8000000000000008\n");

@@ -425,6 +425,40 @@ TEST(FsDirOpen, MissingDirIsNotFound) {
   EXPECT_EQ(d.error().code(), StatusCode::kNotFound);
 }
 
+// A sub-folder opened through its parent's open folder reads what the root's
+// open_dir of the full path reads; a sub-folder that is a link (here one
+// pointing out of the root) takes the root's confined path, so it stays inside.
+TEST_F(Confined, OpenSubdirEqualsOpenDirAndStaysInside) {
+  write_file(root, "sys/dev0/wq0.0/state", "enabled\n");
+  write_file(root, "secret-dir/state", "root-secret-dir\n");
+  make_link(root, "sys/dev0/wq0.1", outside);           // absolute: resolved inside the root
+  make_link(root, "sys/dev0/wq0.2", "../../secret-dir");  // relative: a folder of the root
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto parent = fs->open_dir("/sys/dev0");
+  ASSERT_TRUE(parent);
+  auto sub = parent->open_subdir("wq0.0");
+  ASSERT_TRUE(sub);
+  EXPECT_EQ(sub->path(), "/sys/dev0/wq0.0");
+  EXPECT_EQ(*sub->read_text("state"), "enabled\n");
+  auto whole = fs->open_dir("/sys/dev0/wq0.0");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(sub->entries().size(), whole->entries().size());
+
+  auto out = parent->open_subdir("wq0.1");  // -> <root>/<outside>, which does not exist there
+  auto out_whole = fs->open_dir("/sys/dev0/wq0.1");
+  ASSERT_EQ(static_cast<bool>(out), static_cast<bool>(out_whole));
+  if (out) EXPECT_FALSE(out->read_text("secret"));
+  auto rel = parent->open_subdir("wq0.2");
+  ASSERT_TRUE(rel);
+  EXPECT_EQ(*rel->read_text("state"), "root-secret-dir\n");
+
+  auto missing = parent->open_subdir("wq9.9");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.error().message(), fs->open_dir("/sys/dev0/wq9.9").error().message());
+}
+
 TEST(FsDirOpen, BatchResolveEqualsResolve) {
   std::string root = make_temp_dir();
   write_file(root, "sys/devices/pci0000:00/0000:00:01.0/0000:01:00.0/vendor", "0x10de\n");

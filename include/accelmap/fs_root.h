@@ -129,6 +129,14 @@ class FsDir {
   /// As FsRoot::read_link(child(name)).
   Result<std::string> read_link(std::string_view name) const;
 
+  /// As FsRoot::open_dir(child(name)), opened relative to this open
+  /// directory when the listing shows `name` as a directory: one openat2 of one
+  /// component (RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS) instead of a confined
+  /// walk of the whole path. A link, anything unlisted, a recording (every link
+  /// must be seen) or an older kernel takes FsRoot::open_dir with its messages.
+  /// path() of the result is child(name).
+  Result<FsDir> open_subdir(std::string_view name) const;
+
   /// Reads the files among `names` that the listing shows as regular files in
   /// one batch, on recorded trees (io_uring, see src/fs/batch_read.h), so the
   /// read_text() calls that follow cost no system call. A provider calls it with

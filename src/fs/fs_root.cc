@@ -725,6 +725,35 @@ std::optional<Result<std::string>> FsDir::read_below(std::string_view name) cons
   return root_->read_fd(guard.get(), path_, name, /*known_regular=*/false);
 }
 
+Result<FsDir> FsDir::open_subdir(std::string_view name) const {
+  const DirEntry* e = nullptr;
+  char cname[256];
+  if (!listed_ || !fast(name, &e) || !e || e->type != EntryType::kDir || !root_->have_openat2_ ||
+      root_->recording() || name.size() >= sizeof(cname))
+    return root_->open_dir(child(name));
+  std::memcpy(cname, name.data(), name.size());
+  cname[name.size()] = '\0';
+  // One component below an open folder, no link allowed: the kernel keeps the
+  // open inside this folder, so the confinement is the same as the root's walk.
+  // No mount crossed either, so the folder is on this folder's filesystem and
+  // sysfs_ carries over.
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  long fd = sys_openat2(fd_, cname, &how);
+  // Swapped for a link or removed since the listing, or a mount point: the
+  // root's open_dir gives the folder (or the message).
+  if (fd < 0) return root_->open_dir(child(name));
+  Fd guard(static_cast<int>(fd));
+  std::string path = child(name);
+  std::vector<std::string> stat_typed;
+  auto entries = root_->list_fd(guard.get(), path, &stat_typed);
+  if (!entries) return entries.error();
+  FsDir d(root_, guard.release(), std::move(path), std::move(*entries), sysfs_);
+  d.stat_typed_ = std::move(stat_typed);
+  return d;
+}
+
 // An unlisted folder: the name's type comes from an fstatat, as for a listed
 // entry getdents called DT_UNKNOWN, so the opened file is checked with fstat
 // again (read_fd with known_regular only on the live sysfs). Everything that is

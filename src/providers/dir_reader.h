@@ -35,6 +35,16 @@ class DirReader {
     else missing_ = r.error().code() == StatusCode::kNotFound;
   }
 
+  /// The folder `name` below `parent`'s, opened relative to the parent's open
+  /// folder when it lists `name` as a folder (FsDir::open_subdir); otherwise as
+  /// DirReader(ctx, parent.path(name)). dir() is parent.path(name) either way.
+  DirReader(const ProbeContext& ctx, const DirReader& parent, std::string_view name)
+      : ctx_(ctx), dir_(parent.path(name)) {
+    auto r = parent.d_ ? parent.d_->open_subdir(name) : ctx.fs().open_dir(dir_);
+    if (r) d_.emplace(std::move(*r));
+    else missing_ = r.error().code() == StatusCode::kNotFound;
+  }
+
   const std::string& dir() const { return dir_; }
   std::string path(std::string_view name) const {
     std::string p;

@@ -123,27 +123,47 @@ class IdxdProvider final : public Provider {
         o.set(std::string(a), *v, Unit::kCount, Provenance::kKernel, dir + "/" + std::string(a));
     if (auto v = str(attrs, "version")) o.set("version", *v, Unit::kNone, Provenance::kKernel, dir + "/version");
 
+    // A group, engine or WQ is a folder of its device (the kernel makes the
+    // device their parent, and the bus links point there); read through the
+    // device's open folder, each costs one open of one name instead of a walk
+    // through the bus link. A recording that keeps them elsewhere is read by
+    // the bus path.
+    auto below_device = [&](const std::string& child) {
+      const FsDir* d = attrs.fs_dir();
+      const DirEntry* e = d ? d->find(child) : nullptr;
+      return e && e->type == EntryType::kDir;
+    };
+    auto child_path = [&](const std::string& child) {
+      return below_device(child) ? attrs.path(child) : std::string(kDevices) + "/" + child;
+    };
+
     // Groups: which have at least one engine (a WQ in a group without one never runs).
+    // Each group lists its engines; only when a group cannot say (kernels without
+    // groupN.M/engines) are the engines asked for the group they name.
     std::set<std::int64_t> groups_with_engine;
+    bool every_group_lists = true;
     for (const DirEntry* ep : entries) {
       const DirEntry& e = *ep;
-      if (device_number(e.name, "group") == n) {
-        const std::string gdir = std::string(kDevices) + "/" + e.name;
-        std::string_view gid = std::string_view(e.name).substr(e.name.find('.') + 1);
-        auto engines = ctx.read(gdir + "/engines");
-        if (engines && !words_of(*engines).empty()) groups_with_engine.insert(*small_number(gid));
-      } else if (device_number(e.name, "engine") == n) {
-        // Kernels without groupN.M/engines: the engine names its group.
-        auto g = ctx.read_int(std::string(kDevices) + "/" + e.name + "/group_id");
-        if (g && *g >= 0) groups_with_engine.insert(*g);
-      }
+      if (device_number(e.name, "group") != n) continue;
+      std::string_view gid = std::string_view(e.name).substr(e.name.find('.') + 1);
+      auto engines = below_device(e.name) ? attrs.read(e.name + "/engines") : ctx.read(child_path(e.name) + "/engines");
+      if (!engines) every_group_lists = false;
+      else if (!words_of(*engines).empty()) groups_with_engine.insert(*small_number(gid));
     }
+    if (!every_group_lists)
+      for (const DirEntry* ep : entries)
+        if (device_number(ep->name, "engine") == n) {
+          auto g = below_device(ep->name) ? attrs.read_int(ep->name + "/group_id")
+                                          : ctx.read_int(child_path(ep->name) + "/group_id");
+          if (g && *g >= 0) groups_with_engine.insert(*g);
+        }
 
     std::vector<WorkQueue> wqs;
     std::vector<DirReader> wq_dirs;  // kept open for the attributes read below
     for (const DirEntry* e : entries)
       if (device_number(e->name, "wq") == n) {
-        wq_dirs.emplace_back(ctx, std::string(kDevices) + "/" + e->name);
+        if (below_device(e->name)) wq_dirs.emplace_back(ctx, attrs, e->name);
+        else wq_dirs.emplace_back(ctx, child_path(e->name));
         wq_dirs.back().prefetch({"state", "mode", "type", "group_id", "op_config", "name", "driver_name", "size"});
         wqs.push_back(read_wq(ctx, wq_dirs.back(), e->name));
       }

@@ -227,8 +227,9 @@ class PciProvider final : public Provider {
     // function lacks; the attributes are then read relative to the open directory.
     std::optional<FsDir> d = ctx.open_dir(dir);
     if (!d) return;
+    // Only one of local_cpulist and local_cpus is read (below): the other is not fetched.
     d->prefetch({"vendor", "device", "subsystem_vendor", "subsystem_device", "class", "revision", "numa_node",
-                 "local_cpulist", "local_cpus", "current_link_speed", "max_link_speed", "current_link_width",
+                 d->has("local_cpulist") ? "local_cpulist" : "local_cpus", "current_link_speed", "max_link_speed", "current_link_width",
                  "max_link_width", "sriov_totalvfs", "sriov_numvfs", "secondary_bus_number",
                  "subordinate_bus_number"});
     auto has = [&](std::string_view n) { return d->has(n); };

@@ -79,8 +79,12 @@ def idxd_device(t, pcipath, dev, n, op_cap, max_wq, max_eng, groups, wqs):
         t.f(f"{p}/group_id", eng_group.get(e, -1))
         t.ln(f"/sys/bus/dsa/devices/engine{n}.{e}", p)
     for m in range(max_wq):
-        a = {"state": "disabled", "mode": "dedicated", "type": "none", "size": 0, "group_id": -1, "name": "",
-             "priority": 0, "driver_name": ""}
+        # An unset name or driver_name reads "\n", not nothing: the kernel prints
+        # them with sysfs_emit(buf, "%s\n", ...) (drivers/dma/idxd/sysfs.c,
+        # wq_name_show, wq_driver_name_show); only a group's empty engines and
+        # work_queues lists read as zero bytes.
+        a = {"state": "disabled", "mode": "dedicated", "type": "none", "size": 0, "group_id": -1, "name": "\n",
+             "priority": 0, "driver_name": "\n"}
         a.update(wqs.get(m, {}))
         p = f"{d}/wq{n}.{m}"
         for k, v in a.items():
