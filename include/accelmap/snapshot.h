@@ -189,7 +189,7 @@ struct Accelerator {
   std::vector<Function> functions;        ///< sorted by name
   std::vector<DeviceMemory> memory;
   /// Family-specific attributes as read (name -> attribute), for JSON and `ls -o`.
-  std::map<std::string, Attr, std::less<>> details;
+  AttrMap details;
 };
 
 /// A direct device-to-device link (xGMI, NVLink, PCIe peer path, intra-package).

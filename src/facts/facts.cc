@@ -6,6 +6,7 @@
 #include <cstring>
 #include <new>
 #include <ostream>
+#include <stdexcept>
 #include <tuple>
 
 namespace accelmap {
@@ -165,6 +166,56 @@ bool operator==(const Source& a, const Source& b) noexcept {
 
 std::ostream& operator<<(std::ostream& os, const Source& s) { return os << s.str(); }
 
+AttrMap::iterator AttrMap::lower_bound(std::string_view name) noexcept {
+  return std::lower_bound(items_.begin(), items_.end(), name,
+                          [](const value_type& e, std::string_view n) { return std::string_view(e.first) < n; });
+}
+
+AttrMap::iterator AttrMap::find(std::string_view name) noexcept {
+  auto it = lower_bound(name);
+  return it != items_.end() && it->first == name ? it : items_.end();
+}
+
+AttrMap::const_iterator AttrMap::find(std::string_view name) const noexcept {
+  return const_cast<AttrMap*>(this)->find(name);
+}
+
+Attr& AttrMap::at(std::string_view name) {
+  auto it = find(name);
+  if (it == items_.end()) throw std::out_of_range("no attribute " + std::string(name));
+  return it->second;
+}
+
+const Attr& AttrMap::at(std::string_view name) const { return const_cast<AttrMap*>(this)->at(name); }
+
+Attr& AttrMap::operator[](std::string_view name) {
+  auto it = lower_bound(name);
+  if (it != items_.end() && it->first == name) return it->second;
+  return items_.emplace(it, std::string(name), Attr{})->second;
+}
+
+std::pair<AttrMap::iterator, bool> AttrMap::insert_or_assign(std::string name, Attr attr) {
+  auto it = lower_bound(name);
+  if (it != items_.end() && it->first == name) {
+    it->second = std::move(attr);
+    return {it, false};
+  }
+  return {items_.emplace(it, std::move(name), std::move(attr)), true};
+}
+
+std::pair<AttrMap::iterator, bool> AttrMap::emplace(std::string name, Attr attr) {
+  auto it = lower_bound(name);
+  if (it != items_.end() && it->first == name) return {it, false};
+  return {items_.emplace(it, std::move(name), std::move(attr)), true};
+}
+
+std::size_t AttrMap::erase(std::string_view name) {
+  auto it = find(name);
+  if (it == items_.end()) return 0;
+  items_.erase(it);
+  return 1;
+}
+
 void Object::set(std::string name, Value value, Unit unit, Provenance provenance, std::string_view source) {
   // Most attributes of an object are read from its own directory: share that
   // stem with an attribute that has it already. Objects have a few dozen
@@ -257,6 +308,9 @@ std::vector<Object*> FactSet::with_prefix(std::string_view prefix) {
 }
 
 void FactSet::normalize() {
+  // Attributes were added one by one, so each object's vector has spare room
+  // (a quarter on average); give it back once the facts are complete.
+  for (auto& [key, o] : objects_) o.attrs.shrink_to_fit();
   std::sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.provider, a.path, a.message, a.severity) < std::tie(b.provider, b.path, b.message, b.severity);
   });
