@@ -199,7 +199,7 @@ class AttrMap {
 /// One thing discovery found, e.g. key "pci:0000:3b:00.0", kind "pci_device".
 struct Object {
   std::string key;
-  std::string kind;
+  std::string kind;  ///< fixed when FactSet::object makes it (of_kind indexes by it)
   AttrMap attrs;
 
   /// Sets (or replaces) attribute `name`. A source given as text shares its
@@ -245,10 +245,20 @@ class FactSet {
  public:
   static constexpr int kFormatVersion = 1;
 
+  FactSet() = default;
+  /// A copy has its own index of kinds (of_kind), over its own objects.
+  FactSet(const FactSet& other);
+  FactSet& operator=(const FactSet& other);
+  /// Objects keep their addresses in a move, so the index moves with them.
+  FactSet(FactSet&&) noexcept = default;
+  FactSet& operator=(FactSet&&) noexcept = default;
+
   /// Returns the object with `key`, creating it with `kind` if needed.
   Object& object(const std::string& key, std::string_view kind);
   const Object* find(std::string_view key) const;
-  /// All objects of one kind, in key order.
+  /// All objects of one kind, in natural key order ("numa:2" before "numa:10"; keys
+  /// that compare equal so, such as "n01" and "n1", in byte order). Costs a copy of
+  /// the kind's list, not a pass over every object: an index kept as objects are made.
   std::vector<const Object*> of_kind(std::string_view kind) const;
   const std::map<std::string, Object, std::less<>>& objects() const { return objects_; }
   /// Objects whose key starts with `prefix` (for providers amending earlier facts).
@@ -278,9 +288,14 @@ class FactSet {
     JournalLink(const JournalLink&) noexcept {}
     JournalLink& operator=(const JournalLink&) noexcept { return *this; }
   };
+  // Adds a new object to by_kind_, keeping each list in of_kind's order.
+  void index(const Object& o);
   std::map<std::string, Object, std::less<>> objects_;
   std::vector<Diagnostic> diagnostics_;
   JournalLink journal_;
+  // Kind -> its objects (pointers into objects_, whose nodes never move), in
+  // of_kind's order. Not part of the value (==); rebuilt by a copy.
+  std::map<std::string, std::vector<const Object*>, std::less<>> by_kind_;
 };
 
 /// Versioned JSON form (see docs/facts.md). Deterministic: same facts, same bytes.

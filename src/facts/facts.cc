@@ -275,11 +275,44 @@ void FactSet::journal(std::string_view key, std::map<std::string, Object, std::l
   before.emplace_hint(at, std::string(key), it == objects_.end() ? std::nullopt : std::optional<Object>(it->second));
 }
 
+FactSet::FactSet(const FactSet& other) : objects_(other.objects_), diagnostics_(other.diagnostics_) {
+  for (const auto& [key, o] : objects_) index(o);
+}
+
+FactSet& FactSet::operator=(const FactSet& other) {
+  if (this != &other) {
+    objects_ = other.objects_;
+    diagnostics_ = other.diagnostics_;
+    by_kind_.clear();
+    for (const auto& [key, o] : objects_) index(o);
+  }
+  return *this;
+}
+
+namespace {
+// of_kind's order: natural, then bytes for keys natural order calls equal.
+bool kind_order(const Object* a, const Object* b) {
+  if (natural_less(a->key, b->key)) return true;
+  if (natural_less(b->key, a->key)) return false;
+  return a->key < b->key;
+}
+}  // namespace
+
+void FactSet::index(const Object& o) {
+  auto at = by_kind_.find(o.kind);
+  if (at == by_kind_.end()) at = by_kind_.emplace(o.kind, std::vector<const Object*>{}).first;
+  std::vector<const Object*>& list = at->second;
+  // Providers mostly make a kind's objects in key order: then this appends.
+  if (list.empty() || kind_order(list.back(), &o)) list.push_back(&o);
+  else list.insert(std::upper_bound(list.begin(), list.end(), &o, kind_order), &o);
+}
+
 Object& FactSet::object(const std::string& key, std::string_view kind) {
   auto it = objects_.find(key);
   if (journal_.to) journal(key, it);
   if (it == objects_.end()) {
     it = objects_.emplace(key, Object{key, std::string(kind), {}}).first;
+    index(it->second);
   }
   return it->second;
 }
@@ -290,11 +323,8 @@ const Object* FactSet::find(std::string_view key) const {
 }
 
 std::vector<const Object*> FactSet::of_kind(std::string_view kind) const {
-  std::vector<const Object*> out;
-  for (const auto& [k, o] : objects_)
-    if (o.kind == kind) out.push_back(&o);
-  std::sort(out.begin(), out.end(), [](const Object* a, const Object* b) { return natural_less(a->key, b->key); });
-  return out;
+  auto it = by_kind_.find(kind);
+  return it == by_kind_.end() ? std::vector<const Object*>{} : it->second;
 }
 
 std::vector<Object*> FactSet::with_prefix(std::string_view prefix) {

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cmath>
 #include <set>
+#include <unordered_map>
 
 #include "accelmap/snapshot.h"
 
@@ -617,7 +618,9 @@ class SnapshotBuilder {
     static const std::set<std::string, std::less<>> kCommon = {
         "family", "device_type", "pci", "vendor", "model", "driver", "state", "numa_node",
         "partition_of", "package", "hive_id"};
-    for (const Object* o : f.of_kind("accelerator")) {
+    const std::vector<const Object*> accelerators = f.of_kind("accelerator");
+    snap_->accelerators_.reserve(accelerators.size());
+    for (const Object* o : accelerators) {
       Accelerator a;
       a.key = o->key;
       a.family = str(*o, "family");
@@ -718,23 +721,37 @@ class SnapshotBuilder {
   void fold_drm_cards() {
     auto& accs = snap_->accelerators_;
     std::vector<char> drop(accs.size(), 0);
+    // The GPUs a card can fold into, indexed once (each card scanning every
+    // accelerator was quadratic: 1,250 cards x 8,750 accelerators at 10,000
+    // devices). Folding changes none of the keys: render minor, PCI function,
+    // package and family are not touched below.
+    std::unordered_map<std::string, std::vector<std::size_t>> by_render, by_pci, by_pci_without_minor;
+    for (std::size_t i = 0; i < accs.size(); ++i) {
+      const Accelerator& a = accs[i];
+      if (a.key.rfind("drm:", 0) == 0 || a.family != "gpu") continue;
+      auto minor = a.details.find("drm_render_minor");
+      const auto* m = minor != a.details.end() ? std::get_if<std::int64_t>(&minor->second.value) : nullptr;
+      if (minor != a.details.end()) {
+        // A minor that is not a number matches no render node (as "renderD" + it never did).
+        if (m) by_render["renderD" + std::to_string(*m)].push_back(i);
+      }
+      if (a.pci.empty() || !a.package.empty()) continue;
+      by_pci[a.pci].push_back(i);
+      if (minor == a.details.end()) by_pci_without_minor[a.pci].push_back(i);
+    }
     for (std::size_t d = 0; d < accs.size(); ++d) {
       Accelerator& card = accs[d];
       if (card.key.rfind("drm:", 0) != 0) continue;
-      const Attr* rn = card.details.count("render_node") ? &card.details.at("render_node") : nullptr;
-      const std::string* render = rn ? std::get_if<std::string>(&rn->value) : nullptr;
+      auto rn = card.details.find("render_node");
+      const std::string* render = rn != card.details.end() ? std::get_if<std::string>(&rn->second.value) : nullptr;
+      // A GPU that names its render minor matches by it; one that does not (or
+      // any GPU, when the card has no render node) by the PCI function.
       std::vector<std::size_t> cands;
-      for (std::size_t i = 0; i < accs.size(); ++i) {
-        const Accelerator& a = accs[i];
-        if (i == d || a.key.rfind("drm:", 0) == 0 || a.family != "gpu") continue;
-        auto minor = a.details.find("drm_render_minor");
-        if (minor != a.details.end() && render) {
-          const auto* m = std::get_if<std::int64_t>(&minor->second.value);
-          if (m && *render == "renderD" + std::to_string(*m)) cands.push_back(i);
-        } else if (!card.pci.empty() && a.pci == card.pci && a.package.empty()) {
-          cands.push_back(i);
-        }
-      }
+      auto add = [&](const auto& index, const std::string& k) {
+        if (auto it = index.find(k); it != index.end()) cands.insert(cands.end(), it->second.begin(), it->second.end());
+      };
+      if (render) add(by_render, *render);
+      if (!card.pci.empty()) add(render ? by_pci_without_minor : by_pci, card.pci);
       if (cands.size() != 1) continue;
       Accelerator& gpu = accs[cands[0]];
       if (gpu.driver.empty()) gpu.driver = card.driver;
@@ -757,10 +774,14 @@ class SnapshotBuilder {
       gpu.details["drm_card"] = Attr{card.key, Unit::kNone, Provenance::kDerived, Source("joined by accelmap")};
       drop[d] = 1;
     }
-    std::vector<Accelerator> kept;
+    // Compacted in place: a second array of accelerators was the peak of a large machine's build.
+    std::size_t kept = 0;
     for (std::size_t i = 0; i < accs.size(); ++i)
-      if (!drop[i]) kept.push_back(std::move(accs[i]));
-    accs = std::move(kept);
+      if (!drop[i]) {
+        if (kept != i) accs[kept] = std::move(accs[i]);
+        ++kept;
+      }
+    accs.erase(accs.begin() + static_cast<std::ptrdiff_t>(kept), accs.end());
     snap_->accel_index_.clear();
     snap_->accel_by_pci_.clear();
     for (std::size_t i = 0; i < accs.size(); ++i) {
