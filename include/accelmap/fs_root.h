@@ -301,8 +301,10 @@ class FsRoot {
   // on the first directory worth batching (see src/fs/batch_read.h).
   struct Batch;
   std::shared_ptr<Batch> batch_;
-  // Reads `names` below the open directory `dirfd` in one batch (FsDir::prefetch).
-  std::vector<std::pair<std::string, std::string>> batch_read(int dirfd, const std::vector<std::string_view>& names) const;
+  // Reads `names` below the open directory `dirfd` (the in-root folder `dir`) in
+  // one batch (FsDir::prefetch).
+  std::vector<std::pair<std::string, std::string>> batch_read(int dirfd, std::string_view dir,
+                                                              const std::vector<std::string_view>& names) const;
 };
 
 /// Normalises an in-root path lexically ("a//b/./c" -> "/a/b/c"); ".." is

@@ -9,7 +9,7 @@
 // Not for the live sysfs: kernfs reads cannot be done without blocking, so
 // io_uring hands each to a worker thread, and batches there measured twice as
 // slow as plain reads. FsRoot only batches directories that are not sysfs or
-// procfs (checked with fstatfs per directory).
+// procfs (checked with fstatfs once per top-level folder of the root).
 //
 // Exactness: only what the caller's plain read would return is kept: a read
 // that filled the buffer (a file that may be longer), an empty read, and any

@@ -175,6 +175,11 @@ struct FsRoot::WalkMemo {
 struct FsRoot::Batch {
   std::once_flag made;
   std::unique_ptr<internal::BatchReader> reader;
+  // Top-level folder of the root ("sys", "proc") -> whether its folders are a
+  // sysfs or procfs mounted inside the recorded root (read plainly, not batched),
+  // asked once per top-level folder instead of once per folder read.
+  std::mutex mu;
+  std::map<std::string, bool, std::less<>> kernfs_by_top;
 };
 
 FsRoot::FsRoot(std::string dir, int fd, Options options, bool have_openat2)
@@ -581,13 +586,27 @@ Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing) const {
   return d;
 }
 
-std::vector<std::pair<std::string, std::string>> FsRoot::batch_read(int dirfd,
+std::vector<std::pair<std::string, std::string>> FsRoot::batch_read(int dirfd, std::string_view dir,
                                                                     const std::vector<std::string_view>& names) const {
   if (!batch_) return {};
   // A sysfs or procfs mounted inside the recorded root (a host's /sys below
   // /host): kernfs reads go to io_uring's worker threads, slower than plain reads.
-  struct statfs sf {};
-  if (::fstatfs(dirfd, &sf) != 0 || sf.f_type == SYSFS_MAGIC || sf.f_type == PROC_SUPER_MAGIC) return {};
+  // Such a mount is a top-level folder of the root in practice, so the answer is
+  // kept per top-level folder; a kernfs mounted deeper is batched, which reads
+  // the same bytes, only slower.
+  const std::size_t start = dir.find_first_not_of('/');
+  const std::string_view rest = start == std::string_view::npos ? std::string_view() : dir.substr(start);
+  const std::string_view top = rest.substr(0, rest.find('/'));
+  {
+    std::lock_guard<std::mutex> lock(batch_->mu);
+    auto it = batch_->kernfs_by_top.find(top);
+    if (it == batch_->kernfs_by_top.end()) {
+      struct statfs sf {};
+      const bool kernfs = ::fstatfs(dirfd, &sf) != 0 || sf.f_type == SYSFS_MAGIC || sf.f_type == PROC_SUPER_MAGIC;
+      it = batch_->kernfs_by_top.emplace(std::string(top), kernfs).first;
+    }
+    if (it->second) return {};
+  }
   std::call_once(batch_->made, [&] { batch_->reader = std::make_unique<internal::BatchReader>(); });
   auto got = batch_->reader->read_files(dirfd, names);
   // A file over the size limit is refused by the plain read, with its message.
@@ -652,7 +671,7 @@ void FsDir::prefetch(std::initializer_list<std::string_view> names) {
       files.push_back(n);
   }
   if (files.size() < 2) return;  // one file gains nothing from a batch
-  auto got = root_->batch_read(fd_, files);
+  auto got = root_->batch_read(fd_, path_, files);
   for (auto& g : got) prefetched_.push_back(std::move(g));
   std::sort(prefetched_.begin(), prefetched_.end());
 }
