@@ -448,7 +448,9 @@ TEST_F(Confined, OpenSubdirEqualsOpenDirAndStaysInside) {
   auto out = parent->open_subdir("wq0.1");  // -> <root>/<outside>, which does not exist there
   auto out_whole = fs->open_dir("/sys/dev0/wq0.1");
   ASSERT_EQ(static_cast<bool>(out), static_cast<bool>(out_whole));
-  if (out) EXPECT_FALSE(out->read_text("secret"));
+  if (out) {
+    EXPECT_FALSE(out->read_text("secret"));
+  }
   auto rel = parent->open_subdir("wq0.2");
   ASSERT_TRUE(rel);
   EXPECT_EQ(*rel->read_text("state"), "root-secret-dir\n");

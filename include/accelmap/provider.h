@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,6 +70,17 @@ class ProbeContext {
   const internal::Prefetched* prefetched() const { return prefetched_; }
   void set_prefetched(const internal::Prefetched* p) { prefetched_ = p; }
 
+  /// ctx.fs().resolve(path) for a provider: the canonical in-root path, every
+  /// symlink resolved inside the root. Components already seen not to be links
+  /// are not looked at again, across every provider of one discovery pass when
+  /// discover() shares its memo (set_resolve_memo), else within this provider
+  /// (the links of /sys/bus/*/devices and /sys/class/* all point into one
+  /// /sys/devices tree). The results are FsRoot::resolve's.
+  Result<std::string> resolve(std::string_view path) const;
+  /// The memo resolve() shares, owned by the caller and kept alive while this
+  /// context is used; one thread at a time. nullptr: this context's own.
+  void set_resolve_memo(std::set<std::string>* memo) { memo_ = memo; }
+
   /// Records a soft problem with `path` (in-root path or key).
   void warn(std::string path, std::string message, Severity severity = Severity::kWarning) const;
   /// Records a failed read; Status messages already name the path.
@@ -106,6 +118,8 @@ class ProbeContext {
   std::string_view provider_;
   FactSet& facts_;
   const internal::Prefetched* prefetched_ = nullptr;
+  std::set<std::string>* memo_ = nullptr;
+  mutable std::set<std::string> own_memo_;  // resolve()'s when none is shared
 };
 
 class Provider {

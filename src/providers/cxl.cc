@@ -64,7 +64,7 @@ class CxlProvider final : public Provider {
  private:
   static void probe_memdev(const ProbeContext& ctx, const std::string& name) {
     const std::string dir = std::string(kCxlDevices) + "/" + name;
-    auto canonical = ctx.fs().resolve(dir);
+    auto canonical = ctx.resolve(dir);
     if (!canonical) {
       ctx.warn(dir, "cannot resolve the device link: " + canonical.error().message());
       return;
@@ -82,7 +82,7 @@ class CxlProvider final : public Provider {
 
   static void probe_region(const ProbeContext& ctx, const std::string& name) {
     const std::string dir = std::string(kCxlDevices) + "/" + name;
-    auto canonical = ctx.fs().resolve(dir);
+    auto canonical = ctx.resolve(dir);
     if (!canonical) {
       ctx.warn(dir, "cannot resolve the device link: " + canonical.error().message());
       return;
@@ -146,7 +146,7 @@ class CxlProvider final : public Provider {
   // decoderA.B -> .../endpointE/decoderA.B; endpointE/uport -> .../memN.
   static std::optional<std::string> memdev_of_decoder(const ProbeContext& ctx, const std::string& decoder) {
     const std::string link = std::string(kCxlDevices) + "/" + decoder;
-    auto dpath = ctx.fs().resolve(link);
+    auto dpath = ctx.resolve(link);
     if (!dpath) {
       ctx.warn(link, "cannot resolve the decoder link: " + dpath.error().message());
       return std::nullopt;
@@ -158,7 +158,7 @@ class CxlProvider final : public Provider {
       return std::nullopt;
     }
     const std::string uport = std::string(parent) + "/uport";
-    auto mem = ctx.fs().resolve(uport);
+    auto mem = ctx.resolve(uport);
     if (!mem) {
       ctx.warn(uport, "cannot resolve the endpoint's uport: " + mem.error().message());
       return std::nullopt;

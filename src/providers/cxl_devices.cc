@@ -63,7 +63,7 @@ std::vector<Decoder> read_decoders(const ProbeContext& ctx) {
     Decoder d;
     d.name = e.name;
     d.link = std::string(kCxlDevices) + "/" + e.name;
-    auto canonical = ctx.fs().resolve(d.link);
+    auto canonical = ctx.resolve(d.link);
     if (!canonical) {
       ctx.warn(d.link, "cannot resolve the decoder link: " + canonical.error().message());
       continue;
@@ -111,7 +111,7 @@ class CxlDevicesProvider final : public Provider {
     std::map<std::string, std::vector<const Decoder*>> endpoint_decoders;
     for (const Decoder& d : decoders) {
       if (d.level != DecoderLevel::kEndpoint) continue;
-      auto mem = ctx.fs().resolve(d.port_dir + "/uport");
+      auto mem = ctx.resolve(d.port_dir + "/uport");
       if (!mem) continue;  // cxl.cc already diagnoses broken endpoints it walks
       endpoint_decoders["cxl:" + std::string(path_basename(*mem))].push_back(&d);
     }

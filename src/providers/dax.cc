@@ -67,7 +67,7 @@ class DaxProvider final : public Provider {
     for (const DirEntry& e : ctx.list(kDaxDevices)) {
       if (!is_numbered_pair(e.name, "dax")) continue;
       const std::string dir = std::string(kDaxDevices) + "/" + e.name;
-      auto canonical = ctx.fs().resolve(dir);
+      auto canonical = ctx.resolve(dir);
       if (!canonical) {
         // A dangling link: the device vanished mid-read or the tree is incomplete.
         ctx.warn(dir, "cannot resolve the device link: " + canonical.error().message());

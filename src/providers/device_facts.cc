@@ -94,9 +94,9 @@ std::string link_key(const std::string& a, const std::string& b) {
 std::string set_parent_device(const ProbeContext& ctx, Object& accel, const std::string& class_dir) {
   const std::string dev = class_dir + "/device";
   std::string pci;
-  if (auto c = ctx.fs().resolve(dev)) pci = pci_key_of_path(*c);
+  if (auto c = ctx.resolve(dev)) pci = pci_key_of_path(*c);
   if (pci.empty())
-    if (auto c = ctx.fs().resolve(class_dir)) pci = pci_key_of_path(*c);
+    if (auto c = ctx.resolve(class_dir)) pci = pci_key_of_path(*c);
   if (!pci.empty()) accel.set("pci", pci, Unit::kNone, Provenance::kKernel, dev);
   std::string driver;
   if (auto target = ctx.fs().read_link(dev + "/driver")) {

@@ -85,9 +85,13 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
       // No thread to be had: pci_names reads the database itself.
     }
   };
+  // The links of every bus and class point into one /sys/devices tree: which of
+  // its components are not links is found out once for all providers.
+  std::set<std::string> resolved_prefixes;
   auto run = [&](const Provider& p) {
     ProbeContext ctx(root, options, catalog, p.name(), facts);
     ctx.set_prefetched(&prefetched);
+    ctx.set_resolve_memo(&resolved_prefixes);
     p.probe(ctx);
   };
   // pci runs first: it reads only files and no platform provider reads its

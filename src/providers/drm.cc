@@ -39,14 +39,13 @@ class DrmProvider final : public Provider {
   void probe(const ProbeContext& ctx) const override {
     // Every card links into one /sys/devices tree: its common components are
     // looked at once for all of them.
-    std::set<std::string> resolved_prefixes;
     for (const DirEntry& e : ctx.list(kClassDrm))
-      if (numbered(e.name, "card")) probe_card(ctx, e.name, resolved_prefixes);
+      if (numbered(e.name, "card")) probe_card(ctx, e.name);
     nvidia_pci_fallback(ctx);
   }
 
  private:
-  static void probe_card(const ProbeContext& ctx, const std::string& card, std::set<std::string>& resolved_prefixes) {
+  static void probe_card(const ProbeContext& ctx, const std::string& card) {
     const std::string dir = std::string(kClassDrm) + "/" + card;
     const std::string dev = dir + "/device";
     // The attributes live in the card's parent device (the PCI function):
@@ -74,10 +73,10 @@ class DrmProvider final : public Provider {
 
     // The PCI function: from the card's canonical path, else from its device link.
     std::string canon_dev;
-    if (auto c = ctx.fs().resolve(dev, resolved_prefixes)) canon_dev = *c;
+    if (auto c = ctx.resolve(dev)) canon_dev = *c;
     std::string pci = pci_key_of_path(canon_dev);
     if (pci.empty())
-      if (auto c = ctx.fs().resolve(dir, resolved_prefixes)) pci = pci_key_of_path(*c);
+      if (auto c = ctx.resolve(dir)) pci = pci_key_of_path(*c);
     if (!pci.empty()) o.set("pci", pci, Unit::kNone, Provenance::kKernel, dev);
 
     // The render node is a sibling minor of the same device: list <device>/drm once.

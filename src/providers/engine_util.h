@@ -20,18 +20,10 @@ namespace accelmap::providers {
 /// resolving symlinks inside the root; "" when it has none. `canonical`
 /// receives the resolved path (or `dir` when it does not resolve).
 inline std::string pci_parent_key(const ProbeContext& ctx, const std::string& dir, std::string* canonical = nullptr) {
-  auto r = ctx.fs().resolve(dir);
+  auto r = ctx.resolve(dir);
   std::string path = r ? *r : dir;
   if (canonical) *canonical = path;
   return r ? pci_key_of_path(path) : std::string();
-}
-
-/// The same, for a provider that resolves many devices below one tree: `memo`
-/// (the caller's, one per probe) spares the components already seen not to
-/// be links (FsRoot::resolve with a memo; the results are resolve()'s).
-inline std::string pci_parent_key(const ProbeContext& ctx, const std::string& dir, std::set<std::string>& memo) {
-  auto r = ctx.fs().resolve(dir, memo);
-  return r ? pci_key_of_path(*r) : std::string();
 }
 
 /// Sets `numa_node` from a sysfs int; the kernel's -1 ("no affinity") is null.

@@ -46,10 +46,9 @@ struct ClassDevice {
 
 std::vector<ClassDevice> list_class(const ProbeContext& ctx, std::string_view cls) {
   std::vector<ClassDevice> out;
-  std::set<std::string> resolved_prefixes;  // the links share most of their components
   for (const DirEntry& e : ctx.list(cls)) {
     std::string link = std::string(cls) + "/" + e.name;
-    auto canonical = ctx.fs().resolve(link, resolved_prefixes);
+    auto canonical = ctx.resolve(link);
     if (!canonical) {
       ctx.warn(link, "cannot resolve the class link: " + canonical.error().message());
       continue;
@@ -270,11 +269,10 @@ class FpgaProvider final : public Provider {
 
   // DFL bus devices (private features such as the N3000 Nios): raw facts only.
   static void probe_dfl_bus(const ProbeContext& ctx, const RegionOwners& owners) {
-    std::set<std::string> resolved_prefixes;  // the links share most of their components
     for (const DirEntry& e : ctx.list(kDflDevices)) {
       if (!numbered(e.name, "dfl_dev.")) continue;
       const std::string dir = std::string(kDflDevices) + "/" + e.name;
-      auto canonical = ctx.fs().resolve(dir, resolved_prefixes);
+      auto canonical = ctx.resolve(dir);
       if (!canonical) {
         ctx.warn(dir, "cannot resolve the device link: " + canonical.error().message());
         continue;

@@ -73,12 +73,9 @@ class IdxdProvider final : public Provider {
       auto it = children.find(n);
       return it == children.end() ? kNone : it->second;
     };
-    // Every device links into one /sys/devices tree: its common components
-    // are looked at once for all of them.
-    std::set<std::string> resolved_prefixes;
     for (const DirEntry& e : entries) {
-      if (auto n = numbered(e.name, "dsa")) probe_device(ctx, kids(*n), e.name, *n, false, resolved_prefixes);
-      else if (auto m = numbered(e.name, "iax")) probe_device(ctx, kids(*m), e.name, *m, true, resolved_prefixes);
+      if (auto n = numbered(e.name, "dsa")) probe_device(ctx, kids(*n), e.name, *n, false);
+      else if (auto m = numbered(e.name, "iax")) probe_device(ctx, kids(*m), e.name, *m, true);
     }
   }
 
@@ -106,12 +103,12 @@ class IdxdProvider final : public Provider {
   }
 
   static void probe_device(const ProbeContext& ctx, const std::vector<const DirEntry*>& entries, const std::string& dev,
-                           std::uint32_t n, bool iax, std::set<std::string>& resolved_prefixes) {
+                           std::uint32_t n, bool iax) {
     const std::string dir = std::string(kDevices) + "/" + dev;
     const std::string key = "idxd:" + dev;
     Object& o = accelerator(ctx, key, iax ? "iaa" : "dsa",
                             iax ? "in-memory analytics accelerator" : "data streaming accelerator");
-    join_pci(ctx, o, pci_parent_key(ctx, dir, resolved_prefixes), dir);
+    join_pci(ctx, o, pci_parent_key(ctx, dir), dir);
     DirReader attrs(ctx, dir);
     attrs.prefetch({"state", "numa_node", "max_work_queues", "max_engines", "max_groups", "max_work_queues_size",
                     "version", "op_cap"});

@@ -149,7 +149,6 @@ class PciProvider final : public Provider {
     // Pass 1: resolve every link once.
     std::vector<Found> found;
     found.reserve(entries.size());
-    std::set<std::string> resolved_prefixes;  // every link points into one /sys/devices tree
     std::size_t flat = 0;
     for (const DirEntry& e : entries) {
       std::string dir = std::string(kDevicesDir) + "/" + e.name;
@@ -165,7 +164,7 @@ class PciProvider final : public Provider {
         f.flat = true;
         ++flat;
       } else {
-        auto canon = ctx.fs().resolve(dir, resolved_prefixes);
+        auto canon = ctx.resolve(dir);
         if (!canon) {
           ctx.warn(canon.error());
           continue;

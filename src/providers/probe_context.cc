@@ -3,6 +3,10 @@
 
 namespace accelmap {
 
+Result<std::string> ProbeContext::resolve(std::string_view path) const {
+  return fs_.resolve(path, memo_ ? *memo_ : own_memo_);
+}
+
 void ProbeContext::warn(std::string path, std::string message, Severity severity) const {
   facts_.add(Diagnostic{severity, std::string(provider_), std::move(path), std::move(message)});
 }

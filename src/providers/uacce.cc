@@ -44,8 +44,7 @@ class UacceProvider final : public Provider {
   void probe(const ProbeContext& ctx) const override {
     // Every device links into one /sys/devices tree: its common components
     // are looked at once for all of them.
-    std::set<std::string> resolved_prefixes;
-    for (const DirEntry& e : ctx.list(kClass)) probe_one(ctx, e.name, resolved_prefixes);
+    for (const DirEntry& e : ctx.list(kClass)) probe_one(ctx, e.name);
   }
 
  private:
@@ -61,13 +60,13 @@ class UacceProvider final : public Provider {
     return std::string_view(p).substr(d.dir().size() + 1);
   }
 
-  static void probe_one(const ProbeContext& ctx, const std::string& entry, std::set<std::string>& resolved_prefixes) {
+  static void probe_one(const ProbeContext& ctx, const std::string& entry) {
     const std::string dir = std::string(kClass) + "/" + entry;
     const std::string name(base_name(entry));
     const std::string key = "uacce:" + entry;
     Object& o = accelerator(ctx, key, "uacce", device_type_of(name));
     o.set("driver_name", name, Unit::kNone, Provenance::kKernel, dir);
-    join_pci(ctx, o, pci_parent_key(ctx, dir, resolved_prefixes), dir);
+    join_pci(ctx, o, pci_parent_key(ctx, dir), dir);
 
     // One open + listing of the device folder; its attributes are then read
     // relative to it (results and diagnostics as reads by full path).
