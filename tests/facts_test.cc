@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 namespace accelmap {
 namespace {
 
@@ -113,6 +115,43 @@ TEST(FactJournal, KeepsEachTouchedObjectAsItWasBeforeTheFirstAccess) {
   // The journal is not part of the value.
   FactSet g = f;
   EXPECT_TRUE(g == f);
+}
+
+// of_kind reads an index kept as objects are made: natural key order whatever
+// the order of making, and a copy's index points
+// at the copy's own objects, so it survives the original.
+TEST(FactSetOfKind, IndexOrderAndCopies) {
+  auto keys = [](const std::vector<const Object*>& v) {
+    std::vector<std::string> out;
+    for (const Object* o : v) out.push_back(o->key);
+    return out;
+  };
+  auto made = std::make_unique<FactSet>();
+  for (const char* k : {"numa:10", "numa:2", "n1", "numa:1", "n01", "numa:02"}) made->object(k, "numa_node");
+  made->object("pci:0000:00:01.0", "pci_device");
+  made->object("numa:3", "pci_device");  // the kind is fixed at creation
+  made->object("numa:3", "numa_node");
+  // numa:3 stays a pci_device; fewer leading zeros sort first.
+  EXPECT_EQ(keys(made->of_kind("numa_node")),
+            (std::vector<std::string>{"n1", "n01", "numa:1", "numa:2", "numa:02", "numa:10"}));
+  EXPECT_EQ(keys(made->of_kind("pci_device")), (std::vector<std::string>{"numa:3", "pci:0000:00:01.0"}));
+  EXPECT_TRUE(made->of_kind("nothing").empty());
+
+  FactSet copy = *made;
+  FactSet assigned;
+  assigned.object("other", "numa_node");
+  assigned = *made;
+  made.reset();  // the copies' indexes must not point into it
+  for (const FactSet* f : {&copy, &assigned}) {
+    auto nodes = f->of_kind("numa_node");
+    ASSERT_EQ(nodes.size(), 6u);
+    for (const Object* o : nodes) EXPECT_EQ(o, f->find(o->key));
+  }
+  FactSet moved = std::move(copy);
+  for (const Object* o : moved.of_kind("numa_node")) EXPECT_EQ(o, moved.find(o->key));
+  // Made after the copy: indexed in place.
+  moved.object("numa:11", "numa_node");
+  EXPECT_EQ(keys(moved.of_kind("numa_node")).back(), "numa:11");
 }
 
 TEST(NaturalLess, NumbersCompareAsNumbers) {

@@ -256,9 +256,9 @@ class FactSet {
   /// Returns the object with `key`, creating it with `kind` if needed.
   Object& object(const std::string& key, std::string_view kind);
   const Object* find(std::string_view key) const;
-  /// All objects of one kind, in natural key order ("numa:2" before "numa:10"; keys
-  /// that compare equal so, such as "n01" and "n1", in byte order). Costs a copy of
-  /// the kind's list, not a pass over every object: an index kept as objects are made.
+  /// All objects of one kind, in natural key order ("numa:2" before "numa:10", "n1"
+  /// before "n01"). Costs a copy of the kind's list, not a pass over every object:
+  /// an index kept as objects are made.
   std::vector<const Object*> of_kind(std::string_view kind) const;
   const std::map<std::string, Object, std::less<>>& objects() const { return objects_; }
   /// Objects whose key starts with `prefix` (for providers amending earlier facts).

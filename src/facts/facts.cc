@@ -290,12 +290,8 @@ FactSet& FactSet::operator=(const FactSet& other) {
 }
 
 namespace {
-// of_kind's order: natural, then bytes for keys natural order calls equal.
-bool kind_order(const Object* a, const Object* b) {
-  if (natural_less(a->key, b->key)) return true;
-  if (natural_less(b->key, a->key)) return false;
-  return a->key < b->key;
-}
+// of_kind's order. natural_less orders any two different keys ("n1" before "n01").
+bool kind_order(const Object* a, const Object* b) { return natural_less(a->key, b->key); }
 }  // namespace
 
 void FactSet::index(const Object& o) {
