@@ -290,6 +290,8 @@ class FactSet {
   };
   // Adds a new object to by_kind_, keeping each list in of_kind's order.
   void index(const Object& o);
+  // Builds by_kind_ afresh from objects_ (a copy).
+  void reindex();
   std::map<std::string, Object, std::less<>> objects_;
   std::vector<Diagnostic> diagnostics_;
   JournalLink journal_;

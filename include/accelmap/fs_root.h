@@ -270,6 +270,9 @@ class FsRoot {
   // `canonical_out` receives its canonical path and `stat_typed` what list_fd says.
   Result<std::vector<DirEntry>> list_dir_at(std::string_view path, int* fd_out, std::string* canonical_out,
                                             std::vector<std::string>* stat_typed) const;
+  // The FsDir of the open folder `fd` (taken over, closed on failure), listed;
+  // messages name `path`.
+  Result<FsDir> listed_dir(int fd, std::string path, bool sysfs) const;
   // True when `dirfd` is a folder of the live root's sysfs (one read() returns an attribute).
   bool on_live_sysfs(int dirfd) const;
   // Reads every entry of the open directory `fd` (not closed), sorted.

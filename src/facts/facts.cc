@@ -275,24 +275,29 @@ void FactSet::journal(std::string_view key, std::map<std::string, Object, std::l
   before.emplace_hint(at, std::string(key), it == objects_.end() ? std::nullopt : std::optional<Object>(it->second));
 }
 
-FactSet::FactSet(const FactSet& other) : objects_(other.objects_), diagnostics_(other.diagnostics_) {
-  for (const auto& [key, o] : objects_) index(o);
-}
+namespace {
+// of_kind's order. natural_less orders any two different keys ("n1" before "n01").
+bool kind_order(const Object* a, const Object* b) { return natural_less(a->key, b->key); }
+}  // namespace
+
+FactSet::FactSet(const FactSet& other) : objects_(other.objects_), diagnostics_(other.diagnostics_) { reindex(); }
 
 FactSet& FactSet::operator=(const FactSet& other) {
   if (this != &other) {
     objects_ = other.objects_;
     diagnostics_ = other.diagnostics_;
-    by_kind_.clear();
-    for (const auto& [key, o] : objects_) index(o);
+    reindex();
   }
   return *this;
 }
 
-namespace {
-// of_kind's order. natural_less orders any two different keys ("n1" before "n01").
-bool kind_order(const Object* a, const Object* b) { return natural_less(a->key, b->key); }
-}  // namespace
+void FactSet::reindex() {
+  // All at once, then one sort per kind: objects_ is in byte order, which
+  // inserting one by one in natural order would shuffle ("numa:10" < "numa:2").
+  by_kind_.clear();
+  for (const auto& [key, o] : objects_) by_kind_[o.kind].push_back(&o);
+  for (auto& [kind, list] : by_kind_) std::sort(list.begin(), list.end(), kind_order);
+}
 
 void FactSet::index(const Object& o) {
   auto at = by_kind_.find(o.kind);

@@ -577,11 +577,16 @@ Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing) const {
       return d;
     }
   }
+  const bool sysfs = on_live_sysfs(fd);
+  return listed_dir(guard.release(), std::move(p), sysfs);
+}
+
+Result<FsDir> FsRoot::listed_dir(int fd, std::string path, bool sysfs) const {
+  Fd guard(fd);
   std::vector<std::string> stat_typed;
   auto entries = list_fd(fd, path, &stat_typed);
   if (!entries) return entries.error();
-  const bool sysfs = on_live_sysfs(fd);
-  FsDir d(this, guard.release(), std::move(p), std::move(*entries), sysfs);
+  FsDir d(this, guard.release(), std::move(path), std::move(*entries), sysfs);
   d.stat_typed_ = std::move(stat_typed);
   return d;
 }
@@ -763,14 +768,7 @@ Result<FsDir> FsDir::open_subdir(std::string_view name) const {
   // Swapped for a link or removed since the listing, or a mount point: the
   // root's open_dir gives the folder (or the message).
   if (fd < 0) return root_->open_dir(child(name));
-  Fd guard(static_cast<int>(fd));
-  std::string path = child(name);
-  std::vector<std::string> stat_typed;
-  auto entries = root_->list_fd(guard.get(), path, &stat_typed);
-  if (!entries) return entries.error();
-  FsDir d(root_, guard.release(), std::move(path), std::move(*entries), sysfs_);
-  d.stat_typed_ = std::move(stat_typed);
-  return d;
+  return root_->listed_dir(static_cast<int>(fd), child(name), sysfs_);
 }
 
 // An unlisted folder: the name's type comes from an fstatat, as for a listed

@@ -130,9 +130,7 @@ class IdxdProvider final : public Provider {
       const DirEntry* e = d ? d->find(child) : nullptr;
       return e && e->type == EntryType::kDir;
     };
-    auto child_path = [&](const std::string& child) {
-      return below_device(child) ? attrs.path(child) : std::string(kDevices) + "/" + child;
-    };
+    auto on_bus = [](const std::string& child) { return std::string(kDevices) + "/" + child; };
 
     // Groups: which have at least one engine (a WQ in a group without one never runs).
     // Each group lists its engines; only when a group cannot say (kernels without
@@ -143,7 +141,7 @@ class IdxdProvider final : public Provider {
       const DirEntry& e = *ep;
       if (device_number(e.name, "group") != n) continue;
       std::string_view gid = std::string_view(e.name).substr(e.name.find('.') + 1);
-      auto engines = below_device(e.name) ? attrs.read(e.name + "/engines") : ctx.read(child_path(e.name) + "/engines");
+      auto engines = below_device(e.name) ? attrs.read(e.name + "/engines") : ctx.read(on_bus(e.name) + "/engines");
       if (!engines) every_group_lists = false;
       else if (!words_of(*engines).empty()) groups_with_engine.insert(*small_number(gid));
     }
@@ -151,7 +149,7 @@ class IdxdProvider final : public Provider {
       for (const DirEntry* ep : entries)
         if (device_number(ep->name, "engine") == n) {
           auto g = below_device(ep->name) ? attrs.read_int(ep->name + "/group_id")
-                                          : ctx.read_int(child_path(ep->name) + "/group_id");
+                                          : ctx.read_int(on_bus(ep->name) + "/group_id");
           if (g && *g >= 0) groups_with_engine.insert(*g);
         }
 
@@ -160,7 +158,7 @@ class IdxdProvider final : public Provider {
     for (const DirEntry* e : entries)
       if (device_number(e->name, "wq") == n) {
         if (below_device(e->name)) wq_dirs.emplace_back(ctx, attrs, e->name);
-        else wq_dirs.emplace_back(ctx, child_path(e->name));
+        else wq_dirs.emplace_back(ctx, on_bus(e->name));
         wq_dirs.back().prefetch({"state", "mode", "type", "group_id", "op_config", "name", "driver_name", "size"});
         wqs.push_back(read_wq(ctx, wq_dirs.back(), e->name));
       }
