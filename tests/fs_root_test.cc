@@ -481,5 +481,28 @@ TEST(FsDirOpen, BatchResolveEqualsResolve) {
   }
 }
 
+// What a recording keeps for the watcher: the fingerprint of each answer, and
+// none for a path whose answers differed within the recording.
+TEST(AccessRecorderTest, FingerprintsWhatWasReadAndNothingForAnswersThatDiffer) {
+  AccessRecorder rec;
+  rec.add_file("/sys/a", "1\n");
+  rec.add_file("/sys/a", "1\n");
+  rec.add_file("/sys/b", "1\n");
+  rec.add_file("/sys/b", "2\n");
+  rec.add_dir("/sys", {{"a", EntryType::kFile}, {"b", EntryType::kFile}});
+  rec.add_link("/sys/l", "a");
+  auto files = rec.file_fingerprints();
+  EXPECT_EQ(files.at("/sys/a"), AccessRecorder::file_fingerprint("1\n"));
+  EXPECT_NE(files.at("/sys/a"), AccessRecorder::file_fingerprint("2\n"));
+  EXPECT_EQ(files.at("/sys/b"), std::nullopt);
+  EXPECT_EQ(rec.files(), (std::set<std::string>{"/sys/a", "/sys/b"}));
+  EXPECT_EQ(rec.dir_fingerprints().at("/sys"),
+            AccessRecorder::dir_fingerprint({{"a", EntryType::kFile}, {"b", EntryType::kFile}}));
+  EXPECT_NE(rec.dir_fingerprints().at("/sys"), AccessRecorder::dir_fingerprint({{"a", EntryType::kFile}}));
+  EXPECT_EQ(rec.link_fingerprints().at("/sys/l"), AccessRecorder::link_fingerprint("a"));
+  // The three kinds never answer alike for the same text.
+  EXPECT_NE(AccessRecorder::file_fingerprint("a"), AccessRecorder::link_fingerprint("a"));
+}
+
 }  // namespace
 }  // namespace accelmap

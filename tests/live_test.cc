@@ -175,7 +175,7 @@ TEST(Incremental, RandomisedEditsStayEqualToFresh) {
   // Candidate files: everything the discovery read below /sys.
   std::vector<std::string> files;
   for (const auto& p : inc->provider_names())
-    for (const auto& f : inc->reads_of(p).files)
+    for (const auto& [f, read] : inc->reads_of(p).files)
       if (f.rfind("/sys/", 0) == 0) files.push_back(f);
   ASSERT_FALSE(files.empty());
   std::mt19937 rng(20240605);
@@ -353,6 +353,27 @@ TEST(Watch, EventStormEndsInTheFreshSnapshotWithBoundedPending) {
   EXPECT_GT(st.ignored, 0u);
   EXPECT_LE(st.pending_max, IncrementalDiscovery::create(root, options_for())->provider_names().size());
   EXPECT_LT(st.reprobes, 1000u);  // coalesced, not one pass per event
+}
+
+// A file can change between the poll that sees it change and the probe that
+// reads it, and change back before the next poll. The watcher's baseline is
+// what the probe read, not what the poll saw, so the final value always wins:
+// edits spaced across poll, coalescing window and probe, many rounds.
+TEST(Watch, AFileChangedBackDuringAProbeIsNotLost) {
+  std::string root = copy_tree(tree("qat-4xxx"));
+  std::string cfg = root + "/sys/devices/pci0000:6b/0000:6b:00.0/qat/cfg_services";
+  Live live(root, options_for());
+  std::mt19937 rng(7);
+  for (int round = 0; round < 12; ++round) {
+    for (int k = 0; k < 6; ++k) {
+      rewrite(cfg, k % 2 ? "sym;asym\n" : "dc\n");
+      std::this_thread::sleep_for(std::chrono::microseconds(rng() % 9000));
+    }
+    ASSERT_TRUE(live.watcher().settle(20s));
+    ASSERT_TRUE(live.watcher().settle(20s));
+    ASSERT_EQ(facts_to_json(live.watcher().current()->snapshot->facts()), facts_to_json(fresh(root, options_for())))
+        << "round " << round;
+  }
 }
 
 TEST(Watch, VanishedFileIsADiagnosticNotAnError) {

@@ -52,24 +52,44 @@ struct DirEntry {
 };
 
 /// Records every path a discovery touched, so `accelmap capture` can write
-/// exactly those files (and the symlinks on the way) into an archive.
-/// Paths are absolute in-root paths. Owned by the caller; shared with FsRoot.
+/// exactly those files (and the symlinks on the way) into an archive, and what
+/// each read answered, as a fingerprint, so the watcher can tell whether the
+/// facts a probe made still match the machine (docs/live.md).
+/// Paths are absolute in-root paths. Owned by the caller; shared with FsRoot;
+/// all members are safe to call from several threads.
 class AccessRecorder {
  public:
-  void add_file(const std::string& path);
-  void add_dir(const std::string& path);
+  /// A hash of what a read answered: equal answers, equal fingerprints.
+  /// nullopt: the recording read the path more than once and the answers
+  /// differed (it changed during the discovery), so no answer stands for it.
+  using Fingerprint = std::optional<std::size_t>;
+  /// The fingerprints of a file's content, a folder's sorted listing and a
+  /// link's target; a failed read is fingerprinted by whoever compares (the
+  /// recorder only keeps successful reads).
+  static std::size_t file_fingerprint(std::string_view content);
+  static std::size_t dir_fingerprint(const std::vector<DirEntry>& entries);
+  static std::size_t link_fingerprint(std::string_view target);
+
+  void add_file(const std::string& path, std::string_view content);
+  void add_dir(const std::string& path, const std::vector<DirEntry>& entries);
   void add_link(const std::string& path, const std::string& target);
 
   /// Snapshot of what was recorded, sorted by path.
   std::set<std::string> files() const;
   std::set<std::string> dirs() const;
   std::map<std::string, std::string> links() const;
+  /// The same paths with what their reads answered.
+  std::map<std::string, Fingerprint> file_fingerprints() const;
+  std::map<std::string, Fingerprint> dir_fingerprints() const;
+  std::map<std::string, Fingerprint> link_fingerprints() const;
 
  private:
+  static void seen(std::map<std::string, Fingerprint>& in, const std::string& path, std::size_t fp);
   mutable std::mutex mu_;
-  std::set<std::string> files_;
-  std::set<std::string> dirs_;
+  std::map<std::string, Fingerprint> files_;
+  std::map<std::string, Fingerprint> dirs_;
   std::map<std::string, std::string> links_;
+  std::map<std::string, Fingerprint> link_seen_;
 };
 
 class FsRoot;
@@ -158,7 +178,7 @@ class FsDir {
   // While recording: the canonical in-root path of `name` below the folder, and
   // the note of a file read there.
   std::string canonical_child(std::string_view name) const;
-  void recorded(std::string_view name) const;
+  void recorded(std::string_view name, std::string_view content) const;
 
   const FsRoot* root_ = nullptr;
   int fd_ = -1;

@@ -86,9 +86,11 @@ class IncrementalDiscovery {
   std::vector<std::string> provider_names() const;
 
   /// In-root paths the last probe of each provider read: files (canonical),
-  /// listed directories and symlinks met on the way. The watcher polls these.
+  /// listed directories and symlinks met on the way, each with the fingerprint
+  /// of what that probe read there (AccessRecorder). The watcher polls these:
+  /// a provider is stale when any of its paths now answers differently.
   struct Reads {
-    std::set<std::string> files, dirs, links;
+    std::map<std::string, AccessRecorder::Fingerprint> files, dirs, links;
   };
   const Reads& reads_of(std::string_view provider) const;
   /// Providers whose last probe read `path` (as a file, a listed dir or a link).

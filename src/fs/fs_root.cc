@@ -113,29 +113,78 @@ class Fd {
 
 // ---------------------------------------------------------------- recorder
 
-void AccessRecorder::add_file(const std::string& path) {
-  std::lock_guard<std::mutex> lock(mu_);
-  files_.insert(path);
+std::size_t AccessRecorder::file_fingerprint(std::string_view content) {
+  return std::hash<std::string_view>{}(content) * 3 + 0;
 }
-void AccessRecorder::add_dir(const std::string& path) {
+std::size_t AccessRecorder::dir_fingerprint(const std::vector<DirEntry>& entries) {
+  std::string s;
+  for (const auto& e : entries) {
+    s += e.name;
+    s += '/';
+    s += static_cast<char>('0' + static_cast<int>(e.type));
+    s += '\n';
+  }
+  return std::hash<std::string>{}(s) * 3 + 1;
+}
+std::size_t AccessRecorder::link_fingerprint(std::string_view target) {
+  return std::hash<std::string_view>{}(target) * 3 + 2;
+}
+
+// A path read twice with different answers changed during the recording:
+// no fingerprint stands for it.
+void AccessRecorder::seen(std::map<std::string, Fingerprint>& in, const std::string& path, std::size_t fp) {
+  auto [it, added] = in.try_emplace(path, fp);
+  if (!added && it->second != fp) it->second = std::nullopt;
+}
+
+void AccessRecorder::add_file(const std::string& path, std::string_view content) {
+  std::size_t fp = file_fingerprint(content);
   std::lock_guard<std::mutex> lock(mu_);
-  dirs_.insert(path);
+  seen(files_, path, fp);
+}
+void AccessRecorder::add_dir(const std::string& path, const std::vector<DirEntry>& entries) {
+  std::size_t fp = dir_fingerprint(entries);
+  std::lock_guard<std::mutex> lock(mu_);
+  seen(dirs_, path, fp);
 }
 void AccessRecorder::add_link(const std::string& path, const std::string& target) {
+  std::size_t fp = link_fingerprint(target);
   std::lock_guard<std::mutex> lock(mu_);
   links_.emplace(path, target);
+  seen(link_seen_, path, fp);
 }
+
+namespace {
+std::set<std::string> keys_of(const std::map<std::string, AccessRecorder::Fingerprint>& m) {
+  std::set<std::string> out;
+  for (const auto& [path, fp] : m) out.insert(out.end(), path);
+  return out;
+}
+}  // namespace
+
 std::set<std::string> AccessRecorder::files() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return files_;
+  return keys_of(files_);
 }
 std::set<std::string> AccessRecorder::dirs() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return dirs_;
+  return keys_of(dirs_);
 }
 std::map<std::string, std::string> AccessRecorder::links() const {
   std::lock_guard<std::mutex> lock(mu_);
   return links_;
+}
+std::map<std::string, AccessRecorder::Fingerprint> AccessRecorder::file_fingerprints() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return files_;
+}
+std::map<std::string, AccessRecorder::Fingerprint> AccessRecorder::dir_fingerprints() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return dirs_;
+}
+std::map<std::string, AccessRecorder::Fingerprint> AccessRecorder::link_fingerprints() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return link_seen_;
 }
 
 // ---------------------------------------------------------------- paths
@@ -401,7 +450,7 @@ Result<std::string> FsRoot::read_text(std::string_view path) const {
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
   auto out = read_fd(fd, path, {}, /*known_regular=*/false);
-  if (out && options_.recorder) options_.recorder->add_file(canon);
+  if (out && options_.recorder) options_.recorder->add_file(canon, *out);
   return out;
 }
 
@@ -479,7 +528,7 @@ Result<std::vector<DirEntry>> FsRoot::list_dir_at(std::string_view path, int* fd
   auto out = list_fd(fd, path, stat_typed);
   if (!out) return out;
   if (options_.recorder) {
-    options_.recorder->add_dir(canon);
+    options_.recorder->add_dir(canon, *out);
     // Entries that are links are kept so a capture lists the same names.
     for (const auto& e : *out) {
       if (e.type != EntryType::kLink) continue;
@@ -660,8 +709,8 @@ std::string FsDir::canonical_child(std::string_view name) const {
   return path;
 }
 
-void FsDir::recorded(std::string_view name) const {
-  if (root_->options_.recorder) root_->options_.recorder->add_file(canonical_child(name));
+void FsDir::recorded(std::string_view name, std::string_view content) const {
+  if (root_->options_.recorder) root_->options_.recorder->add_file(canonical_child(name), content);
 }
 
 void FsDir::prefetch(std::initializer_list<std::string_view> names) {
@@ -822,7 +871,7 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
     auto it = std::lower_bound(prefetched_.begin(), prefetched_.end(), name,
                                [](const auto& p, std::string_view n) { return p.first < n; });
     if (it != prefetched_.end() && it->first == name) {
-      recorded(name);
+      recorded(name, it->second);
       return it->second;
     }
   }
@@ -858,7 +907,7 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
     if (!S_ISREG(st.st_mode))
       return Status(StatusCode::kIoError, child(name) + ": " + type_name(st.st_mode) + ", not read");
   }
-  if (out) recorded(name);
+  if (out) recorded(name, *out);
   return out;
 }
 

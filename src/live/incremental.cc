@@ -157,10 +157,9 @@ struct IncrementalDiscovery::State {
     }
     ProbeContext ctx(*fs, options, catalog, r.provider->name(), work);
     r.provider->probe(ctx);
-    r.reads.files = recorder->files();
-    r.reads.dirs = recorder->dirs();
-    r.reads.links.clear();
-    for (const auto& [path, target] : recorder->links()) r.reads.links.insert(path);
+    r.reads.files = recorder->file_fingerprints();
+    r.reads.dirs = recorder->dir_fingerprints();
+    r.reads.links = recorder->link_fingerprints();
   }
 
   std::set<std::string> reprobe(const std::set<std::string>& dirty, bool all_dirty) {

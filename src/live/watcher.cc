@@ -45,23 +45,22 @@ bool parse_uevent(std::string_view msg, std::string* subsystem, std::string* dev
 
 namespace {
 
-// What a polled path looked like: content (file), entries (dir), target (link).
-// Failures hash their message, so appearing and vanishing are changes too.
+// What a polled path answers now, fingerprinted as AccessRecorder fingerprints
+// what a probe read: content (file), entries (dir), target (link). A failure
+// hashes its message, so appearing and vanishing are changes too (a recorded
+// read always succeeded, so a failure never equals it).
 std::size_t fingerprint(const FsRoot& fs, const std::string& path, int what) {
-  std::hash<std::string> h;
+  auto failed = [](const Status& s) { return std::hash<std::string>{}("e" + s.message()); };
   if (what == 0) {
     auto t = fs.read_text(path);
-    return t ? h("f" + *t) : h("e" + t.error().message());
+    return t ? AccessRecorder::file_fingerprint(*t) : failed(t.error());
   }
   if (what == 1) {
     auto l = fs.list_dir(path);
-    if (!l) return h("e" + l.error().message());
-    std::string s = "d";
-    for (const auto& e : *l) s += e.name + "/" + std::to_string(static_cast<int>(e.type)) + "\n";
-    return h(s);
+    return l ? AccessRecorder::dir_fingerprint(*l) : failed(l.error());
   }
   auto t = fs.read_link(path);
-  return t ? h("l" + *t) : h("e" + t.error().message());
+  return t ? AccessRecorder::link_fingerprint(*t) : failed(t.error());
 }
 
 }  // namespace
@@ -70,7 +69,6 @@ struct Watcher::Impl {
   Options options;
   IncrementalDiscovery inc;  // worker thread only (after start)
   FsRoot poll_fs;            // plain root for polling reads
-  std::map<std::pair<std::string, int>, std::size_t> baseline;  // worker only
 
   // Publication (see watch.h).
   // A mutex held only to copy or swap the pointer: readers never wait on a
@@ -123,37 +121,29 @@ struct Watcher::Impl {
     stats.pending_max = std::max(stats.pending_max, pending.size());
   }
 
-  void rebase_new_paths() {
-    // Paths the last probes read for the first time get a fingerprint now.
-    for (const auto& name : inc.provider_names()) {
-      const auto& r = inc.reads_of(name);
-      const std::set<std::string>* sets[] = {&r.files, &r.dirs, &r.links};
-      for (int what = 0; what < 3; ++what)
-        for (const auto& p : *sets[what]) {
-          auto key = std::make_pair(p, what);
-          if (!baseline.count(key)) baseline.emplace(key, fingerprint(poll_fs, p, what));
-        }
-    }
-  }
-
+  // A provider is stale when a path its last probe read answers differently
+  // now than it answered that probe. The comparison is with what the probe
+  // itself read, not with an earlier poll: a file that changes between the
+  // poll that saw it change and the probe that reads it, and changes back
+  // before the next poll, still leaves the provider stale, as it must.
+  // Each path is read once per poll, however many providers read it.
   std::set<std::string> poll_once() {
     std::set<std::string> dirty;
-    std::set<std::pair<std::string, int>> live;
+    std::map<std::pair<std::string_view, int>, std::size_t> now;
     for (const auto& name : inc.provider_names()) {
       const auto& r = inc.reads_of(name);
-      const std::set<std::string>* sets[] = {&r.files, &r.dirs, &r.links};
-      for (int what = 0; what < 3; ++what)
-        for (const auto& p : *sets[what]) live.emplace(p, what);
-    }
-    for (auto it = baseline.begin(); it != baseline.end();) {
-      if (!live.count(it->first)) { it = baseline.erase(it); continue; }  // no longer read by anyone
-      std::size_t now = fingerprint(poll_fs, it->first.first, it->first.second);
-      if (now != it->second) {
-        it->second = now;
-        auto readers = inc.providers_reading(it->first.first);
-        dirty.insert(readers.begin(), readers.end());
-      }
-      ++it;
+      const std::map<std::string, AccessRecorder::Fingerprint>* maps[] = {&r.files, &r.dirs, &r.links};
+      bool stale = false;
+      for (int what = 0; what < 3 && !stale; ++what)
+        for (const auto& [path, read] : *maps[what]) {
+          auto [it, first] = now.try_emplace(std::make_pair(std::string_view(path), what), 0);
+          if (first) it->second = fingerprint(poll_fs, path, what);
+          if (!read || *read != it->second) {
+            stale = true;
+            break;
+          }
+        }
+      if (stale) dirty.insert(name);
     }
     return dirty;
   }
@@ -231,8 +221,8 @@ struct Watcher::Impl {
         settle_target = settle_requested;
       }
       // Notified paths: their readers are known from the recorded reads, so no
-      // poll of every path is needed; only their own fingerprints are refreshed
-      // (so that the next poll does not report the same change again).
+      // poll of every path is needed. The next poll compares with what the
+      // re-probe read, so it does not report the same change again.
       std::vector<std::string> paths;
       {
         std::lock_guard<std::mutex> l(mu);
@@ -249,12 +239,6 @@ struct Watcher::Impl {
           readers = inc.providers_reading(read_path);
         }
         if (readers.empty()) readers = providers_for_path(p);
-        // The next poll must not report this change again: refresh the
-        // fingerprints of the path and of the ancestor listing that named it.
-        for (const std::string* q : std::array<const std::string*, 2>{&p, &read_path})
-          for (int what = 0; what < 3; ++what)
-            if (auto it = baseline.find(std::make_pair(*q, what)); it != baseline.end())
-              it->second = fingerprint(poll_fs, *q, what);
         std::lock_guard<std::mutex> l(mu);
         add_pending(readers);
       }
@@ -287,7 +271,6 @@ struct Watcher::Impl {
           ++stats.reprobes;
         }
         auto ran = inc.reprobe(work);
-        rebase_new_paths();
         publish(ran);
       }
       {
@@ -325,7 +308,6 @@ Result<std::unique_ptr<Watcher>> Watcher::start(Options options) {
   g->time = std::chrono::system_clock::now();
   g->snapshot = build_snapshot(impl->inc.facts());
   impl->store(std::move(g));
-  impl->rebase_new_paths();
   Impl* raw = impl.get();
   impl->thread = std::thread([raw] { raw->loop(); });
   return std::unique_ptr<Watcher>(new Watcher(std::move(impl)));
