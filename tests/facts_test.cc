@@ -154,6 +154,35 @@ TEST(FactSetOfKind, IndexOrderAndCopies) {
   EXPECT_EQ(keys(moved.of_kind("numa_node")).back(), "numa:11");
 }
 
+// absorb moves another set's objects in (the same objects, not copies), keeps
+// this set's version of a key both hold, appends diagnostics, indexes the new
+// objects in natural order and records them as made in an attached journal.
+TEST(FactSetAbsorb, MovesObjectsKeepsTheFirstOfARepeatedKeyAndJournalsWhatItMade) {
+  FactSet main;
+  main.object("pci:0000:00:10.0", "pci_device").set("vendor", std::int64_t{1}, Unit::kNone, Provenance::kKernel, "/a");
+  main.object("host:0", "pci_host_bridge").set("bus", std::int64_t{0}, Unit::kNone, Provenance::kKernel, "/h");
+  main.add(Diagnostic{Severity::kWarning, "pci", "/a", "first"});
+  FactJournal j;
+  main.attach_journal(&j);
+  FactSet part;
+  part.object("pci:0000:00:2.0", "pci_device").set("vendor", std::int64_t{2}, Unit::kNone, Provenance::kKernel, "/b");
+  part.object("host:0", "pci_host_bridge").set("bus", std::int64_t{9}, Unit::kNone, Provenance::kKernel, "/h2");
+  part.add(Diagnostic{Severity::kWarning, "pci", "/b", "second"});
+  const Object* moved = part.find("pci:0000:00:2.0");
+  main.absorb(std::move(part));
+  EXPECT_TRUE(part.objects().empty());
+  EXPECT_TRUE(part.diagnostics().empty());
+  EXPECT_EQ(main.find("pci:0000:00:2.0"), moved);  // spliced, not copied
+  EXPECT_EQ(*main.find("host:0")->get_int("bus"), 0);  // this set's version stays
+  ASSERT_EQ(main.diagnostics().size(), 2u);
+  EXPECT_EQ(main.diagnostics()[1].message, "second");
+  auto pcis = main.of_kind("pci_device");
+  ASSERT_EQ(pcis.size(), 2u);
+  EXPECT_EQ(pcis[0]->key, "pci:0000:00:2.0");  // natural order: 2 before 10
+  EXPECT_EQ(j.before.size(), 1u);
+  EXPECT_TRUE(j.before.count("pci:0000:00:2.0") && !j.before.at("pci:0000:00:2.0").has_value());
+}
+
 TEST(NaturalLess, NumbersCompareAsNumbers) {
   EXPECT_TRUE(natural_less("numa:2", "numa:10"));
   EXPECT_FALSE(natural_less("numa:10", "numa:2"));

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "accelmap/discover.h"
+#include "accelmap/incremental.h"
 #include "parse/parse.h"
 #include "providers/pci_ids.h"
 #include "test_util.h"
@@ -162,6 +163,51 @@ void write_function(const std::string& r, const std::string& fn, const std::stri
   write_file(r, c + "/device", device + "\n");
   if (!cls.empty()) write_file(r, c + "/class", cls + "\n");
   make_link(r, "sys/bus/pci/devices/" + bdf, "../../../devices/pci0000:00/" + bdf);
+}
+
+// A discovery that splits the pci provider's functions into parts on several
+// threads (DiscoverOptions::threads) gives the facts of one pass, byte for
+// byte: on every recorded tree, every hand-made tree and the generated one,
+// and in the incremental re-probe, whose journal sees the parts' objects made.
+FactSet discover_threads(const std::string& dir, unsigned threads) {
+  auto root = FsRoot::open(dir);
+  EXPECT_TRUE(root) << dir;
+  DiscoverOptions o;
+  o.threads = threads;
+  auto f = discover(*root, o);
+  EXPECT_TRUE(f) << dir;
+  return f ? std::move(*f) : FactSet();
+}
+
+TEST(PciProvider, PartsOnThreadsGiveTheFactsOfOnePass) {
+  std::vector<std::string> dirs;
+  for (const auto& name : testing::corpus_tree_names()) dirs.push_back(corpus_root(name));
+  for (const char* t : {"xeon-dsa-iaa", "qat-4xxx", "kunpeng-hisi", "hbm-flat", "cxl-expander", "fpga-n3000-after"})
+    dirs.push_back(testing::source_dir() + "/tests/trees/" + t);
+  dirs.push_back(testing::source_dir() + "/demo/root");
+  std::size_t split = 0;
+  for (const auto& dir : dirs) {
+    FactSet one = discover_threads(dir, 1);
+    const std::size_t functions = one.of_kind("pci_device").size();
+    if (functions >= 2) ++split;
+    for (unsigned threads : {2u, 3u, 7u})
+      EXPECT_EQ(facts_to_json(discover_threads(dir, threads)), facts_to_json(one)) << dir << " threads " << threads;
+  }
+  EXPECT_GE(split, 10u);  // the trees do exercise the split
+}
+
+TEST(PciProvider, PartsOnThreadsInAReprobeGiveTheFactsOfOnePass) {
+  const std::string dir = testing::source_dir() + "/tests/trees/xeon-dsa-iaa";
+  DiscoverOptions o;
+  o.threads = 3;
+  auto inc = IncrementalDiscovery::create(dir, o);
+  ASSERT_TRUE(inc.has_value());
+  const std::string one = facts_to_json(discover_threads(dir, 1));
+  EXPECT_EQ(facts_to_json(inc->facts()), one);
+  inc->reprobe({"pci"});
+  EXPECT_EQ(facts_to_json(inc->facts()), one);
+  inc->reprobe_all();
+  EXPECT_EQ(facts_to_json(inc->facts()), one);
 }
 
 TEST(PciNames, NamesFromPciIdsAndMissingDatabase) {

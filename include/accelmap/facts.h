@@ -265,6 +265,15 @@ class FactSet {
   std::vector<Object*> with_prefix(std::string_view prefix);
 
   void add(Diagnostic d) { diagnostics_.push_back(std::move(d)); }
+  /// Moves `other`'s objects and diagnostics into this set, leaving `other`
+  /// empty. An object whose key is already here keeps this set's version and
+  /// `other`'s is dropped: this is for one provider's work split into parts
+  /// (each part its own FactSet, absorbed in order), where only identical
+  /// objects repeat (a host bridge seen from functions of several parts), so
+  /// the first part's is the one a single pass would have made. Objects are
+  /// moved, not copied (their map nodes are spliced), and recorded in an
+  /// attached journal as made.
+  void absorb(FactSet&& other);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   /// Sorts diagnostics (provider, path, message) so output never depends on probe order.
   void normalize();

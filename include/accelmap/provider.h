@@ -12,7 +12,9 @@
 // Thread-safety: probe() must not touch anything but its arguments.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -48,7 +50,21 @@ struct DiscoverOptions {
   std::string providers;
   /// Catalog files that extend the built-in function vocabulary, in order.
   std::vector<std::string> catalog_files;
+  /// Threads a provider may use for work that splits into independent parts
+  /// (today: the pci provider's functions), besides the calling thread.
+  /// 0: the machine's hardware threads, and only for a tree large enough to
+  /// repay starting them (kParallelMinPerThread functions per thread);
+  /// 1: none; N > 1: up to N parts whatever the size (tests use this to check
+  /// that the facts do not depend on it). The facts are the same byte for byte
+  /// whatever the value: parts are merged in order (FactSet::absorb).
+  unsigned threads = 0;
+  /// Functions per thread below which discover() does not split (threads = 0).
+  static constexpr std::size_t kParallelMinPerThread = 256;
 };
+
+/// How many parts `items` independent pieces of work are split into under
+/// `options.threads` (see there): 1 means "do it on the calling thread".
+std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items);
 
 /// What a provider gets: the root, options, earlier facts, and a diagnostic sink.
 class ProbeContext {
@@ -80,6 +96,18 @@ class ProbeContext {
   /// The memo resolve() shares, owned by the caller and kept alive while this
   /// context is used; one thread at a time. nullptr: this context's own.
   void set_resolve_memo(std::set<std::string>* memo) { memo_ = memo; }
+
+  /// Runs `work` over the items [0, items) split into parallel_parts(options(),
+  /// items) contiguous ranges, each on a thread of its own (the first on the
+  /// calling thread) with a context whose facts() is a FactSet of its own;
+  /// those are then absorbed into facts() in range order (FactSet::absorb), so
+  /// the result is a single pass's, byte for byte. `work` may read files and
+  /// write the objects its range owns; it must not read facts() of earlier
+  /// providers through the part's context (they are not there). An exception
+  /// in a part stops that part only and becomes an error diagnostic. A thread
+  /// that cannot be started leaves its part to the calling thread.
+  void in_parts(std::size_t items,
+                const std::function<void(const ProbeContext& part, std::size_t begin, std::size_t end)>& work) const;
 
   /// Records a soft problem with `path` (in-root path or key).
   void warn(std::string path, std::string message, Severity severity = Severity::kWarning) const;

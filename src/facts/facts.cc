@@ -318,6 +318,22 @@ Object& FactSet::object(const std::string& key, std::string_view kind) {
   return it->second;
 }
 
+void FactSet::absorb(FactSet&& other) {
+  for (auto it = other.objects_.begin(); it != other.objects_.end();) {
+    auto next = std::next(it);
+    auto here = objects_.find(it->first);
+    if (here == objects_.end()) {
+      if (journal_.to) journal(it->first, here);
+      auto placed = objects_.insert(other.objects_.extract(it));
+      index(placed.position->second);
+    }
+    it = next;
+  }
+  diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(other.diagnostics_.begin()),
+                      std::make_move_iterator(other.diagnostics_.end()));
+  other = FactSet();
+}
+
 const Object* FactSet::find(std::string_view key) const {
   auto it = objects_.find(key);
   return it == objects_.end() ? nullptr : &it->second;

@@ -222,8 +222,10 @@ struct FsRoot::WalkMemo {
 };
 
 struct FsRoot::Batch {
-  std::once_flag made;
-  std::unique_ptr<internal::BatchReader> reader;
+  // Readers not in use. A BatchReader does one batch at a time, so threads
+  // reading one root side by side (ProbeContext::in_parts) each take their
+  // own: a ring per thread at most, made on first need and kept for reuse.
+  std::vector<std::unique_ptr<internal::BatchReader>> idle;  // guarded by mu
   // Top-level folder of the root ("sys", "proc") -> whether its folders are a
   // sysfs or procfs mounted inside the recorded root (read plainly, not batched),
   // asked once per top-level folder instead of once per folder read.
@@ -651,6 +653,7 @@ std::vector<std::pair<std::string, std::string>> FsRoot::batch_read(int dirfd, s
   const std::size_t start = dir.find_first_not_of('/');
   const std::string_view rest = start == std::string_view::npos ? std::string_view() : dir.substr(start);
   const std::string_view top = rest.substr(0, rest.find('/'));
+  std::unique_ptr<internal::BatchReader> reader;
   {
     std::lock_guard<std::mutex> lock(batch_->mu);
     auto it = batch_->kernfs_by_top.find(top);
@@ -660,9 +663,17 @@ std::vector<std::pair<std::string, std::string>> FsRoot::batch_read(int dirfd, s
       it = batch_->kernfs_by_top.emplace(std::string(top), kernfs).first;
     }
     if (it->second) return {};
+    if (!batch_->idle.empty()) {
+      reader = std::move(batch_->idle.back());
+      batch_->idle.pop_back();
+    }
   }
-  std::call_once(batch_->made, [&] { batch_->reader = std::make_unique<internal::BatchReader>(); });
-  auto got = batch_->reader->read_files(dirfd, names);
+  if (!reader) reader = std::make_unique<internal::BatchReader>();
+  auto got = reader->read_files(dirfd, names);
+  {
+    std::lock_guard<std::mutex> lock(batch_->mu);
+    batch_->idle.push_back(std::move(reader));
+  }
   // A file over the size limit is refused by the plain read, with its message.
   std::erase_if(got, [&](const auto& g) { return g.second.size() > options_.max_file_bytes; });
   return got;

@@ -184,8 +184,13 @@ class PciProvider final : public Provider {
     enumerated.reserve(found.size());
     for (const Found& f : found) enumerated.insert(f.key);
 
-    // Pass 2: attributes and tree.
-    for (const Found& f : found) probe_function(ctx, f, enumerated);
+    // Pass 2: attributes and tree. The functions are independent (each writes
+    // its own object; a host bridge is written alike from every function below
+    // it), so a large tree reads them in parts on several threads: the time
+    // is the kernel's opens and reads, which run side by side.
+    ctx.in_parts(found.size(), [&](const ProbeContext& part, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) probe_function(part, found[i], enumerated);
+    });
   }
 
   static void probe_function(const ProbeContext& ctx, const Found& f,

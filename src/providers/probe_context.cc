@@ -1,7 +1,60 @@
 #include "accelmap/provider.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <exception>
+#include <system_error>
+#include <thread>
+
 #include "parse/parse.h"
 
 namespace accelmap {
+
+std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items) {
+  if (items < 2 || options.threads == 1) return 1;
+  if (options.threads > 1) return std::min<std::size_t>(options.threads, items);
+  // The CPUs this process may run on (a container's cpuset, taskset), not all
+  // the machine has: more threads than that only wait for each other.
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  const std::size_t cpus =
+      ::sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? static_cast<std::size_t>(CPU_COUNT(&allowed)) : 1;
+  return std::max<std::size_t>(1, std::min(cpus, items / DiscoverOptions::kParallelMinPerThread));
+}
+
+void ProbeContext::in_parts(std::size_t items,
+                            const std::function<void(const ProbeContext&, std::size_t, std::size_t)>& work) const {
+  const std::size_t n = parallel_parts(options_, items);
+  if (n <= 1) {
+    work(*this, 0, items);
+    return;
+  }
+  std::vector<FactSet> parts(n);
+  auto run = [&](std::size_t i) {
+    ProbeContext part(fs_, options_, catalog_, provider_, parts[i]);
+    part.prefetched_ = prefetched_;  // read-only; the resolve memo stays the part's own
+    try {
+      work(part, items * i / n, items * (i + 1) / n);
+    } catch (const std::exception& e) {
+      part.warn(std::string(), std::string("stopped: ") + e.what(), Severity::kError);
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(n - 1);
+  std::vector<std::size_t> left;  // parts no thread could be started for
+  for (std::size_t i = 1; i < n; ++i) {
+    try {
+      threads.emplace_back(run, i);
+    } catch (const std::system_error&) {
+      left.push_back(i);
+    }
+  }
+  run(0);
+  for (std::size_t i : left) run(i);
+  for (auto& t : threads) t.join();
+  for (FactSet& p : parts) facts_.absorb(std::move(p));
+}
 
 Result<std::string> ProbeContext::resolve(std::string_view path) const {
   return fs_.resolve(path, memo_ ? *memo_ : own_memo_);

@@ -51,6 +51,22 @@ TEST(Concurrency, ThreadsShareOneRootAndOneSnapshot) {
   }
 }
 
+// One discovery whose pci provider works in parts on several threads: the
+// parts share the root (its batch readers, one per thread) and write their own
+// fact sets, absorbed in order.
+TEST(Concurrency, ProviderPartsOnThreadsShareOneRoot) {
+  const std::string dir = testing::source_dir() + "/demo/root";
+  auto root = FsRoot::open(dir);
+  ASSERT_TRUE(root);
+  DiscoverOptions one, parts;
+  one.threads = 1;
+  parts.threads = kThreads;
+  auto a = discover(*root, one);
+  auto b = discover(*root, parts);
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(facts_to_json(*b), facts_to_json(*a));
+}
+
 // One PathIndex shared by query threads: device paths and paths to device memory are
 // computed on demand, the copies explanation steps point at are interned behind the
 // index's lock, and each function's ranking per memory target is built on first use.
