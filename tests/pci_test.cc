@@ -165,10 +165,10 @@ void write_function(const std::string& r, const std::string& fn, const std::stri
   make_link(r, "sys/bus/pci/devices/" + bdf, "../../../devices/pci0000:00/" + bdf);
 }
 
-// A discovery that splits the pci provider's functions into parts on several
-// threads (DiscoverOptions::threads) gives the facts of one pass, byte for
-// byte: on every recorded tree, every hand-made tree and the generated one,
-// and in the incremental re-probe, whose journal sees the parts' objects made.
+// A discovery that splits the pci provider's functions and idxd's devices into
+// parts on several threads (DiscoverOptions::threads) gives the facts of one
+// pass, byte for byte: on every recorded tree, the hand-made trees and the
+// demo, and in incremental re-probes, whose journal sees the parts' objects made.
 FactSet discover_threads(const std::string& dir, unsigned threads) {
   auto root = FsRoot::open(dir);
   EXPECT_TRUE(root) << dir;
@@ -179,7 +179,7 @@ FactSet discover_threads(const std::string& dir, unsigned threads) {
   return f ? std::move(*f) : FactSet();
 }
 
-TEST(PciProvider, PartsOnThreadsGiveTheFactsOfOnePass) {
+TEST(ProviderParts, OnThreadsGiveTheFactsOfOnePass) {
   std::vector<std::string> dirs;
   for (const auto& name : testing::corpus_tree_names()) dirs.push_back(corpus_root(name));
   for (const char* t : {"xeon-dsa-iaa", "qat-4xxx", "kunpeng-hisi", "hbm-flat", "cxl-expander", "fpga-n3000-after"})
@@ -196,7 +196,7 @@ TEST(PciProvider, PartsOnThreadsGiveTheFactsOfOnePass) {
   EXPECT_GE(split, 10u);  // the trees do exercise the split
 }
 
-TEST(PciProvider, PartsOnThreadsInAReprobeGiveTheFactsOfOnePass) {
+TEST(ProviderParts, OnThreadsInAReprobeGiveTheFactsOfOnePass) {
   const std::string dir = testing::source_dir() + "/tests/trees/xeon-dsa-iaa";
   DiscoverOptions o;
   o.threads = 3;
@@ -205,6 +205,8 @@ TEST(PciProvider, PartsOnThreadsInAReprobeGiveTheFactsOfOnePass) {
   const std::string one = facts_to_json(discover_threads(dir, 1));
   EXPECT_EQ(facts_to_json(inc->facts()), one);
   inc->reprobe({"pci"});
+  EXPECT_EQ(facts_to_json(inc->facts()), one);
+  inc->reprobe({"idxd"});
   EXPECT_EQ(facts_to_json(inc->facts()), one);
   inc->reprobe_all();
   EXPECT_EQ(facts_to_json(inc->facts()), one);

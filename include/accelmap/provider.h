@@ -50,21 +50,22 @@ struct DiscoverOptions {
   std::string providers;
   /// Catalog files that extend the built-in function vocabulary, in order.
   std::vector<std::string> catalog_files;
-  /// Threads a provider may use for work that splits into independent parts
-  /// (today: the pci provider's functions), besides the calling thread.
-  /// 0: the machine's hardware threads, and only for a tree large enough to
-  /// repay starting them (kParallelMinPerThread functions per thread);
-  /// 1: none; N > 1: up to N parts whatever the size (tests use this to check
-  /// that the facts do not depend on it). The facts are the same byte for byte
-  /// whatever the value: parts are merged in order (FactSet::absorb).
+  /// Threads a provider may use, the calling thread included, for work that
+  /// splits into independent parts (today: the pci provider's functions and
+  /// idxd's devices).
+  /// 0: as many as the CPUs this process may run on, and only for work large
+  /// enough to repay starting them (each provider says how many items a part
+  /// needs: a few milliseconds of reads); 1: none; N > 1: up to N parts
+  /// whatever the size (tests use this to check that the facts do not depend
+  /// on it). The facts are the same byte for byte whatever the value: parts
+  /// are merged in order (FactSet::absorb).
   unsigned threads = 0;
-  /// Functions per thread below which discover() does not split (threads = 0).
-  static constexpr std::size_t kParallelMinPerThread = 256;
 };
 
 /// How many parts `items` independent pieces of work are split into under
-/// `options.threads` (see there): 1 means "do it on the calling thread".
-std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items);
+/// `options.threads` (see there), when threads = 0 splitting only into parts of
+/// at least `min_per_part` items: 1 means "do it on the calling thread".
+std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items, std::size_t min_per_part);
 
 /// What a provider gets: the root, options, earlier facts, and a diagnostic sink.
 class ProbeContext {
@@ -97,16 +98,23 @@ class ProbeContext {
   /// context is used; one thread at a time. nullptr: this context's own.
   void set_resolve_memo(std::set<std::string>* memo) { memo_ = memo; }
 
+  /// The facts of the providers that ran before this one, to read. The same
+  /// set as facts() except in a part of in_parts(), whose facts() holds only
+  /// what the part wrote while earlier() stays the whole pass's (not written
+  /// to while parts run).
+  const FactSet& earlier() const { return earlier_ ? *earlier_ : facts_; }
+
   /// Runs `work` over the items [0, items) split into parallel_parts(options(),
-  /// items) contiguous ranges, each on a thread of its own (the first on the
-  /// calling thread) with a context whose facts() is a FactSet of its own;
-  /// those are then absorbed into facts() in range order (FactSet::absorb), so
-  /// the result is a single pass's, byte for byte. `work` may read files and
-  /// write the objects its range owns; it must not read facts() of earlier
-  /// providers through the part's context (they are not there). An exception
-  /// in a part stops that part only and becomes an error diagnostic. A thread
-  /// that cannot be started leaves its part to the calling thread.
-  void in_parts(std::size_t items,
+  /// items, min_per_part) contiguous ranges, each on a thread of its own (the
+  /// first on the calling thread) with a context whose facts() is a FactSet of
+  /// its own; those are then absorbed into facts() in range order
+  /// (FactSet::absorb), so the result is a single pass's, byte for byte.
+  /// `work` may read files and earlier(), and write the objects its range
+  /// owns (objects written by several ranges must come out identical). An
+  /// exception in a part stops that part only and becomes an error
+  /// diagnostic. A thread that cannot be started leaves its part to the
+  /// calling thread.
+  void in_parts(std::size_t items, std::size_t min_per_part,
                 const std::function<void(const ProbeContext& part, std::size_t begin, std::size_t end)>& work) const;
 
   /// Records a soft problem with `path` (in-root path or key).
@@ -145,6 +153,7 @@ class ProbeContext {
   const FunctionCatalog& catalog_;
   std::string_view provider_;
   FactSet& facts_;
+  const FactSet* earlier_ = nullptr;  // set in a part of in_parts(): the whole pass's facts
   const internal::Prefetched* prefetched_ = nullptr;
   std::set<std::string>* memo_ = nullptr;
   mutable std::set<std::string> own_memo_;  // resolve()'s when none is shared

@@ -38,7 +38,7 @@ inline void set_numa_node(Object& o, std::int64_t v, const std::string& path) {
 inline void join_pci(const ProbeContext& ctx, Object& o, const std::string& pci_key, const std::string& source) {
   if (pci_key.empty()) return;
   o.set("pci", pci_key, Unit::kNone, Provenance::kKernel, source);
-  const Object* p = ctx.facts().find(pci_key);
+  const Object* p = ctx.earlier().find(pci_key);
   if (!p) return;
   for (std::string_view name : {"numa_node", "driver", "vendor_name", "device_name"}) {
     const Attr* a = p->find(name);

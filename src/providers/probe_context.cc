@@ -11,7 +11,7 @@
 
 namespace accelmap {
 
-std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items) {
+std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items, std::size_t min_per_part) {
   if (items < 2 || options.threads == 1) return 1;
   if (options.threads > 1) return std::min<std::size_t>(options.threads, items);
   // The CPUs this process may run on (a container's cpuset, taskset), not all
@@ -20,12 +20,12 @@ std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items) {
   CPU_ZERO(&allowed);
   const std::size_t cpus =
       ::sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? static_cast<std::size_t>(CPU_COUNT(&allowed)) : 1;
-  return std::max<std::size_t>(1, std::min(cpus, items / DiscoverOptions::kParallelMinPerThread));
+  return std::max<std::size_t>(1, std::min(cpus, items / std::max<std::size_t>(min_per_part, 1)));
 }
 
-void ProbeContext::in_parts(std::size_t items,
+void ProbeContext::in_parts(std::size_t items, std::size_t min_per_part,
                             const std::function<void(const ProbeContext&, std::size_t, std::size_t)>& work) const {
-  const std::size_t n = parallel_parts(options_, items);
+  const std::size_t n = parallel_parts(options_, items, min_per_part);
   if (n <= 1) {
     work(*this, 0, items);
     return;
@@ -33,6 +33,7 @@ void ProbeContext::in_parts(std::size_t items,
   std::vector<FactSet> parts(n);
   auto run = [&](std::size_t i) {
     ProbeContext part(fs_, options_, catalog_, provider_, parts[i]);
+    part.earlier_ = &earlier();
     part.prefetched_ = prefetched_;  // read-only; the resolve memo stays the part's own
     try {
       work(part, items * i / n, items * (i + 1) / n);

@@ -52,7 +52,7 @@ class QatProvider final : public Provider {
     for (const DirEntry& e : entries) {
       if (!is_pci_bdf(e.name)) continue;
       const std::string dir = std::string(kPciDevices) + "/" + e.name;
-      const Object* pci = kernel_names ? ctx.facts().find("pci:" + e.name) : nullptr;
+      const Object* pci = kernel_names ? ctx.earlier().find("pci:" + e.name) : nullptr;
       std::optional<std::int64_t> known_vendor = pci ? pci->get_int("vendor_id") : std::nullopt;
       if (known_vendor) {
         if (*known_vendor != kIntelVendor) continue;
@@ -81,11 +81,22 @@ class QatProvider final : public Provider {
       if (pf_here) vfs_of[pf_key].push_back("pci:" + f.bdf);
       else orphans.push_back(&f);
     }
+    // The accelerators: every PF, then every VF whose PF is not visible (a
+    // guest with a passed-through VF), the only handle on the engines there.
+    // Each writes its own accelerator and functions, so many are read in
+    // parts on several threads; a part of 16 is ~5 ms of reads.
+    std::vector<const Fn*> accelerators;
     for (const Fn& f : fns)
-      if (!f.vf) probe_pf(ctx, f.bdf, *f.id, vfs_of["pci:" + f.bdf]);
-    // A VF whose PF is not visible (a guest with a passed-through VF) is the
-    // only handle on the engines there, so it becomes the accelerator.
-    for (const Fn* f : orphans) probe_pf(ctx, f->bdf, *f->id, {}, true);
+      if (!f.vf) accelerators.push_back(&f);
+    accelerators.insert(accelerators.end(), orphans.begin(), orphans.end());
+    static const std::vector<std::string> kNoVfs;
+    ctx.in_parts(accelerators.size(), 16, [&](const ProbeContext& part, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        const Fn& f = *accelerators[i];
+        auto vfs = vfs_of.find("pci:" + f.bdf);
+        probe_pf(part, f.bdf, *f.id, f.vf || vfs == vfs_of.end() ? kNoVfs : vfs->second, f.vf);
+      }
+    });
   }
 
  private:
