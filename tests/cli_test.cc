@@ -70,6 +70,18 @@ TEST(Cli, UnknownProviderIsUsage) {
   EXPECT_NE(r.err.find("unknown provider 'nosuch'"), std::string::npos);
 }
 
+// --threads changes how a tree is read, never what comes out.
+TEST(Cli, ThreadsGiveTheSameOutput) {
+  const std::string demo = " --pci-ids none --root " + testing::source_dir() + "/demo/root";
+  auto one = run_command(cli() + " facts --threads 1" + demo);
+  auto four = run_command(cli() + " facts --threads 4" + demo);
+  auto any = run_command(cli() + " facts" + demo);
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_FALSE(one.out.empty());
+  EXPECT_EQ(four.out, one.out);
+  EXPECT_EQ(any.out, one.out);
+}
+
 TEST(Cli, UnwritableOutputExit4) {
   auto r = run_command(cli() + " show --root " + testing::corpus_root("hwloc-16amd64-8n2c") + " -o /no/such/dir/out.txt");
   EXPECT_EQ(r.exit_code, 4);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -40,6 +41,16 @@ bool machine_option(Args& args, MachineOptions* opts) {
     opts->catalogs.push_back(catalog);
     return true;
   }
+  std::string threads;
+  if (args.value("--threads", &threads)) {
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(threads.data(), threads.data() + threads.size(), n);
+    if (ec != std::errc() || end != threads.data() + threads.size() || n > 4096)
+      throw CliError{kExitUsage, "--threads: expected a number from 0 (the CPUs this process may use) to 4096, got '" +
+                                     threads + "'"};
+    opts->threads = n;
+    return true;
+  }
   return args.value("--root", &opts->root) || args.value("--facts", &opts->facts_file) ||
          args.value("--providers", &opts->providers) || args.value("--pci-ids", &opts->pci_ids);
 }
@@ -48,6 +59,7 @@ DiscoverOptions discover_options(const MachineOptions& opts) {
   DiscoverOptions d;
   d.providers = opts.providers;
   d.catalog_files = opts.catalogs;
+  d.threads = opts.threads;
   if (opts.pci_ids == "none") {
     d.pci_ids_path.clear();
   } else if (!opts.pci_ids.empty()) {

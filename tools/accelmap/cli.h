@@ -36,6 +36,7 @@ struct MachineOptions {
   std::string providers;    ///< --providers LIST
   std::string pci_ids;      ///< --pci-ids FILE ("" = default database, "none" = no names)
   std::vector<std::string> catalogs;  ///< --catalog FILE (repeatable): extra function catalogs
+  unsigned threads = 0;     ///< --threads N (DiscoverOptions::threads)
 };
 
 /// Simple argument cursor: flags like --root DIR or --root=DIR.

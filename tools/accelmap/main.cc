@@ -38,6 +38,8 @@ Options of show / ls / functions / facts / capture:
   --providers LIST   only these providers ("pci,numa") or all but these ("-pci")
   --pci-ids FILE     PCI ID database for names (default: Debian's pci.ids; "none" for no names)
   --catalog FILE     extend the function vocabulary (site FPGA bitstreams, new drivers); repeatable
+  --threads N        threads for large trees (default 0: the CPUs this process may use; 1: none);
+                     the output is the same whatever N
 ls only:
   -o, --columns LIST  key,type,family,vendor,model,driver,pci,numa,memory,state,package,functions
 show only:
