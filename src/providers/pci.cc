@@ -17,6 +17,7 @@
 #include <unordered_set>
 
 #include <exception>
+#include <optional>
 
 #include "parse/parse.h"
 #include "providers/providers.h"
@@ -146,33 +147,42 @@ class PciProvider final : public Provider {
     std::vector<DirEntry> entries = ctx.list(kDevicesDir);
     if (entries.empty()) return;
 
-    // Pass 1: resolve every link once.
+    // Pass 1: resolve every link once, in parts on several threads for a
+    // large tree (each part learns the common /sys/devices components once).
+    std::vector<std::optional<Found>> slots(entries.size());
+    ctx.in_parts(entries.size(), 1024, [&](const ProbeContext& part, std::size_t begin, std::size_t end) {
+      for (std::size_t i = begin; i < end; ++i) {
+        const DirEntry& e = entries[i];
+        std::string dir = std::string(kDevicesDir) + "/" + e.name;
+        auto bdf = parse_bdf(e.name);
+        if (!bdf) {
+          part.warn(dir, "not a PCI address (expected DDDD:BB:DD.F)");
+          continue;
+        }
+        Found f{*bdf, device_key(*bdf), {}, false};
+        if (e.type == EntryType::kDir) {
+          // Recorded trees sometimes keep real directories here (no /sys/devices).
+          f.path = dir;
+          f.flat = true;
+        } else {
+          auto canon = part.resolve(dir);
+          if (!canon) {
+            part.warn(canon.error());
+            continue;
+          }
+          f.path = std::move(*canon);
+        }
+        slots[i] = std::move(f);
+      }
+    });
     std::vector<Found> found;
     found.reserve(entries.size());
     std::size_t flat = 0;
-    for (const DirEntry& e : entries) {
-      std::string dir = std::string(kDevicesDir) + "/" + e.name;
-      auto bdf = parse_bdf(e.name);
-      if (!bdf) {
-        ctx.warn(dir, "not a PCI address (expected DDDD:BB:DD.F)");
-        continue;
+    for (auto& slot : slots)
+      if (slot) {
+        flat += slot->flat ? 1 : 0;
+        found.push_back(std::move(*slot));
       }
-      Found f{*bdf, device_key(*bdf), {}, false};
-      if (e.type == EntryType::kDir) {
-        // Recorded trees sometimes keep real directories here (no /sys/devices).
-        f.path = dir;
-        f.flat = true;
-        ++flat;
-      } else {
-        auto canon = ctx.resolve(dir);
-        if (!canon) {
-          ctx.warn(canon.error());
-          continue;
-        }
-        f.path = std::move(*canon);
-      }
-      found.push_back(std::move(f));
-    }
     if (flat > 0) {
       ctx.warn(std::string(kDevicesDir),
                "the PCI tree has no hierarchy (" + std::to_string(flat) +

@@ -34,7 +34,10 @@ void ProbeContext::in_parts(std::size_t items, std::size_t min_per_part,
   auto run = [&](std::size_t i) {
     ProbeContext part(fs_, options_, catalog_, provider_, parts[i]);
     part.earlier_ = &earlier();
-    part.prefetched_ = prefetched_;  // read-only; the resolve memo stays the part's own
+    part.prefetched_ = prefetched_;  // read-only
+    // The first part runs on the calling thread: it keeps this context's
+    // resolve memo (for the providers after this one); the others learn their own.
+    if (i == 0) part.memo_ = memo_ ? memo_ : &own_memo_;
     try {
       work(part, items * i / n, items * (i + 1) / n);
     } catch (const std::exception& e) {
