@@ -54,17 +54,20 @@ TEST(Concurrency, ThreadsShareOneRootAndOneSnapshot) {
 // One discovery whose pci provider works in parts on several threads: the
 // parts share the root (its batch readers, one per thread) and write their own
 // fact sets, absorbed in order.
+// Trees with PCI functions, idxd, uacce and QAT devices to split.
 TEST(Concurrency, ProviderPartsOnThreadsShareOneRoot) {
-  const std::string dir = testing::source_dir() + "/demo/root";
-  auto root = FsRoot::open(dir);
-  ASSERT_TRUE(root);
-  DiscoverOptions one, parts;
-  one.threads = 1;
-  parts.threads = kThreads;
-  auto a = discover(*root, one);
-  auto b = discover(*root, parts);
-  ASSERT_TRUE(a && b);
-  EXPECT_EQ(facts_to_json(*b), facts_to_json(*a));
+  for (const std::string dir : {testing::source_dir() + "/demo/root", testing::source_dir() + "/tests/trees/kunpeng-hisi",
+                                testing::source_dir() + "/tests/trees/qat-4xxx"}) {
+    auto root = FsRoot::open(dir);
+    ASSERT_TRUE(root) << dir;
+    DiscoverOptions one, parts;
+    one.threads = 1;
+    parts.threads = kThreads;
+    auto a = discover(*root, one);
+    auto b = discover(*root, parts);
+    ASSERT_TRUE(a && b) << dir;
+    EXPECT_EQ(facts_to_json(*b), facts_to_json(*a)) << dir;
+  }
 }
 
 // One PathIndex shared by query threads: device paths and paths to device memory are
