@@ -354,10 +354,14 @@ std::vector<Object*> FactSet::with_prefix(std::string_view prefix) {
   return out;
 }
 
-void FactSet::normalize() {
-  // Attributes were added one by one, so each object's vector has spare room
-  // (a quarter on average); give it back once the facts are complete.
+void FactSet::shrink() {
   for (auto& [key, o] : objects_) o.attrs.shrink_to_fit();
+}
+
+void FactSet::normalize() {
+  // Attributes were added one by one, so each object's vector has spare room;
+  // give it back once the facts are complete.
+  shrink();
   std::sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.provider, a.path, a.message, a.severity) < std::tie(b.provider, b.path, b.message, b.severity);
   });

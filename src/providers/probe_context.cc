@@ -40,6 +40,12 @@ void ProbeContext::in_parts(std::size_t items, std::size_t min_per_part,
     if (i == 0) part.memo_ = memo_ ? memo_ : &own_memo_;
     try {
       work(part, items * i / n, items * (i + 1) / n);
+      // On the thread that made them: its malloc arena takes the old room
+      // back for its next part. Shrunk on the calling thread instead (by
+      // discover()'s normalize), every old vector would stay in this thread's
+      // arena where the snapshot build cannot reuse it (gen-10000 peak 306
+      // against 266 MB).
+      parts[i].shrink();
     } catch (const std::exception& e) {
       part.warn(std::string(), std::string("stopped: ") + e.what(), Severity::kError);
     }
