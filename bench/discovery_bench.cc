@@ -6,7 +6,7 @@
 // over rounds. Drift of the machine (frequency, cache, noisy neighbours)
 // therefore hits both sides alike, which is why ratios are the claim.
 //
-//   accelmap_bench --root NAME=DIR ... [--rounds N] [--pci-ids FILE] [benchmark flags]
+//   accelmap_bench --root NAME=DIR ... [--rounds N] [--pci-ids FILE] [--threads N] [benchmark flags]
 //   accelmap_bench --one-shot accelmap|hwloc|none DIR   (one discovery, for strace / rusage)
 //
 // hwloc is pointed at a recorded tree through its environment
@@ -71,7 +71,7 @@ long peak_rss_kb() {
   return kb;
 }
 
-int one_shot(const std::string& what, const std::string& dir, const std::string& pci_ids) {
+int one_shot(const std::string& what, const std::string& dir, const std::string& pci_ids, unsigned threads) {
   int rc = 2;
   if (what == "hwloc") {
     point_hwloc_at(dir);
@@ -79,6 +79,7 @@ int one_shot(const std::string& what, const std::string& dir, const std::string&
   } else if (what == "accelmap") {
     accelmap::DiscoverOptions opt;
     opt.pci_ids_path = pci_ids;
+    opt.threads = threads;
     rc = accelmap_once(dir, opt, nullptr) ? 0 : 1;
   } else if (what == "none") {
     rc = 0;
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
   std::vector<Root> roots;
   int rounds = 5;
   std::string pci_ids = "/usr/share/misc/pci.ids";
+  unsigned threads = 0;  // DiscoverOptions::threads
   std::vector<char*> rest{argv[0]};
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -103,8 +105,10 @@ int main(int argc, char** argv) {
     } else if (a == "--pci-ids" && i + 1 < argc) {
       pci_ids = argv[++i];
       if (pci_ids == "none") pci_ids.clear();
+    } else if (a == "--threads" && i + 1 < argc) {
+      threads = static_cast<unsigned>(std::atoi(argv[++i]));
     } else if (a == "--one-shot" && i + 2 < argc) {
-      return one_shot(argv[i + 1], argv[i + 2], pci_ids);
+      return one_shot(argv[i + 1], argv[i + 2], pci_ids, threads);
     } else {
       rest.push_back(argv[i]);
     }
@@ -113,6 +117,7 @@ int main(int argc, char** argv) {
 
   accelmap::DiscoverOptions opt;
   opt.pci_ids_path = pci_ids;
+  opt.threads = threads;
   for (int r = 0; r < rounds; ++r) {
     for (const Root& root : roots) {
       const std::string suffix = "/" + root.name + "/round:" + std::to_string(r);
