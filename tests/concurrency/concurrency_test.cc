@@ -56,7 +56,7 @@ TEST(Concurrency, ThreadsShareOneRootAndOneSnapshot) {
 // fact sets, absorbed in order.
 // Trees with PCI functions, idxd, uacce and QAT devices to split.
 TEST(Concurrency, ProviderPartsOnThreadsShareOneRoot) {
-  for (const std::string dir : {testing::source_dir() + "/demo/root", testing::source_dir() + "/tests/trees/kunpeng-hisi",
+  for (const std::string& dir : {testing::source_dir() + "/demo/root", testing::source_dir() + "/tests/trees/kunpeng-hisi",
                                 testing::source_dir() + "/tests/trees/qat-4xxx"}) {
     auto root = FsRoot::open(dir);
     ASSERT_TRUE(root) << dir;
