@@ -85,6 +85,12 @@ class AccessRecorder {
 
  private:
   static void seen(std::map<std::string, Fingerprint>& in, const std::string& path, std::size_t fp);
+  // A copy of `member`, taken under the lock (the getters' one body).
+  template <class T>
+  T locked_copy(const T& member) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return member;
+  }
   mutable std::mutex mu_;
   std::map<std::string, Fingerprint> files_;
   std::map<std::string, Fingerprint> dirs_;

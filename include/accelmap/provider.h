@@ -51,8 +51,8 @@ struct DiscoverOptions {
   /// Catalog files that extend the built-in function vocabulary, in order.
   std::vector<std::string> catalog_files;
   /// Threads a provider may use, the calling thread included, for work that
-  /// splits into independent parts (today: the pci provider's functions and
-  /// idxd's devices).
+  /// splits into independent parts (today: the pci provider's bus links and
+  /// functions, idxd's and uacce's devices, qat's accelerators).
   /// 0: as many as the CPUs this process may run on, and only for work large
   /// enough to repay starting them (each provider says how many items a part
   /// needs: a few milliseconds of reads); 1: none; N > 1: up to N parts

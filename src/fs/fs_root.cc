@@ -162,29 +162,17 @@ std::set<std::string> keys_of(const std::map<std::string, AccessRecorder::Finger
 }
 }  // namespace
 
-std::set<std::string> AccessRecorder::files() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return keys_of(files_);
-}
-std::set<std::string> AccessRecorder::dirs() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return keys_of(dirs_);
-}
-std::map<std::string, std::string> AccessRecorder::links() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return links_;
-}
+std::set<std::string> AccessRecorder::files() const { return keys_of(locked_copy(files_)); }
+std::set<std::string> AccessRecorder::dirs() const { return keys_of(locked_copy(dirs_)); }
+std::map<std::string, std::string> AccessRecorder::links() const { return locked_copy(links_); }
 std::map<std::string, AccessRecorder::Fingerprint> AccessRecorder::file_fingerprints() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return files_;
+  return locked_copy(files_);
 }
 std::map<std::string, AccessRecorder::Fingerprint> AccessRecorder::dir_fingerprints() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return dirs_;
+  return locked_copy(dirs_);
 }
 std::map<std::string, AccessRecorder::Fingerprint> AccessRecorder::link_fingerprints() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return link_seen_;
+  return locked_copy(link_seen_);
 }
 
 // ---------------------------------------------------------------- paths

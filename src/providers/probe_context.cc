@@ -14,13 +14,15 @@ namespace accelmap {
 std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items, std::size_t min_per_part) {
   if (items < 2 || options.threads == 1) return 1;
   if (options.threads > 1) return std::min<std::size_t>(options.threads, items);
+  const std::size_t most = items / std::max<std::size_t>(min_per_part, 1);
+  if (most < 2) return 1;  // too little to split: no need to ask for the CPUs (a system call)
   // The CPUs this process may run on (a container's cpuset, taskset), not all
   // the machine has: more threads than that only wait for each other.
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
   const std::size_t cpus =
       ::sched_getaffinity(0, sizeof allowed, &allowed) == 0 ? static_cast<std::size_t>(CPU_COUNT(&allowed)) : 1;
-  return std::max<std::size_t>(1, std::min(cpus, items / std::max<std::size_t>(min_per_part, 1)));
+  return std::max<std::size_t>(1, std::min(cpus, most));
 }
 
 void ProbeContext::in_parts(std::size_t items, std::size_t min_per_part,
