@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "accelmap/capture.h"
 #include "accelmap/discover.h"
@@ -29,6 +32,22 @@ FactSet discover_tree(const std::string& dir, std::shared_ptr<AccessRecorder> re
   return std::move(*facts);
 }
 
+// Names of attributes in `facts` and the snapshot's accelerator details that are
+// not in accelmap's table of attribute names (AttrName::is_builtin): each such
+// attribute costs its own copy of the name, so a provider that writes one needs
+// the name added to src/facts/attr_names.cc.
+std::set<std::string> names_outside_the_table(const FactSet& facts) {
+  std::set<std::string> out;
+  for (const auto& [key, o] : facts.objects())
+    for (const auto& [name, a] : o.attrs)
+      if (!name.is_builtin()) out.insert(name.str());
+  auto snap = build_snapshot(facts);
+  for (const Accelerator& acc : snap->accelerators())
+    for (const auto& [name, a] : acc.details)
+      if (!name.is_builtin()) out.insert(name.str());
+  return out;
+}
+
 TEST(Corpus, IsPresent) {
   // Fails (never skips) when CI lost the corpus.
   EXPECT_GE(testing::corpus_tree_names().size(), 16u) << "corpus at " << testing::corpus_dir();
@@ -45,6 +64,8 @@ TEST_P(EveryTree, DeterministicAndReplayable) {
   EXPECT_EQ(ja, facts_to_json(b)) << "two discoveries of one tree differ";
   EXPECT_FALSE(a.objects().empty()) << "nothing discovered in " << GetParam();
 
+  EXPECT_EQ(names_outside_the_table(a), std::set<std::string>{});
+
   auto from_tree = build_snapshot(a);
   auto replayed = facts_from_json(ja);
   ASSERT_TRUE(replayed) << replayed.error().message();
@@ -52,6 +73,36 @@ TEST_P(EveryTree, DeterministicAndReplayable) {
   EXPECT_EQ(snapshot_to_json(*from_tree), snapshot_to_json(*from_facts));
   TextOptions t;
   EXPECT_EQ(render_text(*from_tree, t), render_text(*from_facts, t));
+}
+
+TEST(HandMadeTrees, AttributeNamesAreInTheTable) {
+  std::vector<std::string> dirs{testing::source_dir() + "/demo/root"};
+  for (const auto& e : std::filesystem::directory_iterator(testing::source_dir() + "/tests/trees"))
+    if (e.is_directory()) dirs.push_back(e.path().string());
+  ASSERT_GE(dirs.size(), 10u);
+  for (const std::string& dir : dirs) EXPECT_EQ(names_outside_the_table(discover_tree(dir)), std::set<std::string>{}) << dir;
+}
+
+TEST(AttrName, AnyNameWorksAndOwnsItsTextWhenNotInTheTable) {
+  AttrName builtin("numa_node"), other(std::string("a_name_from_a_newer_accelmap"));
+  EXPECT_TRUE(builtin.is_builtin());
+  EXPECT_FALSE(other.is_builtin());
+  EXPECT_EQ(other.view(), "a_name_from_a_newer_accelmap");
+  AttrName copy = other;
+  EXPECT_EQ(copy, other);
+  EXPECT_NE(copy.view().data(), other.view().data()) << "an owned name is copied, not shared";
+  AttrName moved = std::move(copy);
+  EXPECT_EQ(moved, "a_name_from_a_newer_accelmap");
+  EXPECT_TRUE(AttrName().empty());
+  EXPECT_EQ(AttrName("numa_node").view().data(), builtin.view().data()) << "built-in names share the table's text";
+  EXPECT_LT(other, builtin);
+  AttrMap m;
+  m.emplace(other, Attr{});
+  m.emplace(builtin, Attr{});
+  m.emplace("cpus", Attr{});
+  std::vector<std::string> order;
+  for (const auto& [name, a] : m) order.push_back(name.str());
+  EXPECT_EQ(order, (std::vector<std::string>{"a_name_from_a_newer_accelmap", "cpus", "numa_node"}));
 }
 
 TEST_P(EveryTree, CaptureRoundTripGivesSameFacts) {

@@ -17,6 +17,7 @@
 // Thread-safety: plain values. A FactSet is built by one thread, then read by many.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
@@ -137,6 +138,56 @@ class Source {
 };
 std::ostream& operator<<(std::ostream& os, const Source& s);
 
+/// An attribute's name ("numa_node", "read_bandwidth").
+///
+/// Why not std::string: a large machine has about a million attributes and
+/// some two hundred distinct names. A name from accelmap's own vocabulary (the
+/// attribute names of docs/facts.md) is a pointer into a constant table in the
+/// library: 8 bytes, no allocation, never freed. Any other name (say, from a
+/// facts file written by a newer accelmap) owns a private copy of its text, so
+/// every name works; only its memory differs.
+///
+/// Compares and orders as its text. Ownership: a value type; a built-in name
+/// refers to static storage, an owned one frees its copy. Thread-safety: a
+/// value type; const use from many threads at once is safe.
+class AttrName {
+ public:
+  AttrName() noexcept = default;
+  AttrName(std::string_view text);                                    // NOLINT: a name reads as its text
+  AttrName(const char* text) : AttrName(std::string_view(text)) {}    // NOLINT
+  AttrName(const std::string& text) : AttrName(std::string_view(text)) {}  // NOLINT
+  AttrName(const AttrName& other);
+  AttrName(AttrName&& other) noexcept : text_(other.text_) { other.text_ = nullptr; }
+  AttrName& operator=(const AttrName& other);
+  AttrName& operator=(AttrName&& other) noexcept;
+  ~AttrName() { release(); }
+
+  std::string_view view() const noexcept { return text_ ? *text_ : std::string_view(); }
+  operator std::string_view() const noexcept { return view(); }  // NOLINT
+  std::string str() const { return std::string(view()); }
+  bool empty() const noexcept { return view().empty(); }
+  /// True when the name is one of accelmap's own (a pointer into the table, no copy).
+  bool is_builtin() const noexcept;
+
+  friend bool operator==(const AttrName& a, const AttrName& b) noexcept {
+    return a.text_ == b.text_ || a.view() == b.view();
+  }
+  friend bool operator==(const AttrName& a, std::string_view b) noexcept { return a.view() == b; }
+  friend bool operator==(const AttrName& a, const std::string& b) noexcept { return a.view() == b; }
+  friend bool operator==(const AttrName& a, const char* b) noexcept { return a.view() == b; }
+  friend std::strong_ordering operator<=>(const AttrName& a, const AttrName& b) noexcept {
+    return a.view() <=> b.view();
+  }
+  friend std::strong_ordering operator<=>(const AttrName& a, std::string_view b) noexcept { return a.view() <=> b; }
+  friend std::strong_ordering operator<=>(const AttrName& a, const std::string& b) noexcept { return a.view() <=> b; }
+
+ private:
+  void release() noexcept;
+  /// Into the built-in table, or to an owned block (the view, then its text); null for "".
+  const std::string_view* text_ = nullptr;
+};
+std::ostream& operator<<(std::ostream& os, const AttrName& n);
+
 struct Attr {
   Value value;
   Unit unit = Unit::kNone;
@@ -145,7 +196,7 @@ struct Attr {
   friend bool operator==(const Attr&, const Attr&) = default;
 };
 
-/// An object's attributes by name: a vector of (name, Attr) kept sorted by name,
+/// An object's attributes by name: a vector of (AttrName, Attr) kept sorted by name,
 /// with the part of std::map's interface that facts use.
 ///
 /// Why not std::map: a large machine has about a million attributes, and a map
@@ -160,7 +211,7 @@ struct Attr {
 /// Thread-safety: a value type.
 class AttrMap {
  public:
-  using value_type = std::pair<std::string, Attr>;
+  using value_type = std::pair<AttrName, Attr>;
   using iterator = std::vector<value_type>::iterator;
   using const_iterator = std::vector<value_type>::const_iterator;
 
@@ -183,9 +234,9 @@ class AttrMap {
   /// The attribute `name`, inserted as Attr{} when there is none.
   Attr& operator[](std::string_view name);
   /// Inserts, or replaces the attribute of that name; true when inserted.
-  std::pair<iterator, bool> insert_or_assign(std::string name, Attr attr);
+  std::pair<iterator, bool> insert_or_assign(AttrName name, Attr attr);
   /// Inserts unless the name is there (then nothing changes); true when inserted.
-  std::pair<iterator, bool> emplace(std::string name, Attr attr);
+  std::pair<iterator, bool> emplace(AttrName name, Attr attr);
   /// Removes the attribute `name`; the number removed (0 or 1).
   std::size_t erase(std::string_view name);
 
@@ -204,8 +255,8 @@ struct Object {
 
   /// Sets (or replaces) attribute `name`. A source given as text shares its
   /// directory stem with the object's other attributes where they agree (see Source).
-  void set(std::string name, Value value, Unit unit, Provenance provenance, std::string_view source);
-  void set(std::string name, Value value, Unit unit, Provenance provenance, const Source& source);
+  void set(AttrName name, Value value, Unit unit, Provenance provenance, std::string_view source);
+  void set(AttrName name, Value value, Unit unit, Provenance provenance, const Source& source);
   const Attr* find(std::string_view name) const;
   /// Typed getters; nullopt when absent, null, or of another type.
   std::optional<std::int64_t> get_int(std::string_view name) const;

@@ -43,8 +43,8 @@ struct ProviderDelta {
   struct ObjectDelta {
     std::string key;
     std::string kind;
-    std::map<std::string, Attr, std::less<>> set;  ///< attributes written (final values)
-    std::vector<std::string> erased;               ///< attributes removed
+    AttrMap set;                                   ///< attributes written (final values)
+    std::vector<AttrName> erased;                  ///< attributes removed
     friend bool operator==(const ObjectDelta&, const ObjectDelta&) = default;
   };
   std::vector<ObjectDelta> objects;  ///< by key

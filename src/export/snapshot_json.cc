@@ -76,7 +76,7 @@ std::string accelerators_to_json(const Snapshot& snap) {
                      {"numa_node", opt(m.numa_node)}});
     }
     json details = json::object();
-    for (const auto& [k, v] : a.details) details[k] = attr_value(v);
+    for (const auto& [k, v] : a.details) details[k.str()] = attr_value(v);
     out.push_back({{"key", a.key},
                    {"family", a.family},
                    {"device_type", a.device_type},

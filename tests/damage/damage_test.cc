@@ -274,10 +274,10 @@ std::string judge(const std::string& dir, const Damage& d, const Baseline& b, co
       const std::string src = attr.source.str();
       if (!attr.source.is_path() || touches(src)) continue;
       if (attr.provenance == Provenance::kDerived || summarises(src)) continue;
-      if (function_summary && (name == "state" || name.rfind("instances_", 0) == 0 || name == "queues" || name == "via")) continue;
+      if (function_summary && (name == "state" || name.view().starts_with("instances_") || name == "queues" || name == "via")) continue;
       const Attr* a = now->find(name);
       if (!a || !(*a == attr)) {
-        if (n_lost++ < 3) lost += " " + key + "." + name + (a ? " changed;" : " missing;");
+        if (n_lost++ < 3) lost += " " + key + "." + name.str() + (a ? " changed;" : " missing;");
       }
     }
   }
