@@ -127,7 +127,7 @@ TEST(Cli, CaptureWritesAUsableRoot) {
 
 // Start-up cost: libarchive (and its dozen dependencies) is dlopen()ed by
 // capture, so the CLI must not name it as a shared library it needs (the CLI
-// is a static PIE in a normal build and needs none at all; sanitizer builds
+// is a static executable in a normal build and needs none at all; sanitizer builds
 // link their runtimes dynamically).
 TEST(Cli, DoesNotLinkLibarchive) {
   auto r = run_command("readelf -d " + cli());
