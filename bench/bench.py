@@ -257,6 +257,56 @@ def profile(bench, root, pci_ids, out_dir):
     return "\n".join(lines[:25])
 
 
+def memory_profile(bench, root, pci_ids, out_dir, top=12):
+    """Where the peak heap of one accelmap discovery and snapshot goes: heaptrack's
+    peak consumers, each named by the frames in accelmap's own source that made it.
+    One thread (--threads 1), so that the data structures, not the part threads'
+    malloc arenas, are what is measured."""
+    if not (shutil.which("heaptrack") and shutil.which("heaptrack_print")):
+        return {"error": "heaptrack not installed (Debian: heaptrack)"}
+    base = os.path.join(out_dir, "heaptrack.accelmap")
+    cmd = [bench, "--threads", "1", "--pci-ids", pci_ids, "--one-shot", "accelmap", root]
+    subprocess.run(["heaptrack", "-o", base] + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    data = [os.path.join(out_dir, f) for f in sorted(os.listdir(out_dir)) if f.startswith("heaptrack.accelmap.")]
+    if not data:
+        return {"error": "heaptrack wrote no data"}
+    txt = subprocess.run(["heaptrack_print", "-f", data[0], "--print-peaks", "1", "--print-allocators", "0",
+                          "--print-temporary", "0", "--print-leaks", "0", "-n", "40"],
+                         capture_output=True, text=True).stdout
+    m = re.search(r"peak heap memory consumption: ([\d.]+)([KMG]?)", txt)
+    scale = {"": 1 / 2**20, "K": 1 / 2**10, "M": 1, "G": 2**10}
+    peak_mb = float(m.group(1)) * scale[m.group(2)] if m else float("nan")
+    # Call sites: "<size> consumed over <n> calls from:" followed by "at FILE:LINE"
+    # frames, innermost first. Keep the frames in the repository's src/.
+    sites = []
+    for block in re.split(r"\n(?=\s*[\d.]+[KMG]?B? consumed over)", txt.split("PEAK MEMORY CONSUMERS", 1)[-1]):
+        h = re.match(r"\s*([\d.]+)([KMG]?)B? consumed over (\d+) calls from:", block)
+        if not h:
+            continue
+        frames = re.findall(r"at (\S+/src/\S+:\d+)", block.split("peak memory consumed over", 1)[0])
+        if not frames:
+            continue
+        sites.append({"mb": float(h.group(1)) * scale[h.group(2)], "calls": int(h.group(3)),
+                      "frames": [re.sub(r".*/src/", "src/", f) for f in frames[:3]]})
+    # One row per allocating line (several call stacks reach most of them), named
+    # by its source text and the callers of its largest stack.
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    by_line = {}
+    for e in sorted(sites, key=lambda e: -e["mb"]):
+        row = by_line.setdefault(e["frames"][0], {"mb": 0.0, "calls": 0, "frames": e["frames"]})
+        row["mb"] += e["mb"]
+        row["calls"] += e["calls"]
+    rows = sorted(by_line.values(), key=lambda e: -e["mb"])[:top]
+    for row in rows:
+        path, line = row["frames"][0].rsplit(":", 1)
+        try:
+            with open(os.path.join(repo, path)) as f:
+                row["code"] = f.read().splitlines()[int(line) - 1].strip()[:90]
+        except (OSError, IndexError, ValueError):
+            row["code"] = ""
+    return {"tree": root, "command": "heaptrack " + " ".join(cmd), "peak_heap_mb": peak_mb, "sites": rows}
+
+
 # ------------------------------------------------------------------ report
 
 def fmt(x, nd=2):
@@ -395,6 +445,18 @@ def write_report(r, out_dir):
     if r.get("profile"):
         L.append(f"## Profile (one accelmap discovery of {r['profile_tree']})\n")
         L.append("```\n" + r["profile"] + "\n```\n")
+    mp = r.get("memory_profile")
+    if mp and mp.get("error"):
+        L.append(f"## Memory profile\n\nNot measured: {mp['error']}.\n")
+    elif mp:
+        L.append(f"## Memory profile (where the peak heap of one discovery and snapshot of {mp['tree']} is)\n")
+        L.append(f"`{mp['command']}`: peak heap {fmt(mp['peak_heap_mb'], 1)} MB. The largest call sites at "
+                 "the peak, by the frames in accelmap's source that made them (innermost first):\n")
+        L.append("| MB at peak | allocations | made at | code |\n|---:|---:|---|---|")
+        for e in mp["sites"]:
+            code = e.get("code", "").replace("|", "\\|")
+            L.append(f"| {fmt(e['mb'], 1)} | {e['calls']} | {' ← '.join(e['frames'])} | `{code}` |")
+        L.append("")
     with open(os.path.join(out_dir, "report.md"), "w") as f:
         f.write("\n".join(L) + "\n")
 
@@ -516,6 +578,10 @@ def main():
         print(f"profile {tree} ...", file=sys.stderr)
         r["profile_tree"] = tree
         r["profile"] = profile(a.bench, tree, a.pci_ids, a.out)
+    memory_missed = any(not t["met"] for t in targets if "memory" in t["target"])
+    if not a.no_profile and memory_missed and big:
+        print(f"memory profile gen-{big} ...", file=sys.stderr)
+        r["memory_profile"] = memory_profile(a.bench, dict(gens)[big], a.pci_ids, a.out)
     write_report(r, a.out)
     print(open(os.path.join(a.out, "report.md")).read())
 

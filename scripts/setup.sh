@@ -11,10 +11,11 @@ BUILD_DIR="${1:-build}"
 # capture loads at run time (dlopen; nothing links it).
 # Tests: GoogleTest, hwloc (the oracle) and its headers, xz/tar for the corpus;
 # clang-14 with its runtime (libFuzzer, sanitizers) for tests/fuzz/run.sh.
-# Benchmarks (bench/run.sh): Google Benchmark, strace, perf/valgrind for profiles.
+# Benchmarks (bench/run.sh): Google Benchmark, strace, perf/valgrind for profiles,
+# heaptrack for the memory profile.
 PACKAGES=(g++ cmake make pkg-config nlohmann-json3-dev libarchive-dev libarchive13 pci.ids
           libgtest-dev hwloc libhwloc-dev xz-utils tar python3 python3-jsonschema
-          clang-14 libclang-rt-14-dev libbenchmark-dev strace valgrind liburing-dev)
+          clang-14 libclang-rt-14-dev libbenchmark-dev strace valgrind heaptrack liburing-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
