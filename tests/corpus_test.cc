@@ -33,14 +33,19 @@ FactSet discover_tree(const std::string& dir, std::shared_ptr<AccessRecorder> re
 }
 
 // Names of attributes in `facts` and the snapshot's accelerator details that are
-// not in accelmap's table of attribute names (AttrName::is_builtin): each such
-// attribute costs its own copy of the name, so a provider that writes one needs
-// the name added to src/facts/attr_names.cc.
+// not in accelmap's table of names (AttrName::is_builtin), and source leaves
+// (file names) longer than a Source keeps inline that are not in it either: each
+// such attribute costs its own copy of the name, or a stem of its own, so a
+// provider that writes one needs the name added to src/facts/name_table.cc.
 std::set<std::string> names_outside_the_table(const FactSet& facts) {
   std::set<std::string> out;
   for (const auto& [key, o] : facts.objects())
-    for (const auto& [name, a] : o.attrs)
+    for (const auto& [name, a] : o.attrs) {
       if (!name.is_builtin()) out.insert(name.str());
+      const std::string src = a.source.str();
+      const std::string leaf = src.substr(src.rfind('/') + 1);
+      if (a.source.is_path() && leaf.size() > 15 && !AttrName(leaf).is_builtin()) out.insert("source leaf " + leaf);
+    }
   auto snap = build_snapshot(facts);
   for (const Accelerator& acc : snap->accelerators())
     for (const auto& [name, a] : acc.details)

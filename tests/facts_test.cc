@@ -68,7 +68,19 @@ TEST(Source, SpellsAndComparesAsItsText) {
   const std::string long_leaf = "/sys/x/a_leaf_longer_than_twenty_three_characters";
   EXPECT_EQ(Source(long_leaf).str(), long_leaf);
   EXPECT_EQ(Source(long_leaf), Source(long_leaf));
-  static_assert(sizeof(Source) == sizeof(std::string));
+  // A long leaf in the table of names is kept as a pointer into it: same text, shared stem.
+  const Source speed("/sys/devices/pci0000:00/0000:00:01.0/current_link_speed");
+  const Source width("/sys/devices/pci0000:00/0000:00:01.0/current_link_width", speed);
+  EXPECT_EQ(speed.str(), "/sys/devices/pci0000:00/0000:00:01.0/current_link_speed");
+  EXPECT_EQ(width, "/sys/devices/pci0000:00/0000:00:01.0/current_link_width");
+  EXPECT_TRUE(width.shares_stem_with(speed));
+  EXPECT_FALSE(width == speed);
+  Source copy = width;
+  EXPECT_EQ(copy, width);
+  EXPECT_EQ(Source("/sys/x/current_link_speed"), Source("/sys/x/current_link_speed"));
+  EXPECT_FALSE(Source("/sys/x/current_link_speed") == Source("/sys/x/current_link_width"));
+  static_assert(sizeof(Source) == 24);
+  static_assert(sizeof(Attr) == 72);
 }
 
 TEST(Source, AttributesOfOneDirectoryShareItsStem) {

@@ -89,8 +89,12 @@ using Value = std::variant<std::monostate, bool, std::int64_t, double, std::stri
 /// one attribute to another costs no new allocation for it; Object::set shares
 /// the stem with the object's other attributes read from the same directory.
 ///
-/// Compares and spells as its full text. Size: that of a std::string (32 bytes
-/// on LP64), leaf included. Ownership: the stem has an atomic reference count,
+/// A leaf of up to 15 characters lives inside the Source; a longer one that is
+/// in accelmap's table of names (see AttrName: "current_link_speed",
+/// "subordinate_bus_number") is a pointer into it; any other stays in the stem.
+///
+/// Compares and spells as its full text. Size: 24 bytes on LP64, leaf
+/// included (a std::string is 32). Ownership: the stem has an atomic reference count,
 /// so a Source stays valid on its own, away from the FactSet it came from; no
 /// table outlives it. Thread-safety: a value type; const use (copies included)
 /// from many threads at once is safe.
@@ -124,16 +128,18 @@ class Source {
   friend struct Object;  // Object::set looks for a stem to share
   struct Stem;           // immutable text with an atomic reference count (facts.cc)
   /// Leaves up to this long live inside the Source (sysfs file names nearly all
-  /// do); a longer leaf stays in the stem. 23 makes a Source as small as a std::string.
-  static constexpr std::size_t kLeafCapacity = 23;
+  /// do). 15 makes a Source 24 bytes, which makes an attribute 72.
+  static constexpr std::size_t kLeafCapacity = 15;
+  /// leaf_size_ of a leaf kept as a pointer into the table of names (in leaf_).
+  static constexpr std::uint8_t kTableLeaf = 0xff;
 
   std::string_view stem() const noexcept;
-  std::string_view leaf() const noexcept { return {leaf_, leaf_size_}; }
+  std::string_view leaf() const noexcept;
   void set_leaf(std::string_view leaf) noexcept;
   void release() noexcept;
 
   Stem* stem_ = nullptr;  ///< the text up to its leaf; null exactly when the text is empty
-  char leaf_[kLeafCapacity] = {};
+  char leaf_[kLeafCapacity] = {};  ///< the leaf, or the bytes of a table pointer (kTableLeaf)
   std::uint8_t leaf_size_ = 0;
 };
 std::ostream& operator<<(std::ostream& os, const Source& s);

@@ -1,4 +1,5 @@
 #include "accelmap/facts.h"
+#include "name_table.h"
 
 #include <algorithm>
 #include <array>
@@ -56,10 +57,13 @@ const char* severity_name(Severity s) noexcept {
 
 namespace {
 // Where the stem of `text` ends: after its last '/' (or its whole length for a
-// word, or for a leaf too long to keep inside a Source).
+// word, or for a leaf too long to keep inside a Source and not in the table of
+// names). Depends on the text alone, so equal texts have equal stems.
 std::size_t stem_length(std::string_view text, std::size_t leaf_capacity) {
   std::size_t slash = text.rfind('/');
-  if (slash == std::string_view::npos || text.size() - (slash + 1) > leaf_capacity) return text.size();
+  if (slash == std::string_view::npos) return text.size();
+  std::string_view leaf = text.substr(slash + 1);
+  if (leaf.size() > leaf_capacity && !internal::table_name(leaf)) return text.size();
   return slash + 1;
 }
 }  // namespace
@@ -83,9 +87,23 @@ std::string_view Source::stem() const noexcept {
   return stem_ ? std::string_view(stem_->text(), stem_->size) : std::string_view();
 }
 
+std::string_view Source::leaf() const noexcept {
+  if (leaf_size_ != kTableLeaf) return {leaf_, leaf_size_};
+  const std::string_view* entry;
+  std::memcpy(&entry, leaf_, sizeof(entry));
+  return *entry;
+}
+
+// `leaf` fits inside, or is in the table (stem_length made sure).
 void Source::set_leaf(std::string_view leaf) noexcept {
-  std::memcpy(leaf_, leaf.data(), leaf.size());
-  leaf_size_ = static_cast<std::uint8_t>(leaf.size());
+  if (leaf.size() <= kLeafCapacity) {
+    std::memcpy(leaf_, leaf.data(), leaf.size());
+    leaf_size_ = static_cast<std::uint8_t>(leaf.size());
+    return;
+  }
+  const std::string_view* entry = internal::table_name(leaf);
+  std::memcpy(leaf_, &entry, sizeof(entry));
+  leaf_size_ = kTableLeaf;
 }
 
 void Source::release() noexcept {
@@ -148,15 +166,16 @@ Source::~Source() { release(); }
 
 std::string Source::str() const {
   std::string s;
-  s.reserve(stem().size() + leaf_size_);
-  s.append(stem()).append(leaf());
+  std::string_view leaf = this->leaf();
+  s.reserve(stem().size() + leaf.size());
+  s.append(stem()).append(leaf);
   return s;
 }
 
 bool operator==(const Source& a, std::string_view text) noexcept {
-  std::string_view stem = a.stem();
-  return text.size() == stem.size() + a.leaf_size_ && text.substr(0, stem.size()) == stem &&
-         text.substr(stem.size()) == a.leaf();
+  std::string_view stem = a.stem(), leaf = a.leaf();
+  return text.size() == stem.size() + leaf.size() && text.substr(0, stem.size()) == stem &&
+         text.substr(stem.size()) == leaf;
 }
 
 bool operator==(const Source& a, const Source& b) noexcept {

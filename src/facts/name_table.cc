@@ -1,5 +1,6 @@
-// AttrName: accelmap's attribute vocabulary as one constant table, and the
-// lookup that turns a name's text into a pointer into it.
+// accelmap's names as one constant table (attribute names, and the sysfs file
+// names longer than a Source keeps inline), the lookup that turns a text into a
+// pointer into it, and AttrName.
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -7,14 +8,17 @@
 #include <ostream>
 
 #include "accelmap/facts.h"
+#include "name_table.h"
 
 namespace accelmap {
 
 namespace {
 
-// Every attribute name accelmap's providers and snapshot builder write (docs/facts.md).
-// A name missing here still works (it owns a copy of its text); the test
-// Facts.EveryAttributeNameIsBuiltin finds one that a provider writes on a recorded tree.
+// Every attribute name accelmap's providers and snapshot builder write
+// (docs/facts.md), and every sysfs file name longer than 15 characters that they
+// read (a Source's leaf). A name missing here still works (an attribute name owns
+// a copy of its text, a source keeps its leaf in its stem); the tests in
+// tests/corpus_test.cc find one that a provider writes on a recorded or hand-made tree.
 constexpr std::string_view kNames[] = {
     "a",
     "abstract_distance_chunk",
@@ -83,6 +87,7 @@ constexpr std::string_view kNames[] = {
     "hardware_backed",
     "hardware_drivers",
     "has_cpu",
+    "has_generic_initiator",
     "has_memory",
     "has_normal_memory",
     "hive_id",
@@ -110,8 +115,11 @@ constexpr std::string_view kNames[] = {
     "max_link_width",
     "max_work_queues",
     "max_work_queues_size",
+    "mem_info_vram_total",
+    "mem_info_vram_vendor",
     "memdev",
     "memdevs",
+    "memory_side_cache",
     "mode",
     "model",
     "name",
@@ -136,6 +144,7 @@ constexpr std::string_view kNames[] = {
     "partition_of",
     "pci",
     "physfn",
+    "physical_package_id",
     "pmem_size",
     "port_states",
     "ports_num",
@@ -151,6 +160,7 @@ constexpr std::string_view kNames[] = {
     "resource",
     "revision",
     "secondary_bus",
+    "secondary_bus_number",
     "serial",
     "shared_by",
     "shared_queues",
@@ -162,8 +172,11 @@ constexpr std::string_view kNames[] = {
     "state",
     "status",
     "subordinate_bus",
+    "subordinate_bus_number",
+    "subsystem_device",
     "subsystem_device_id",
     "subsystem_name",
+    "subsystem_vendor",
     "subsystem_vendor_id",
     "sva",
     "sys_vendor",
@@ -222,7 +235,7 @@ constexpr std::array<std::uint16_t, kSlots> make_slots() {
 }
 constexpr std::array<std::uint16_t, kSlots> kSlotTable = make_slots();
 
-const std::string_view* builtin(std::string_view text) noexcept {
+const std::string_view* lookup(std::string_view text) noexcept {
   for (std::size_t at = slot_of(text);; at = (at + 1) & (kSlots - 1)) {
     std::uint16_t i = kSlotTable[at];
     if (i == kEmptySlot) return nullptr;
@@ -246,9 +259,13 @@ const std::string_view* make_owned(std::string_view text) {
 
 }  // namespace
 
+namespace internal {
+const std::string_view* table_name(std::string_view text) noexcept { return text.empty() ? nullptr : lookup(text); }
+}  // namespace internal
+
 AttrName::AttrName(std::string_view text) {
   if (text.empty()) return;
-  text_ = builtin(text);
+  text_ = lookup(text);
   if (!text_) text_ = make_owned(text);
 }
 
