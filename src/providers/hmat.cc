@@ -83,7 +83,7 @@ class HmatProvider final : public Provider {
     bool has_values = false;
     // One open + listing; the figures are then read relative to it. Not
     // opened (an error, or a capture): ctx.list words the error as before.
-    const DirReader id(ctx, idir, DirReader::Capture::kPaths);
+    DirReader id(ctx, idir, DirReader::Capture::kPaths);
     for (const DirEntry& e : id.fs_dir() ? id.fs_dir()->entries() : ctx.list(idir)) {
       if (auto n = numbered_name(e.name, "node")) initiators.ids.push_back(*n);
       else if (e.name.ends_with("_bandwidth") || e.name.ends_with("_latency")) has_values = true;
@@ -98,6 +98,7 @@ class HmatProvider final : public Provider {
     o.set("target", static_cast<std::int64_t>(target), Unit::kNone, Provenance::kKernel, adir);
     o.set("access_class", static_cast<std::int64_t>(access_class), Unit::kNone, Provenance::kKernel, adir);
     o.set("initiators", std::move(initiators), Unit::kNone, Provenance::kFirmware, idir);
+    id.prefetch({"read_bandwidth", "write_bandwidth", "read_latency", "write_latency"});  // one batch, not four reads
     struct Figure {
       const char* name;
       Unit unit;
