@@ -338,6 +338,52 @@ TEST_F(Confined, PrefetchedReadsMatchPathReads) {
   EXPECT_FALSE(ld->read_text("eight"));
 }
 
+// "sub/leaf" paths (kfd's "3/properties") are typed in one batch and read in a
+// second: every kind of leaf a hostile tree may hold reads as the path read does.
+TEST_F(Confined, PrefetchedPathsBelowFoldersMatchPathReads) {
+  write_file(root, "sys/n0/properties", "simd_count 0\n");
+  write_file(root, "sys/n1/properties", "");                                   // empty: read plainly
+  write_file(root, "sys/n2/properties", std::string(10000, 'b'));              // longer than a batch buffer
+  write_file(root, "sys/n3/properties/inner", "a folder, not a file\n");       // a folder
+  ASSERT_EQ(::mkdir((root + "/sys/n4").c_str(), 0755), 0);                    // missing leaf
+  ASSERT_EQ(::mkdir((root + "/sys/n5").c_str(), 0755), 0);
+  ASSERT_EQ(::mkfifo((root + "/sys/n5/properties").c_str(), 0644), 0);         // a FIFO
+  make_link(root, "sys/n6/properties", outside + "/secret");                   // a link out
+  make_link(root, "sys/n7/properties", "../ok");                               // a link in
+  make_link(root, "sys/n8", "n0");                                             // the folder is a link
+  write_file(root, "sys/n9/properties", "node_to 3\n");
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys");
+  ASSERT_TRUE(d) << d.error().message();
+  std::vector<std::string> names;
+  for (int i = 0; i <= 9; ++i) names.push_back("n" + std::to_string(i) + "/properties");
+  names.push_back("../sys/ok");
+  names.push_back("n0/../ok");
+  d->prefetch(names);
+  for (const std::string& n : names) expect_same(*fs, *d, n);
+  EXPECT_EQ(*d->read_text("n9/properties"), "node_to 3\n");
+}
+
+// Where io_uring is at hand the prefetched values are what later reads return:
+// the files are gone from the disk and still read as they were.
+TEST(FsDirFiles, PrefetchBelowFoldersReadsInBatches) {
+  if (!internal::BatchReader().available()) GTEST_SKIP() << "io_uring is not available here (built without liburing, or refused)";
+  std::string root = make_temp_dir();
+  for (const char* n : {"0", "1", "2"}) write_file(root, std::string("sys/nodes/") + n + "/properties", std::string("id ") + n + "\n");
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys/nodes");
+  ASSERT_TRUE(d);
+  d->prefetch(std::vector<std::string>{"0/properties", "1/properties"});
+  for (const char* n : {"0", "1", "2"}) ASSERT_EQ(::unlink((root + "/sys/nodes/" + n + "/properties").c_str()), 0);
+  EXPECT_EQ(*d->read_text("0/properties"), "id 0\n");
+  EXPECT_EQ(*d->read_text("1/properties"), "id 1\n");
+  auto c = d->read_text("2/properties");  // not prefetched: read now, and gone
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code(), StatusCode::kNotFound);
+}
+
 // Where io_uring is at hand the prefetched values are what later reads return:
 // the files are gone from the disk and still read as they were.
 TEST(FsDirFiles, PrefetchReadsOnceInOneBatch) {

@@ -166,16 +166,23 @@ class FsDir {
   /// Reads the files among `names` that the listing shows as regular files in
   /// one batch, on recorded trees (io_uring, see src/fs/batch_read.h), so the
   /// read_text() calls that follow cost no system call. A provider calls it with
-  /// the attributes it is about to read. Changes nothing read_text() returns
-  /// or reports; a no-op on the live root, while recording, and without io_uring.
+  /// the attributes it is about to read. A name may also be "sub/leaf" with
+  /// `sub` a folder of the listing (kfd's "3/properties"): those are typed in one
+  /// batch and read in a second. Changes nothing read_text() returns or
+  /// reports; a no-op on the live root, while recording, and without io_uring.
   /// Not thread-safe: call it before sharing the FsDir.
   void prefetch(std::initializer_list<std::string_view> names);
+  void prefetch(const std::vector<std::string>& names);
 
  private:
   friend class FsRoot;
   FsDir(const FsRoot* root, int fd, std::string path, std::vector<DirEntry> entries, bool sysfs);
   bool fast(std::string_view name, const DirEntry** entry) const;
   std::optional<Result<std::string>> read_below(std::string_view name) const;
+  // "sub/leaf" with `sub` a listed folder and a plain leaf: what read_below reads.
+  bool below_listed_folder(std::string_view name) const;
+  void prefetch_names(const std::vector<std::string_view>& names);
+  const std::string* prefetched(std::string_view name) const;
   Result<std::string> read_unlisted(std::string_view name) const;
   // Opens `cname` (== name) below the folder for reading, O_NOFOLLOW | O_NONBLOCK;
   // -1 with `*failed` set to what the read returns instead (a link swapped in
@@ -332,8 +339,10 @@ class FsRoot {
   std::shared_ptr<Batch> batch_;
   // Reads `names` below the open directory `dirfd` (the in-root folder `dir`) in
   // one batch (FsDir::prefetch).
+  // `below`: the names are "sub/leaf" paths (BatchReader::read_files_below).
   std::vector<std::pair<std::string, std::string>> batch_read(int dirfd, std::string_view dir,
-                                                              const std::vector<std::string_view>& names) const;
+                                                              const std::vector<std::string_view>& names,
+                                                              bool below = false) const;
 };
 
 /// Normalises an in-root path lexically ("a//b/./c" -> "/a/b/c"); ".." is

@@ -1,6 +1,8 @@
 #include "fs/batch_read.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -47,10 +49,69 @@ bool BatchReader::available() const noexcept { return ring_ != nullptr; }
 
 std::vector<std::pair<std::string, std::string>> BatchReader::read_files(int dirfd,
                                                                          const std::vector<std::string_view>& names) {
-  std::vector<std::pair<std::string, std::string>> out;
   std::lock_guard<std::mutex> lock(mu_);
+  return read_locked(dirfd, names, /*below=*/false);
+}
+
+std::vector<std::pair<std::string, std::string>> BatchReader::read_files_below(
+    int dirfd, const std::vector<std::string_view>& paths) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!ring_) return {};
+  // Pass 1: the type of every path, kSlots at a time; only regular files go on
+  // (opening a device node can have side effects; a FIFO or a folder is worded
+  // by the caller's plain read).
+  io_uring* ring = &ring_->ring;
+  std::vector<std::string_view> regular;
+  std::vector<std::string> cpaths;  // NUL-terminated, alive until the batch completes
+  std::vector<struct statx> stx(kSlots);
+  std::vector<int> res;
+  for (std::size_t start = 0; start < paths.size(); start += kSlots) {
+    const std::size_t n = std::min(kSlots, paths.size() - start);
+    cpaths.assign(paths.begin() + static_cast<std::ptrdiff_t>(start),
+                  paths.begin() + static_cast<std::ptrdiff_t>(start + n));
+    res.assign(n, -1);
+    std::size_t queued = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      io_uring_sqe* sqe = io_uring_get_sqe(ring);
+      if (!sqe) break;  // cannot happen: the ring holds 4 * kSlots entries
+      io_uring_prep_statx(sqe, dirfd, cpaths[i].c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx[i]);
+      io_uring_sqe_set_data64(sqe, i);
+      ++queued;
+    }
+    if (io_uring_submit_and_wait(ring, static_cast<unsigned>(queued)) < 0) {
+      ring_.reset();  // the kernel took none of them: callers read plainly from now on
+      return {};
+    }
+    for (std::size_t seen = 0; seen < queued;) {
+      io_uring_cqe* cqe = nullptr;
+      int r = io_uring_wait_cqe(ring, &cqe);
+      if (r == -EINTR) continue;
+      if (r < 0) {
+        ring_.reset();
+        return {};
+      }
+      res[io_uring_cqe_get_data64(cqe)] = cqe->res;
+      io_uring_cqe_seen(ring, cqe);
+      ++seen;
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      if (res[i] == 0 && (stx[i].stx_mask & STATX_TYPE) && S_ISREG(stx[i].stx_mode))
+        regular.push_back(paths[start + i]);
+  }
+  // Pass 2: open, read and close the regular ones.
+  return read_locked(dirfd, regular, /*below=*/true);
+}
+
+std::vector<std::pair<std::string, std::string>> BatchReader::read_locked(int dirfd,
+                                                                          const std::vector<std::string_view>& names,
+                                                                          bool below) {
+  std::vector<std::pair<std::string, std::string>> out;
   if (!ring_) return out;
   io_uring* ring = &ring_->ring;
+  // Read by the kernel while the submission is taken (io_openat2_prep copies it).
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
   enum Op : std::uint64_t { kOpen = 0, kRead = 1, kClose = 2 };
   std::vector<std::string> cnames;  // NUL-terminated, alive until the batch completes
   std::vector<int> read_len;
@@ -66,8 +127,11 @@ std::vector<std::pair<std::string, std::string>> BatchReader::read_files(int dir
       io_uring_sqe* close = io_uring_get_sqe(ring);
       if (!open || !read || !close) break;  // cannot happen: the ring holds 4 * kSlots entries
       const unsigned slot = static_cast<unsigned>(i);
-      io_uring_prep_openat_direct(open, dirfd, cnames[i].c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY, 0,
-                                  slot);
+      if (below)
+        io_uring_prep_openat2_direct(open, dirfd, cnames[i].c_str(), &how, slot);
+      else
+        io_uring_prep_openat_direct(open, dirfd, cnames[i].c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY, 0,
+                                    slot);
       open->flags |= IOSQE_IO_LINK;
       io_uring_sqe_set_data64(open, i << 2 | kOpen);
       io_uring_prep_read(read, static_cast<int>(slot), ring_->buffers.get() + i * kBufferBytes,
@@ -116,6 +180,10 @@ BatchReader::BatchReader() = default;
 BatchReader::~BatchReader() = default;
 bool BatchReader::available() const noexcept { return false; }
 std::vector<std::pair<std::string, std::string>> BatchReader::read_files(int, const std::vector<std::string_view>&) {
+  return {};
+}
+std::vector<std::pair<std::string, std::string>> BatchReader::read_files_below(int,
+                                                                               const std::vector<std::string_view>&) {
   return {};
 }
 

@@ -57,7 +57,20 @@ class BatchReader {
   /// of `names`.
   std::vector<std::pair<std::string, std::string>> read_files(int dirfd, const std::vector<std::string_view>& names);
 
+  /// Like read_files, for paths below `dirfd` of the form "sub/leaf" whose last
+  /// component no listing has typed: one batch asks each path's type (statx,
+  /// the last component not followed) and a second reads the regular files only,
+  /// opened with openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS (a link or ".."
+  /// anywhere fails the open and leaves the file to the caller), as
+  /// FsDir::read_text reads such a path one call at a time.
+  std::vector<std::pair<std::string, std::string>> read_files_below(int dirfd,
+                                                                    const std::vector<std::string_view>& paths);
+
  private:
+  // One or more submissions of open + read + close for `names`; `below` opens
+  // with openat2 as read_files_below says, else with openat O_NOFOLLOW. Locked by the caller.
+  std::vector<std::pair<std::string, std::string>> read_locked(int dirfd, const std::vector<std::string_view>& names,
+                                                               bool below);
   struct Ring;
   std::mutex mu_;
   std::unique_ptr<Ring> ring_;

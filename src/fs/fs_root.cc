@@ -631,7 +631,8 @@ Result<FsDir> FsRoot::listed_dir(int fd, std::string path, bool sysfs) const {
 }
 
 std::vector<std::pair<std::string, std::string>> FsRoot::batch_read(int dirfd, std::string_view dir,
-                                                                    const std::vector<std::string_view>& names) const {
+                                                                    const std::vector<std::string_view>& names,
+                                                                    bool below) const {
   if (!batch_) return {};
   // A sysfs or procfs mounted inside the recorded root (a host's /sys below
   // /host): kernfs reads go to io_uring's worker threads, slower than plain reads.
@@ -657,7 +658,7 @@ std::vector<std::pair<std::string, std::string>> FsRoot::batch_read(int dirfd, s
     }
   }
   if (!reader) reader = std::make_unique<internal::BatchReader>();
-  auto got = reader->read_files(dirfd, names);
+  auto got = below ? reader->read_files_below(dirfd, names) : reader->read_files(dirfd, names);
   {
     std::lock_guard<std::mutex> lock(batch_->mu);
     batch_->idle.push_back(std::move(reader));
@@ -713,20 +714,54 @@ void FsDir::recorded(std::string_view name, std::string_view content) const {
 }
 
 void FsDir::prefetch(std::initializer_list<std::string_view> names) {
+  prefetch_names(std::vector<std::string_view>(names.begin(), names.end()));
+}
+
+void FsDir::prefetch(const std::vector<std::string>& names) {
+  prefetch_names(std::vector<std::string_view>(names.begin(), names.end()));
+}
+
+void FsDir::prefetch_names(const std::vector<std::string_view>& names) {
   if (fd_ < 0 || !root_->batch_) return;
   // The files read_text() would read without an fstat (d_type DT_REG from
-  // getdents): those whose plain read a batch can stand in for exactly.
-  std::vector<std::string_view> files;
+  // getdents): those whose plain read a batch can stand in for exactly. And
+  // "sub/leaf" paths that read_text() reads through read_below: typed first.
+  std::vector<std::string_view> files, below;
   for (std::string_view n : names) {
+    if (n.find('/') != std::string_view::npos) {
+      if (below_listed_folder(n) && root_->have_openat2_ && !root_->recording()) below.push_back(n);
+      continue;
+    }
     const DirEntry* e = find(n);
     if (e && e->type == EntryType::kFile &&
         (stat_typed_.empty() || !std::binary_search(stat_typed_.begin(), stat_typed_.end(), n)))
       files.push_back(n);
   }
-  if (files.size() < 2) return;  // one file gains nothing from a batch
-  auto got = root_->batch_read(fd_, path_, files);
-  for (auto& g : got) prefetched_.push_back(std::move(g));
-  std::sort(prefetched_.begin(), prefetched_.end());
+  // One file gains nothing from a batch.
+  const std::size_t before = prefetched_.size();
+  if (files.size() >= 2)
+    for (auto& g : root_->batch_read(fd_, path_, files)) prefetched_.push_back(std::move(g));
+  if (below.size() >= 2)
+    for (auto& g : root_->batch_read(fd_, path_, below, /*below=*/true)) prefetched_.push_back(std::move(g));
+  if (prefetched_.size() != before) std::sort(prefetched_.begin(), prefetched_.end());
+}
+
+const std::string* FsDir::prefetched(std::string_view name) const {
+  if (prefetched_.empty()) return nullptr;
+  auto it = std::lower_bound(prefetched_.begin(), prefetched_.end(), name,
+                             [](const auto& p, std::string_view n) { return p.first < n; });
+  return it != prefetched_.end() && it->first == name ? &it->second : nullptr;
+}
+
+bool FsDir::below_listed_folder(std::string_view name) const {
+  // Exactly "sub/leaf", with "sub" a real directory in the listing: then no
+  // symlink lies on the way (short of a race, which the open refuses).
+  std::size_t slash = name.find('/');
+  if (slash == std::string_view::npos || name.find('/', slash + 1) != std::string_view::npos) return false;
+  std::string_view sub = name.substr(0, slash), leaf = name.substr(slash + 1);
+  if (leaf.empty() || leaf == "." || leaf == ".." || sub == "." || sub == "..") return false;
+  const DirEntry* first = find(sub);
+  return first && first->type == EntryType::kDir;
 }
 
 FsDir::~FsDir() {
@@ -764,14 +799,8 @@ bool FsDir::fast(std::string_view name, const DirEntry** entry) const {
 // caller must take FsRoot's confined path (which also words every error).
 std::optional<Result<std::string>> FsDir::read_below(std::string_view name) const {
   if (fd_ < 0 || !root_->have_openat2_ || name.size() >= 1024 || root_->recording()) return std::nullopt;
-  // Exactly "sub/leaf", with "sub" a real directory in the listing: then no
-  // symlink lies on the way (short of a race, which the open below refuses).
-  std::size_t slash = name.find('/');
-  if (slash == std::string_view::npos || name.find('/', slash + 1) != std::string_view::npos) return std::nullopt;
-  std::string_view sub = name.substr(0, slash), leaf = name.substr(slash + 1);
-  if (leaf.empty() || leaf == "." || leaf == ".." || sub == "." || sub == "..") return std::nullopt;
-  const DirEntry* first = find(sub);
-  if (!first || first->type != EntryType::kDir) return std::nullopt;
+  if (!below_listed_folder(name)) return std::nullopt;
+  if (const std::string* text = prefetched(name)) return Result<std::string>(*text);
   char cname[1024];
   std::memcpy(cname, name.data(), name.size());
   cname[name.size()] = '\0';
@@ -866,13 +895,9 @@ Result<std::string> FsDir::read_text(std::string_view name) const {
   // Links are resolved inside the root by the full path; directories and odd
   // types get FsRoot's own refusal message.
   if (e->type != EntryType::kFile) return root_->read_text(child(name));
-  if (!prefetched_.empty()) {
-    auto it = std::lower_bound(prefetched_.begin(), prefetched_.end(), name,
-                               [](const auto& p, std::string_view n) { return p.first < n; });
-    if (it != prefetched_.end() && it->first == name) {
-      recorded(name, it->second);
-      return it->second;
-    }
+  if (const std::string* text = prefetched(name)) {
+    recorded(name, *text);
+    return *text;
   }
   char cname[256];
   if (name.size() >= sizeof(cname)) return root_->read_text(child(name));
