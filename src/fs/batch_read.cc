@@ -47,6 +47,32 @@ BatchReader::~BatchReader() = default;
 
 bool BatchReader::available() const noexcept { return ring_ != nullptr; }
 
+// Submits the `queued` operations prepared on the ring and hands each
+// completion's user data and result to `on_cqe`. False when the kernel took
+// none of them or waiting failed: batches are given up for good (ring_ reset),
+// and callers read plainly from then on.
+template <typename OnCqe>
+bool BatchReader::submit_and_collect(std::size_t queued, OnCqe&& on_cqe) {
+  io_uring* ring = &ring_->ring;
+  if (io_uring_submit_and_wait(ring, static_cast<unsigned>(queued)) < 0) {
+    ring_.reset();
+    return false;
+  }
+  for (std::size_t seen = 0; seen < queued;) {
+    io_uring_cqe* cqe = nullptr;
+    int r = io_uring_wait_cqe(ring, &cqe);
+    if (r == -EINTR) continue;
+    if (r < 0) {
+      ring_.reset();
+      return false;
+    }
+    on_cqe(io_uring_cqe_get_data64(cqe), cqe->res);
+    io_uring_cqe_seen(ring, cqe);
+    ++seen;
+  }
+  return true;
+}
+
 std::vector<std::pair<std::string, std::string>> BatchReader::read_files(int dirfd,
                                                                          const std::vector<std::string_view>& names) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -78,22 +104,7 @@ std::vector<std::pair<std::string, std::string>> BatchReader::read_files_below(
       io_uring_sqe_set_data64(sqe, i);
       ++queued;
     }
-    if (io_uring_submit_and_wait(ring, static_cast<unsigned>(queued)) < 0) {
-      ring_.reset();  // the kernel took none of them: callers read plainly from now on
-      return {};
-    }
-    for (std::size_t seen = 0; seen < queued;) {
-      io_uring_cqe* cqe = nullptr;
-      int r = io_uring_wait_cqe(ring, &cqe);
-      if (r == -EINTR) continue;
-      if (r < 0) {
-        ring_.reset();
-        return {};
-      }
-      res[io_uring_cqe_get_data64(cqe)] = cqe->res;
-      io_uring_cqe_seen(ring, cqe);
-      ++seen;
-    }
+    if (!submit_and_collect(queued, [&](std::uint64_t data, int r) { res[data] = r; })) return {};
     for (std::size_t i = 0; i < n; ++i)
       if (res[i] == 0 && (stx[i].stx_mask & STATX_TYPE) && S_ISREG(stx[i].stx_mode))
         regular.push_back(paths[start + i]);
@@ -143,26 +154,10 @@ std::vector<std::pair<std::string, std::string>> BatchReader::read_locked(int di
       io_uring_sqe_set_data64(close, i << 2 | kClose);
       queued += 3;
     }
-    int submitted = io_uring_submit_and_wait(ring, static_cast<unsigned>(queued));
-    if (submitted < 0) {
-      // The kernel took none of them: give up on batches for good; callers read plainly.
-      ring_.reset();
+    if (!submit_and_collect(queued, [&](std::uint64_t data, int r) {
+          if ((data & 3) == kRead) read_len[data >> 2] = r;
+        }))
       return out;
-    }
-    std::size_t seen = 0;
-    while (seen < queued) {
-      io_uring_cqe* cqe = nullptr;
-      int r = io_uring_wait_cqe(ring, &cqe);
-      if (r == -EINTR) continue;
-      if (r < 0) {
-        ring_.reset();
-        return out;
-      }
-      std::uint64_t data = io_uring_cqe_get_data64(cqe);
-      if ((data & 3) == kRead) read_len[data >> 2] = cqe->res;
-      io_uring_cqe_seen(ring, cqe);
-      ++seen;
-    }
     for (std::size_t i = 0; i < n; ++i) {
       int len = read_len[i];
       if (len <= 0 || static_cast<std::size_t>(len) >= kBufferBytes) continue;

@@ -71,6 +71,8 @@ class BatchReader {
   // with openat2 as read_files_below says, else with openat O_NOFOLLOW. Locked by the caller.
   std::vector<std::pair<std::string, std::string>> read_locked(int dirfd, const std::vector<std::string_view>& names,
                                                                bool below);
+  template <typename OnCqe>
+  bool submit_and_collect(std::size_t queued, OnCqe&& on_cqe);
   struct Ring;
   std::mutex mu_;
   std::unique_ptr<Ring> ring_;
