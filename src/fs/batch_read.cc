@@ -83,31 +83,17 @@ std::vector<std::pair<std::string, std::string>> BatchReader::read_files_below(
     int dirfd, const std::vector<std::string_view>& paths) {
   std::lock_guard<std::mutex> lock(mu_);
   if (!ring_) return {};
-  // Pass 1: the type of every path, kSlots at a time; only regular files go on
-  // (opening a device node can have side effects; a FIFO or a folder is worded
-  // by the caller's plain read).
-  io_uring* ring = &ring_->ring;
+  // Pass 1: the type of every path; only regular files go on (opening a device
+  // node can have side effects; a FIFO or a folder is worded by the caller's
+  // plain read). Plain fstatat calls, not a batch: io_uring runs every statx on
+  // a worker thread, which measured slower (rocm-mi308x-cpx: 14.7-17.0 ms of CPU
+  // per discovery against 14.2-14.7 ms with these calls).
   std::vector<std::string_view> regular;
-  std::vector<std::string> cpaths;  // NUL-terminated, alive until the batch completes
-  std::vector<struct statx> stx(kSlots);
-  std::vector<int> res;
-  for (std::size_t start = 0; start < paths.size(); start += kSlots) {
-    const std::size_t n = std::min(kSlots, paths.size() - start);
-    cpaths.assign(paths.begin() + static_cast<std::ptrdiff_t>(start),
-                  paths.begin() + static_cast<std::ptrdiff_t>(start + n));
-    res.assign(n, -1);
-    std::size_t queued = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      io_uring_sqe* sqe = io_uring_get_sqe(ring);
-      if (!sqe) break;  // cannot happen: the ring holds 4 * kSlots entries
-      io_uring_prep_statx(sqe, dirfd, cpaths[i].c_str(), AT_SYMLINK_NOFOLLOW, STATX_TYPE, &stx[i]);
-      io_uring_sqe_set_data64(sqe, i);
-      ++queued;
-    }
-    if (!submit_and_collect(queued, [&](std::uint64_t data, int r) { res[data] = r; })) return {};
-    for (std::size_t i = 0; i < n; ++i)
-      if (res[i] == 0 && (stx[i].stx_mask & STATX_TYPE) && S_ISREG(stx[i].stx_mode))
-        regular.push_back(paths[start + i]);
+  std::string cpath;
+  for (std::string_view p : paths) {
+    cpath.assign(p);
+    struct stat st {};
+    if (::fstatat(dirfd, cpath.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) regular.push_back(p);
   }
   // Pass 2: open, read and close the regular ones.
   return read_locked(dirfd, regular, /*below=*/true);

@@ -58,8 +58,8 @@ class BatchReader {
   std::vector<std::pair<std::string, std::string>> read_files(int dirfd, const std::vector<std::string_view>& names);
 
   /// Like read_files, for paths below `dirfd` of the form "sub/leaf" whose last
-  /// component no listing has typed: one batch asks each path's type (statx,
-  /// the last component not followed) and a second reads the regular files only,
+  /// component no listing has typed: each path's type is asked first (fstatat,
+  /// the last component not followed) and one batch reads the regular files only,
   /// opened with openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS (a link or ".."
   /// anywhere fails the open and leaves the file to the caller), as
   /// FsDir::read_text reads such a path one call at a time.
