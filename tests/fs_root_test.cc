@@ -338,8 +338,8 @@ TEST_F(Confined, PrefetchedReadsMatchPathReads) {
   EXPECT_FALSE(ld->read_text("eight"));
 }
 
-// "sub/leaf" paths (kfd's "3/properties") are typed in one batch and read in a
-// second: every kind of leaf a hostile tree may hold reads as the path read does.
+// "sub/leaf" paths (kfd's "3/properties") are typed, then the regular ones read
+// in a batch: every kind of leaf a hostile tree may hold reads as the path read does.
 TEST_F(Confined, PrefetchedPathsBelowFoldersMatchPathReads) {
   write_file(root, "sys/n0/properties", "simd_count 0\n");
   write_file(root, "sys/n1/properties", "");                                   // empty: read plainly

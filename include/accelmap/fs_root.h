@@ -167,8 +167,8 @@ class FsDir {
   /// one batch, on recorded trees (io_uring, see src/fs/batch_read.h), so the
   /// read_text() calls that follow cost no system call. A provider calls it with
   /// the attributes it is about to read. A name may also be "sub/leaf" with
-  /// `sub` a folder of the listing (kfd's "3/properties"): those are typed in one
-  /// batch and read in a second. Changes nothing read_text() returns or
+  /// `sub` a folder of the listing (kfd's "3/properties"): those are typed one
+  /// by one (fstatat) and the regular ones read in a batch. Changes nothing read_text() returns or
   /// reports; a no-op on the live root, while recording, and without io_uring.
   /// Not thread-safe: call it before sharing the FsDir.
   void prefetch(std::initializer_list<std::string_view> names);
