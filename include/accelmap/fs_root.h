@@ -181,6 +181,8 @@ class FsDir {
   std::optional<Result<std::string>> read_below(std::string_view name) const;
   // "sub/leaf" with `sub` a listed folder and a plain leaf: what read_below reads.
   bool below_listed_folder(std::string_view name) const;
+  // `name` (below the folder, last component not followed) is a regular file.
+  bool regular_below(std::string_view name) const;
   void prefetch_names(const std::vector<std::string_view>& names);
   const std::string* prefetched(std::string_view name) const;
   Result<std::string> read_unlisted(std::string_view name) const;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <sys/stat.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -82,21 +81,7 @@ std::vector<std::pair<std::string, std::string>> BatchReader::read_files(int dir
 std::vector<std::pair<std::string, std::string>> BatchReader::read_files_below(
     int dirfd, const std::vector<std::string_view>& paths) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (!ring_) return {};
-  // Pass 1: the type of every path; only regular files go on (opening a device
-  // node can have side effects; a FIFO or a folder is worded by the caller's
-  // plain read). Plain fstatat calls, not a batch: io_uring runs every statx on
-  // a worker thread, which measured slower (rocm-mi308x-cpx: 14.7-17.0 ms of CPU
-  // per discovery against 14.2-14.7 ms with these calls).
-  std::vector<std::string_view> regular;
-  std::string cpath;
-  for (std::string_view p : paths) {
-    cpath.assign(p);
-    struct stat st {};
-    if (::fstatat(dirfd, cpath.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) regular.push_back(p);
-  }
-  // Pass 2: open, read and close the regular ones.
-  return read_locked(dirfd, regular, /*below=*/true);
+  return read_locked(dirfd, paths, /*below=*/true);
 }
 
 std::vector<std::pair<std::string, std::string>> BatchReader::read_locked(int dirfd,

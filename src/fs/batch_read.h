@@ -57,12 +57,10 @@ class BatchReader {
   /// of `names`.
   std::vector<std::pair<std::string, std::string>> read_files(int dirfd, const std::vector<std::string_view>& names);
 
-  /// Like read_files, for paths below `dirfd` of the form "sub/leaf" whose last
-  /// component no listing has typed: each path's type is asked first (fstatat,
-  /// the last component not followed) and one batch reads the regular files only,
-  /// opened with openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS (a link or ".."
-  /// anywhere fails the open and leaves the file to the caller), as
-  /// FsDir::read_text reads such a path one call at a time.
+  /// Like read_files, for paths below `dirfd` of the form "sub/leaf" that the
+  /// caller has seen to be regular files (FsDir types them as read_below does),
+  /// opened with openat2 RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: a link or ".."
+  /// anywhere fails the open and leaves the file to the caller.
   std::vector<std::pair<std::string, std::string>> read_files_below(int dirfd,
                                                                     const std::vector<std::string_view>& paths);
 

@@ -741,8 +741,11 @@ void FsDir::prefetch_names(const std::vector<std::string_view>& names) {
   const std::size_t before = prefetched_.size();
   if (files.size() >= 2)
     for (auto& g : root_->batch_read(fd_, path_, files)) prefetched_.push_back(std::move(g));
-  if (below.size() >= 2)
+  if (below.size() >= 2) {
+    // Typed here as read_below types them (no listing did): regular files only.
+    std::erase_if(below, [&](std::string_view n) { return !regular_below(n); });
     for (auto& g : root_->batch_read(fd_, path_, below, /*below=*/true)) prefetched_.push_back(std::move(g));
+  }
   if (prefetched_.size() != before) std::sort(prefetched_.begin(), prefetched_.end());
 }
 
@@ -751,6 +754,19 @@ const std::string* FsDir::prefetched(std::string_view name) const {
   auto it = std::lower_bound(prefetched_.begin(), prefetched_.end(), name,
                              [](const auto& p, std::string_view n) { return p.first < n; });
   return it != prefetched_.end() && it->first == name ? &it->second : nullptr;
+}
+
+bool FsDir::regular_below(std::string_view name) const {
+  // Look before opening, as FsRoot::read_text does: opening a device node can
+  // have side effects. Only the last component is not followed here; the open
+  // that follows refuses any symlink on the way, so a directory swapped for a
+  // link since the listing is caught there (and read through the confined path).
+  char cname[1024];
+  if (name.size() >= sizeof(cname)) return false;
+  std::memcpy(cname, name.data(), name.size());
+  cname[name.size()] = '\0';
+  struct stat st {};
+  return ::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
 }
 
 bool FsDir::below_listed_folder(std::string_view name) const {
@@ -804,16 +820,9 @@ std::optional<Result<std::string>> FsDir::read_below(std::string_view name) cons
   char cname[1024];
   std::memcpy(cname, name.data(), name.size());
   cname[name.size()] = '\0';
-  if (root_->untrusted_) {
-    // Look before opening, as FsRoot::read_text does: opening a device node can
-    // have side effects. Only the last component is not followed here; the open
-    // below refuses any symlink on the way, so a directory swapped for a link
-    // since the listing is caught there (and read through the confined path).
-    struct stat st {};
-    // Any failure or odd type: FsRoot words the error (a missing leaf too, so
-    // the message is exactly the path form's).
-    if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  }
+  // Any failure or odd type: FsRoot words the error (a missing leaf too, so
+  // the message is exactly the path form's).
+  if (root_->untrusted_ && !regular_below(name)) return std::nullopt;
   // RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: the kernel keeps the walk inside the
   // open directory; any link or ".." makes it fail and the caller falls back.
   open_how how{};
