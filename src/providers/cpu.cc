@@ -26,10 +26,14 @@ class CpuProvider final : public Provider {
     const std::string dir(kCpuDir);
     const std::string online_path = dir + "/online";
     const std::string possible_path = dir + "/possible";
-    std::optional<IdSet> online = read_list(ctx, online_path);
-    std::optional<IdSet> possible = read_list(ctx, possible_path);
+    // One open and listing of the folder: its two lists in one batch, and
+    // the CPU folders from the same listing.
+    DirReader top(ctx, dir, DirReader::Capture::kPaths);
+    top.prefetch({"online", "possible"});
+    std::optional<IdSet> online = read_list(ctx, top, "online");
+    std::optional<IdSet> possible = read_list(ctx, top, "possible");
 
-    for (const DirEntry& e : ctx.list(dir)) {
+    for (const DirEntry& e : top.entries()) {
       auto n = numbered_name(e.name, "cpu");
       if (!n) continue;
       const std::string cpu_dir = dir + "/" + e.name;

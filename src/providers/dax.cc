@@ -13,6 +13,7 @@
 #include <string>
 
 #include "parse/parse.h"
+#include "providers/dir_reader.h"
 #include "providers/path_util.h"
 #include "providers/providers.h"
 
@@ -79,15 +80,17 @@ class DaxProvider final : public Provider {
       o.set("parent_kind", parent.kind, Unit::kNone, Provenance::kDerived, dir);
       if (!parent.cxl_region.empty()) o.set("cxl_region", parent.cxl_region, Unit::kNone, Provenance::kDerived, dir);
 
-      const std::string size_path = dir + "/size";
-      if (auto v = ctx.read_uint(size_path); v && *v <= static_cast<std::uint64_t>(INT64_MAX))
-        o.set("size", static_cast<std::int64_t>(*v), Unit::kBytes, Provenance::kKernel, size_path);
+      // The device's folder, opened once through its link: three figures in
+      // one batch and the driver link relative to it.
+      DirReader d(ctx, dir, DirReader::Capture::kPaths);
+      d.prefetch({"size", "target_node", "numa_node"});
+      if (auto v = d.read_uint("size"); v && *v <= static_cast<std::uint64_t>(INT64_MAX))
+        o.set("size", static_cast<std::int64_t>(*v), Unit::kBytes, Provenance::kKernel, d.path("size"));
       // The kernel prints NUMA_NO_NODE as -1; that is "unknown", never written.
       for (const char* attr : {"target_node", "numa_node"}) {
-        const std::string p = dir + "/" + attr;
-        if (auto v = ctx.read_int(p); v && *v >= 0) o.set(attr, *v, Unit::kNone, Provenance::kKernel, p);
+        if (auto v = d.read_int(attr); v && *v >= 0) o.set(attr, *v, Unit::kNone, Provenance::kKernel, d.path(attr));
       }
-      if (auto mode = driver_mode(ctx, dir, e.name)) o.set("mode", mode->first, Unit::kNone, Provenance::kKernel, mode->second);
+      if (auto mode = driver_mode(ctx, d, e.name)) o.set("mode", mode->first, Unit::kNone, Provenance::kKernel, mode->second);
     }
   }
 
@@ -96,10 +99,11 @@ class DaxProvider final : public Provider {
   // the driver directories are hwloc's test and also work where a recording
   // kept the bus driver folders but not the per-device link.
   static std::optional<std::pair<std::string, std::string>> driver_mode(const ProbeContext& ctx,
-                                                                        const std::string& dir,
+                                                                        const DirReader& d,
                                                                         const std::string& name) {
-    const std::string link = dir + "/driver";
-    if (auto target = ctx.fs().read_link(link)) {
+    const std::string link = d.path("driver");
+    auto target = d.fs_dir() ? d.fs_dir()->read_link("driver") : ctx.fs().read_link(link);
+    if (target) {
       std::string_view drv = path_basename(*target);
       if (drv == "kmem") return std::pair<std::string, std::string>{"system-ram", link};
       if (drv == "device_dax") return std::pair<std::string, std::string>{"devdax", link};

@@ -61,6 +61,16 @@ class DirReader {
   }
   /// The open directory, when it could be opened.
   const FsDir* fs_dir() const { return d_ ? &*d_ : nullptr; }
+  /// True when the folder was not there (the open said "not found"): its
+  /// listing is empty and every optional read misses, without asking again.
+  bool missing() const { return missing_; }
+  /// The folder's entries: its listing when it was opened; none when it is
+  /// missing; otherwise ctx.list(dir()), which words the error as before.
+  std::vector<DirEntry> entries() const {
+    if (d_) return d_->entries();
+    if (missing_) return {};
+    return ctx_.list(dir_);
+  }
 
   /// As ctx.fs().exists(path(name)) for a plain name, without a confined walk
   /// when the listing answers: not listed is missing, listed as anything but

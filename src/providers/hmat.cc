@@ -84,7 +84,8 @@ class HmatProvider final : public Provider {
     // One open + listing; the figures are then read relative to it. Not
     // opened (an error, or a capture): ctx.list words the error as before.
     DirReader id(ctx, idir, DirReader::Capture::kPaths);
-    for (const DirEntry& e : id.fs_dir() ? id.fs_dir()->entries() : ctx.list(idir)) {
+    if (id.missing()) return;  // no such access class: asked once, not twice
+    for (const DirEntry& e : id.entries()) {
       if (auto n = numbered_name(e.name, "node")) initiators.ids.push_back(*n);
       else if (e.name.ends_with("_bandwidth") || e.name.ends_with("_latency")) has_values = true;
     }

@@ -1,7 +1,11 @@
 // machine: what the box is — DMI product, kernel release, CPU model.
 // Sources: Documentation/ABI/testing/sysfs-class-dmi (product_name, sys_vendor),
 // /proc/sys/kernel/osrelease (proc(5)), /proc/cpuinfo.
+#include <optional>
+#include <string>
+
 #include "parse/parse.h"
+#include "providers/dir_reader.h"
 #include "providers/providers.h"
 
 namespace accelmap::providers {
@@ -15,13 +19,16 @@ class MachineProvider final : public Provider {
 
   void probe(const ProbeContext& ctx) const override {
     Object& m = ctx.facts().object("machine", "machine");
-    auto put = [&](const char* attr, const char* path) {
-      auto v = ctx.read_trimmed(path);
+    auto put = [&](const char* attr, std::optional<std::string> v, const std::string& path) {
       if (v && !v->empty() && parse::is_clean_text(*v)) m.set(attr, *v, Unit::kNone, Provenance::kKernel, path);
     };
-    put("product_name", "/sys/class/dmi/id/product_name");
-    put("sys_vendor", "/sys/class/dmi/id/sys_vendor");
-    put("kernel_release", "/proc/sys/kernel/osrelease");
+    {
+      // Two files of one folder: one open and listing, one batch.
+      DirReader dmi(ctx, "/sys/class/dmi/id", DirReader::Capture::kPaths);
+      dmi.prefetch({"product_name", "sys_vendor"});
+      for (const char* name : {"product_name", "sys_vendor"}) put(name, dmi.read_trimmed(name), dmi.path(name));
+    }
+    put("kernel_release", ctx.read_trimmed("/proc/sys/kernel/osrelease"), "/proc/sys/kernel/osrelease");
     if (!m.find("kernel_release")) {
       // "Linux version 3.10.0-... (builder@host) ..." — the third word.
       if (auto v = ctx.read("/proc/version")) {

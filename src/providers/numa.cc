@@ -30,7 +30,7 @@ class NumaProvider final : public Provider {
     // One open + listing of the folder; its lists are read relative to it.
     // Not opened (an error, or a capture): ctx.list words the error as before.
     const DirReader top(ctx, dir, DirReader::Capture::kPaths);
-    std::vector<DirEntry> entries = top.fs_dir() ? top.fs_dir()->entries() : ctx.list(dir);
+    std::vector<DirEntry> entries = top.entries();
     if (entries.empty()) return;
 
     std::set<std::uint32_t> node_dirs;
