@@ -407,6 +407,30 @@ TEST(FsDirFiles, PrefetchReadsOnceInOneBatch) {
   EXPECT_EQ(c.error().code(), StatusCode::kNotFound);
 }
 
+// An unlisted (large) folder's prefetch reads its regular files in one batch:
+// they are gone from the disk and still read as they were.
+TEST(FsDirFiles, PrefetchInUnlistedFolderReadsInOneBatch) {
+  if (!internal::BatchReader().available()) GTEST_SKIP() << "io_uring is not available here (built without liburing, or refused)";
+  std::string root = make_temp_dir();
+  for (int i = 0; i < 400; ++i) write_file(root, "sys/memory" + std::to_string(i) + "/online", "1\n");
+  write_file(root, "sys/meminfo", std::string(1500, 'm'));  // above the old 1 KiB slots
+  write_file(root, "sys/distance", "10 20\n");
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs);
+  auto d = fs->open_dir("/sys", FsRoot::Listing::kUnlessLarge);
+  ASSERT_TRUE(d);
+  if (d->listed()) GTEST_SKIP() << "this file system does not size folders by entries";
+  d->prefetch({"meminfo", "distance", "cpulist"});
+  ASSERT_EQ(::unlink((root + "/sys/meminfo").c_str()), 0);
+  ASSERT_EQ(::unlink((root + "/sys/distance").c_str()), 0);
+  EXPECT_EQ(*d->read_text("meminfo"), std::string(1500, 'm'));
+  EXPECT_EQ(*d->read_text("distance"), "10 20\n");
+  auto missing = d->read_text("cpulist");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);
+  EXPECT_EQ(missing.error().message(), fs->read_text("/sys/cpulist").error().message());
+}
+
 // A capture records what each read touched: a file read ahead in a batch is
 // recorded when it is read, by its canonical path, and one never read is not.
 TEST(FsDirFiles, PrefetchWhileRecordingRecordsWhatIsRead) {
@@ -455,6 +479,14 @@ TEST_F(Confined, UnlistedLargeFolderReadsMatchPathReads) {
     expect_same(*fs, *d, n);
   EXPECT_EQ(*d->read_text("ok"), "inside\n");
   EXPECT_EQ(*d->read_link("abs"), *fs->read_link("/sys/abs"));
+  // The same after a prefetch of every name (typed one by one, the regular
+  // files read in a batch, the missing ones remembered).
+  auto p = fs->open_dir("/sys", FsRoot::Listing::kUnlessLarge);
+  ASSERT_TRUE(p);
+  std::vector<std::string> all = {"ok",   "empty", "big",     "fifo",           "abs", "dotdot", "dotdot_dir", "slash",
+                                  "loop_a", "dangling", "nope", "memory7", "memory7/online", "..",  ".",      ""};
+  p->prefetch(all);
+  for (const std::string& n : all) expect_same(*fs, *p, n);
   // A small folder is listed as always.
   auto small = fs->open_dir("/sys/memory7", FsRoot::Listing::kUnlessLarge);
   ASSERT_TRUE(small);

@@ -168,7 +168,10 @@ class FsDir {
   /// read_text() calls that follow cost no system call. A provider calls it with
   /// the attributes it is about to read. A name may also be "sub/leaf" with
   /// `sub` a folder of the listing (kfd's "3/properties"): those are typed one
-  /// by one (fstatat) and the regular ones read in a batch. Changes nothing read_text() returns or
+  /// by one (fstatat) and the regular ones read in a batch. In a folder opened
+  /// without a listing (a large one) each plain name is typed the same way, the
+  /// regular files are read in a batch and the missing ones remembered, so
+  /// their reads ask nothing more. Changes nothing read_text() returns or
   /// reports; a no-op on the live root, while recording, and without io_uring.
   /// Not thread-safe: call it before sharing the FsDir.
   void prefetch(std::initializer_list<std::string_view> names);
@@ -184,6 +187,8 @@ class FsDir {
   // `name` (below the folder, last component not followed) is a regular file.
   bool regular_below(std::string_view name) const;
   void prefetch_names(const std::vector<std::string_view>& names);
+  // prefetch() of a folder opened without a listing.
+  void prefetch_unlisted(const std::vector<std::string_view>& names);
   const std::string* prefetched(std::string_view name) const;
   Result<std::string> read_unlisted(std::string_view name) const;
   // Opens `cname` (== name) below the folder for reading, O_NOFOLLOW | O_NONBLOCK;
@@ -206,6 +211,8 @@ class FsDir {
   // name: exactly what the plain read would return (complete, non-empty reads
   // only; the rest are read plainly).
   std::vector<std::pair<std::string, std::string>> prefetched_;
+  // Unlisted folder: sorted names prefetch() looked up and found missing.
+  std::vector<std::string> absent_;
   bool sysfs_ = false;  // attributes of a live sysfs: one read() returns the whole value
   bool listed_ = true;
   // While recording (FsRoot::Options::recorder): the folder's canonical in-root path,

@@ -680,6 +680,7 @@ FsDir::FsDir(FsDir&& other) noexcept
       entries_(std::move(other.entries_)),
       stat_typed_(std::move(other.stat_typed_)),
       prefetched_(std::move(other.prefetched_)),
+      absent_(std::move(other.absent_)),
       sysfs_(other.sysfs_),
       listed_(other.listed_),
       canonical_(std::move(other.canonical_)) {}
@@ -693,6 +694,7 @@ FsDir& FsDir::operator=(FsDir&& other) noexcept {
     entries_ = std::move(other.entries_);
     stat_typed_ = std::move(other.stat_typed_);
     prefetched_ = std::move(other.prefetched_);
+    absent_ = std::move(other.absent_);
     sysfs_ = other.sysfs_;
     listed_ = other.listed_;
     canonical_ = std::move(other.canonical_);
@@ -723,6 +725,10 @@ void FsDir::prefetch(const std::vector<std::string>& names) {
 
 void FsDir::prefetch_names(const std::vector<std::string_view>& names) {
   if (fd_ < 0 || !root_->batch_) return;
+  if (!listed_) {
+    prefetch_unlisted(names);
+    return;
+  }
   // The files read_text() would read without an fstat (d_type DT_REG from
   // getdents): those whose plain read a batch can stand in for exactly. And
   // "sub/leaf" paths that read_text() reads through read_below: typed first.
@@ -747,6 +753,32 @@ void FsDir::prefetch_names(const std::vector<std::string_view>& names) {
     for (auto& g : root_->batch_read(fd_, path_, below, /*below=*/true)) prefetched_.push_back(std::move(g));
   }
   if (prefetched_.size() != before) std::sort(prefetched_.begin(), prefetched_.end());
+}
+
+void FsDir::prefetch_unlisted(const std::vector<std::string_view>& names) {
+  if (root_->recording()) return;
+  // No listing to type them: each name is looked up as read_unlisted() would
+  // (fstatat, last component not followed), then the regular files are read
+  // in one batch (even one: a batch is one call, a plain read four). A name
+  // found missing is remembered, so its read does not ask again.
+  std::vector<std::string_view> files;
+  for (std::string_view n : names) {
+    char cname[256];
+    if (n.empty() || n == "." || n == ".." || n.find('/') != std::string_view::npos || n.size() >= sizeof(cname))
+      continue;
+    std::memcpy(cname, n.data(), n.size());
+    cname[n.size()] = '\0';
+    struct stat st {};
+    if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno == ENOENT) absent_.emplace_back(n);
+    } else if (S_ISREG(st.st_mode)) {
+      files.push_back(n);
+    }
+  }
+  std::sort(absent_.begin(), absent_.end());
+  if (files.empty()) return;
+  for (auto& g : root_->batch_read(fd_, path_, files)) prefetched_.push_back(std::move(g));
+  std::sort(prefetched_.begin(), prefetched_.end());
 }
 
 const std::string* FsDir::prefetched(std::string_view name) const {
@@ -866,6 +898,9 @@ Result<std::string> FsDir::read_unlisted(std::string_view name) const {
   if (fd_ < 0 || name.empty() || name == "." || name == ".." || name.find('/') != std::string_view::npos ||
       name.size() >= sizeof(cname) || root_->recording())
     return root_->read_text(child(name));
+  if (const std::string* text = prefetched(name)) return *text;
+  if (!absent_.empty() && std::binary_search(absent_.begin(), absent_.end(), name))
+    return io_status(child(name), ENOENT);  // prefetch looked it up: as the fstatat below says
   std::memcpy(cname, name.data(), name.size());
   cname[name.size()] = '\0';
   struct stat st {};
