@@ -371,14 +371,16 @@ TEST(FsDirFiles, PrefetchBelowFoldersReadsInBatches) {
   if (!internal::BatchReader().available()) GTEST_SKIP() << "io_uring is not available here (built without liburing, or refused)";
   std::string root = make_temp_dir();
   for (const char* n : {"0", "1", "2"}) write_file(root, std::string("sys/nodes/") + n + "/properties", std::string("id ") + n + "\n");
+  write_file(root, "sys/nodes/3/properties", "");  // an empty file, seen empty before the batch: kept
   auto fs = FsRoot::open(root);
   ASSERT_TRUE(fs);
   auto d = fs->open_dir("/sys/nodes");
   ASSERT_TRUE(d);
-  d->prefetch(std::vector<std::string>{"0/properties", "1/properties"});
-  for (const char* n : {"0", "1", "2"}) ASSERT_EQ(::unlink((root + "/sys/nodes/" + n + "/properties").c_str()), 0);
+  d->prefetch(std::vector<std::string>{"0/properties", "1/properties", "3/properties"});
+  for (const char* n : {"0", "1", "2", "3"}) ASSERT_EQ(::unlink((root + "/sys/nodes/" + n + "/properties").c_str()), 0);
   EXPECT_EQ(*d->read_text("0/properties"), "id 0\n");
   EXPECT_EQ(*d->read_text("1/properties"), "id 1\n");
+  EXPECT_EQ(*d->read_text("3/properties"), "");
   auto c = d->read_text("2/properties");  // not prefetched: read now, and gone
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code(), StatusCode::kNotFound);
@@ -420,11 +422,14 @@ TEST(FsDirFiles, PrefetchInUnlistedFolderReadsInOneBatch) {
   auto d = fs->open_dir("/sys", FsRoot::Listing::kUnlessLarge);
   ASSERT_TRUE(d);
   if (d->listed()) GTEST_SKIP() << "this file system does not size folders by entries";
-  d->prefetch({"meminfo", "distance", "cpulist"});
+  write_file(root, "sys/cpumap", "");  // empty, and seen so by the look before the batch
+  d->prefetch({"meminfo", "distance", "cpulist", "cpumap"});
   ASSERT_EQ(::unlink((root + "/sys/meminfo").c_str()), 0);
   ASSERT_EQ(::unlink((root + "/sys/distance").c_str()), 0);
+  ASSERT_EQ(::unlink((root + "/sys/cpumap").c_str()), 0);
   EXPECT_EQ(*d->read_text("meminfo"), std::string(1500, 'm'));
   EXPECT_EQ(*d->read_text("distance"), "10 20\n");
+  EXPECT_EQ(*d->read_text("cpumap"), "");
   auto missing = d->read_text("cpulist");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().code(), StatusCode::kNotFound);

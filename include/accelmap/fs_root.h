@@ -185,7 +185,11 @@ class FsDir {
   // "sub/leaf" with `sub` a listed folder and a plain leaf: what read_below reads.
   bool below_listed_folder(std::string_view name) const;
   // `name` (below the folder, last component not followed) is a regular file.
-  bool regular_below(std::string_view name) const;
+  bool regular_below(std::string_view name, bool* empty = nullptr) const;
+  // Keeps a batch's results: non-empty texts, and empty ones of `typed_empty`
+  // (names an fstatat just saw as empty regular files).
+  void keep_batch(std::vector<std::pair<std::string, std::string>> got,
+                  const std::vector<std::string_view>& typed_empty);
   void prefetch_names(const std::vector<std::string_view>& names);
   // prefetch() of a folder opened without a listing.
   void prefetch_unlisted(const std::vector<std::string_view>& names);

@@ -131,7 +131,7 @@ std::vector<std::pair<std::string, std::string>> BatchReader::read_locked(int di
       return out;
     for (std::size_t i = 0; i < n; ++i) {
       int len = read_len[i];
-      if (len <= 0 || static_cast<std::size_t>(len) >= kBufferBytes) continue;
+      if (len < 0 || static_cast<std::size_t>(len) >= kBufferBytes) continue;
       out.emplace_back(std::move(cnames[i]), std::string(ring_->buffers.get() + i * kBufferBytes,
                                                          static_cast<std::size_t>(len)));
     }

@@ -55,8 +55,10 @@ class BatchReader {
 
   /// Reads each regular file `names[i]` below the open directory `dirfd`
   /// (openat with O_NOFOLLOW | O_NONBLOCK, as FsDir does) and returns the
-  /// (name, contents) pairs that read completely and non-empty, in the order
-  /// of `names`.
+  /// (name, contents) pairs that read completely, in the order of `names`. An
+  /// empty text is returned too: the caller knows whether that name was seen
+  /// to be an empty regular file, or must read it plainly (a FIFO swapped in
+  /// reads empty as well).
   std::vector<std::pair<std::string, std::string>> read_files(int dirfd, const std::vector<std::string_view>& names);
 
   /// Like read_files, for paths below `dirfd` of the form "sub/leaf" that the

@@ -746,13 +746,32 @@ void FsDir::prefetch_names(const std::vector<std::string_view>& names) {
   // One file gains nothing from a batch.
   const std::size_t before = prefetched_.size();
   if (files.size() >= 2)
-    for (auto& g : root_->batch_read(fd_, path_, files)) prefetched_.push_back(std::move(g));
+    for (auto& g : root_->batch_read(fd_, path_, files))
+      if (!g.second.empty()) prefetched_.push_back(std::move(g));  // empty: read plainly, fstat tells
   if (below.size() >= 2) {
     // Typed here as read_below types them (no listing did): regular files only.
-    std::erase_if(below, [&](std::string_view n) { return !regular_below(n); });
-    for (auto& g : root_->batch_read(fd_, path_, below, /*below=*/true)) prefetched_.push_back(std::move(g));
+    std::vector<std::string_view> empty;
+    std::erase_if(below, [&](std::string_view n) {
+      bool is_empty = false;
+      if (!regular_below(n, &is_empty)) return true;
+      if (is_empty) empty.push_back(n);
+      return false;
+    });
+    keep_batch(root_->batch_read(fd_, path_, below, /*below=*/true), empty);
   }
   if (prefetched_.size() != before) std::sort(prefetched_.begin(), prefetched_.end());
+}
+
+void FsDir::keep_batch(std::vector<std::pair<std::string, std::string>> got,
+                       const std::vector<std::string_view>& typed_empty) {
+  // An empty read stands for the plain one only where the look before the
+  // batch saw an empty regular file: then the plain read gives "" too. (A FIFO
+  // swapped in between the look and the batch would also read empty, where
+  // the plain read's fstat would refuse it; that race gives "" instead of the
+  // refusal, never a read outside the folder or a wait.)
+  for (auto& g : got)
+    if (!g.second.empty() || std::find(typed_empty.begin(), typed_empty.end(), g.first) != typed_empty.end())
+      prefetched_.push_back(std::move(g));
 }
 
 void FsDir::prefetch_unlisted(const std::vector<std::string_view>& names) {
@@ -761,7 +780,7 @@ void FsDir::prefetch_unlisted(const std::vector<std::string_view>& names) {
   // (fstatat, last component not followed), then the regular files are read
   // in one batch (even one: a batch is one call, a plain read four). A name
   // found missing is remembered, so its read does not ask again.
-  std::vector<std::string_view> files;
+  std::vector<std::string_view> files, empty;
   for (std::string_view n : names) {
     char cname[256];
     if (n.empty() || n == "." || n == ".." || n.find('/') != std::string_view::npos || n.size() >= sizeof(cname))
@@ -773,11 +792,12 @@ void FsDir::prefetch_unlisted(const std::vector<std::string_view>& names) {
       if (errno == ENOENT) absent_.emplace_back(n);
     } else if (S_ISREG(st.st_mode)) {
       files.push_back(n);
+      if (st.st_size == 0) empty.push_back(n);
     }
   }
   std::sort(absent_.begin(), absent_.end());
   if (files.empty()) return;
-  for (auto& g : root_->batch_read(fd_, path_, files)) prefetched_.push_back(std::move(g));
+  keep_batch(root_->batch_read(fd_, path_, files), empty);
   std::sort(prefetched_.begin(), prefetched_.end());
 }
 
@@ -788,7 +808,7 @@ const std::string* FsDir::prefetched(std::string_view name) const {
   return it != prefetched_.end() && it->first == name ? &it->second : nullptr;
 }
 
-bool FsDir::regular_below(std::string_view name) const {
+bool FsDir::regular_below(std::string_view name, bool* empty) const {
   // Look before opening, as FsRoot::read_text does: opening a device node can
   // have side effects. Only the last component is not followed here; the open
   // that follows refuses any symlink on the way, so a directory swapped for a
@@ -798,7 +818,9 @@ bool FsDir::regular_below(std::string_view name) const {
   std::memcpy(cname, name.data(), name.size());
   cname[name.size()] = '\0';
   struct stat st {};
-  return ::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+  if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (empty) *empty = st.st_size == 0;
+  return true;
 }
 
 bool FsDir::below_listed_folder(std::string_view name) const {

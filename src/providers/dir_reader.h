@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "accelmap/provider.h"
 
@@ -57,6 +58,9 @@ class DirReader {
   /// Reads these attributes in one batch where that pays (FsDir::prefetch);
   /// what the read helpers return does not change.
   void prefetch(std::initializer_list<std::string_view> names) {
+    if (d_) d_->prefetch(names);
+  }
+  void prefetch(const std::vector<std::string>& names) {
     if (d_) d_->prefetch(names);
   }
   /// The open directory, when it could be opened.

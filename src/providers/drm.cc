@@ -52,7 +52,8 @@ class DrmProvider final : public Provider {
     // one open + listing of it, then reads relative to it (results and
     // diagnostics as reads by full path).
     DirReader d(ctx, dev, DirReader::Capture::kPaths);
-    d.prefetch({"numa_node", "product_name", "vendor", "device"});
+    d.prefetch({"numa_node", "product_name", "vendor", "device", "mem_info_vram_total", "mem_info_vram_vendor",
+                "xgmi_physical_id", "xgmi_device_id", "xgmi_hive_info/xgmi_hive_id"});
     std::string driver;
     auto target = d.fs_dir() ? d.fs_dir()->read_link("driver") : ctx.fs().read_link(dev + "/driver");
     if (target) driver = std::string(path_basename(*target));
@@ -80,8 +81,9 @@ class DrmProvider final : public Provider {
     if (!pci.empty()) o.set("pci", pci, Unit::kNone, Provenance::kKernel, dev);
 
     // The render node is a sibling minor of the same device: list <device>/drm once.
+    // Opened relative to the device's open folder when it lists drm/.
     if (!canon_dev.empty())
-      for (const DirEntry& m : ctx.list(canon_dev + "/drm"))
+      for (const DirEntry& m : render_candidates(ctx, d, canon_dev))
         if (numbered(m.name, "renderD")) {
           o.set("render_node", m.name, Unit::kNone, Provenance::kKernel, canon_dev + "/drm");
           break;
@@ -98,6 +100,20 @@ class DrmProvider final : public Provider {
     if (auto v = d.read_uint("device"); v && *v <= 0xffff)
       o.set("device_id", static_cast<std::int64_t>(*v), Unit::kNone, Provenance::kKernel, dev + "/device");
     amdgpu_attrs(ctx, o, key, d);
+  }
+
+  // The entries of the device's drm/ folder (canonical path `canon_dev`).
+  static std::vector<DirEntry> render_candidates(const ProbeContext& ctx, const DirReader& d,
+                                                 const std::string& canon_dev) {
+    if (d.fs_dir() && d.fs_dir()->listed()) {
+      const DirEntry* e = d.fs_dir()->find("drm");
+      if (!e) return {};  // not there: as the listing of a missing folder
+      if (e->type == EntryType::kDir) {
+        DirReader sub(ctx, d, "drm");
+        if (sub.fs_dir()) return sub.fs_dir()->entries();
+      }
+    }
+    return ctx.list(canon_dev + "/drm");
   }
 
   static void amdgpu_attrs(const ProbeContext& ctx, Object& o, const std::string& key, const DirReader& d) {

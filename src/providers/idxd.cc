@@ -150,6 +150,13 @@ class IdxdProvider final : public Provider {
     // groupN.M/engines) are the engines asked for the group they name.
     std::set<std::int64_t> groups_with_engine;
     bool every_group_lists = true;
+    {
+      // Every group's engines file below the device's folder in one batch.
+      std::vector<std::string> lists;
+      for (const DirEntry* ep : entries)
+        if (device_number(ep->name, "group") == n && below_device(ep->name)) lists.push_back(ep->name + "/engines");
+      attrs.prefetch(lists);
+    }
     for (const DirEntry* ep : entries) {
       const DirEntry& e = *ep;
       if (device_number(e.name, "group") != n) continue;

@@ -31,6 +31,7 @@ class QatProvider final : public Provider {
       std::string bdf;
       const QatId* id;
       bool vf;
+      const Object* pci;  // the pci provider's object of this very folder (kernel_names), or null
     };
     std::vector<Fn> fns;
     const std::vector<DirEntry> entries = ctx.list(kPciDevices);
@@ -66,8 +67,8 @@ class QatProvider final : public Provider {
       else device = ctx.read_uint(dir + "/device");
       if (!device) continue;
       const auto dev = static_cast<std::int64_t>(*device);
-      if (const QatId* pf = qat_pf(kIntelVendor, dev)) fns.push_back({ascii_lower(e.name), pf, false});
-      else if (const QatId* vf = qat_vf(kIntelVendor, dev)) fns.push_back({ascii_lower(e.name), vf, true});
+      if (const QatId* pf = qat_pf(kIntelVendor, dev)) fns.push_back({ascii_lower(e.name), pf, false, pci});
+      else if (const QatId* vf = qat_vf(kIntelVendor, dev)) fns.push_back({ascii_lower(e.name), vf, true, pci});
     }
     // VF -> PF through the physfn link (drivers/pci/iov.c).
     std::map<std::string, std::vector<std::string>> vfs_of;
@@ -94,14 +95,14 @@ class QatProvider final : public Provider {
       for (std::size_t i = begin; i < end; ++i) {
         const Fn& f = *accelerators[i];
         auto vfs = vfs_of.find("pci:" + f.bdf);
-        probe_pf(part, f.bdf, *f.id, f.vf || vfs == vfs_of.end() ? kNoVfs : vfs->second, f.vf);
+        probe_pf(part, f.bdf, *f.id, f.vf || vfs == vfs_of.end() ? kNoVfs : vfs->second, f.vf, f.pci);
       }
     });
   }
 
  private:
   static void probe_pf(const ProbeContext& ctx, const std::string& bdf, const QatId& id,
-                       const std::vector<std::string>& vfs, bool is_vf = false) {
+                       const std::vector<std::string>& vfs, bool is_vf, const Object* pci) {
     const std::string dir = std::string(kPciDevices) + "/" + bdf;
     const std::string key = "qat:" + bdf;
     Object& o = accelerator(ctx, key, "qat", "crypto and compression engine");
@@ -116,13 +117,20 @@ class QatProvider final : public Provider {
     }
     if (!is_vf) {
       // The recorded trees often hold no VF folders; sriov_numvfs still says how many exist.
-      if (auto n = ctx.read_int(dir + "/sriov_numvfs"))
-        o.set("vf_count", *n, Unit::kCount, Provenance::kKernel, dir + "/sriov_numvfs");
+      // The pci provider read this very file when it holds the count (see probe()'s
+      // kernel_names): taken from there, else read here with its diagnostics.
+      std::optional<std::int64_t> n = pci ? pci->get_int("sriov_numvfs") : std::nullopt;
+      if (!n) n = ctx.read_int(dir + "/sriov_numvfs");
+      if (n) o.set("vf_count", *n, Unit::kCount, Provenance::kKernel, dir + "/sriov_numvfs");
       if (!vfs.empty()) o.set("vfs", vfs, Unit::kNone, Provenance::kKernel, dir);
     }
 
+    // Three attributes of one folder: one open + listing, then relative reads.
+    // An open that found nothing is "no folder"; any other failure (or a
+    // capture, which opens nothing) asks as before.
     const std::string qdir = dir + "/qat";
-    if (!ctx.fs().is_dir(qdir)) {
+    DirReader q(ctx, qdir, DirReader::Capture::kPaths);
+    if (!q.fs_dir() && (q.missing() || !ctx.fs().is_dir(qdir))) {
       // Before GEN4 (c6xx, dh895xcc, c3xxx, ...) there is no qat/ folder: the
       // services a device runs are set by its firmware configuration file
       // (/etc/<dev>_devN.conf), which sysfs does not show. The hardware can do
@@ -131,8 +139,6 @@ class QatProvider final : public Provider {
         add_functions_from(ctx, key, "qat.service", svc, kStateUnknown, dir, Provenance::kNominal);
       return;
     }
-    // Three attributes of one folder: one open + listing, then relative reads.
-    DirReader q(ctx, qdir, DirReader::Capture::kPaths);
     q.prefetch({"state", "num_rps", "cfg_services"});
     std::optional<std::string> state = read_quiet(ctx, q, "state");
     if (state && !state->empty()) o.set("state", *state, Unit::kNone, Provenance::kKernel, qdir + "/state");
