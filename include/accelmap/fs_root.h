@@ -212,8 +212,9 @@ class FsDir {
   // DT_UNKNOWN: those are read with an fstat of the opened file, as before.
   std::vector<std::string> stat_typed_;
   // Regular files of a recorded tree read in one batch by prefetch(), sorted by
-  // name: exactly what the plain read would return (complete, non-empty reads
-  // only; the rest are read plainly).
+  // name: exactly what the plain read would return (complete reads only, and
+  // empty ones only where an fstatat just before saw an empty regular file;
+  // the rest are read plainly).
   std::vector<std::pair<std::string, std::string>> prefetched_;
   // Unlisted folder: sorted names prefetch() looked up and found missing.
   std::vector<std::string> absent_;
