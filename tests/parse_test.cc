@@ -85,3 +85,27 @@ TEST(UintList, Distances) {
   EXPECT_EQ(*uint_list("10 21 21\n"), (std::vector<std::uint64_t>{10, 21, 21}));
   EXPECT_FALSE(uint_list("10 x"));
 }
+
+// The kernel's text (pci_uevent and the driver core), and what is not it.
+TEST(PciUevent, ReadsTheKernelsLines) {
+  auto u = pci_uevent(
+      "DRIVER=virtio-pci\nPCI_CLASS=20000\nPCI_ID=1AF4:1041\nPCI_SUBSYS_ID=1AF4:1100\n"
+      "PCI_SLOT_NAME=0000:00:03.0\nMODALIAS=pci:v00001AF4d00001041sv00001AF4sd00001100bc02sc00i00\n");
+  EXPECT_EQ(u.vendor, 0x1af4u);
+  EXPECT_EQ(u.device, 0x1041u);
+  EXPECT_EQ(u.subsystem_vendor, 0x1af4u);
+  EXPECT_EQ(u.subsystem_device, 0x1100u);
+  EXPECT_EQ(u.class_code, 0x020000u);
+  EXPECT_EQ(u.driver, "virtio-pci");
+  auto unbound = pci_uevent("PCI_CLASS=C0330\nPCI_ID=8086:A0ED\nPCI_SUBSYS_ID=17AA:22D8\n");
+  EXPECT_EQ(unbound.class_code, 0x0c0330u);
+  EXPECT_EQ(unbound.driver, "");
+  auto bad = pci_uevent("PCI_ID=18086:1\nPCI_SUBSYS_ID=17AA\nPCI_CLASS=1234567\nDRIVER=\n");
+  EXPECT_FALSE(bad.vendor);
+  EXPECT_FALSE(bad.device);
+  EXPECT_FALSE(bad.subsystem_vendor);
+  EXPECT_FALSE(bad.class_code);
+  EXPECT_EQ(bad.driver, "");
+  auto garbage = pci_uevent("PCI_ID=zz:10\n\x01\x02");
+  EXPECT_FALSE(garbage.vendor);
+}

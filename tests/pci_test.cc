@@ -467,5 +467,45 @@ TEST(PciCorpus, ThirtyTwoBitDomainTree) {
   EXPECT_TRUE(f.diagnostics().empty());
 }
 
+// On the live /sys the ids, the class and the driver come from each function's
+// uevent (one read instead of five files and a link). They must be what the
+// attribute files and the driver link say, for every function of this machine.
+TEST(PciLive, UeventGivesWhatTheAttributeFilesSay) {
+  auto root = FsRoot::open("/");
+  ASSERT_TRUE(static_cast<bool>(root));
+  auto bus = root->open_dir("/sys/bus/pci/devices");
+  if (!bus || bus->entries().empty()) GTEST_SKIP() << "no PCI functions on this machine's /sys";
+  FactSet f = discover_pci("/");
+  auto number = [&](const std::string& path) -> std::optional<std::int64_t> {
+    auto t = root->read_text(path);
+    if (!t) return std::nullopt;
+    auto v = parse::to_uint64(parse::trim(*t));
+    return v ? std::optional<std::int64_t>(static_cast<std::int64_t>(*v)) : std::nullopt;
+  };
+  int checked = 0;
+  for (const DirEntry& e : bus->entries()) {
+    const std::string dir = "/sys/bus/pci/devices/" + e.name;
+    const Object* o = f.find("pci:" + e.name);
+    ASSERT_NE(o, nullptr) << e.name;
+    for (auto [file, attr] : {std::pair{"vendor", "vendor_id"}, {"device", "device_id"},
+                              {"subsystem_vendor", "subsystem_vendor_id"}, {"subsystem_device", "subsystem_device_id"},
+                              {"class", "class_code"}})
+      EXPECT_EQ(o->get_int(attr), number(dir + "/" + file)) << dir << " " << file;
+    auto link = root->read_link(dir + "/driver");
+    const std::string* driver = o->get_string("driver");
+    if (link) {
+      ASSERT_NE(driver, nullptr) << dir;
+      EXPECT_EQ(*driver, link->substr(link->rfind('/') + 1)) << dir;
+    } else {
+      EXPECT_EQ(driver, nullptr) << dir;
+    }
+    const Attr* vendor = o->find("vendor_id");
+    ASSERT_NE(vendor, nullptr) << dir;
+    EXPECT_TRUE(vendor->source.str().ends_with(bus->on_live_sysfs() ? "/uevent" : "/vendor")) << vendor->source;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
+}
+
 }  // namespace
 }  // namespace accelmap

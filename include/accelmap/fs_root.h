@@ -142,6 +142,9 @@ class FsDir {
   /// read looks its name up (fstatat) before opening it; values and messages
   /// are the listed reads'.
   bool listed() const noexcept { return listed_; }
+  /// True when the folder is on the live sysfs (not a recorded tree): there each
+  /// attribute read is its own open, read and close (kernfs reads are not batched).
+  bool on_live_sysfs() const noexcept { return sysfs_; }
   /// Sorted entries ("." and ".." excluded), as FsRoot::list_dir returns them.
   const std::vector<DirEntry>& entries() const noexcept { return entries_; }
   /// The entry called `name`, or nullptr.

@@ -215,6 +215,41 @@ std::vector<std::pair<std::string_view, std::string_view>> key_values(std::strin
   return out;
 }
 
+namespace {
+// 1 to `digits` hex digits, nothing else.
+std::optional<std::uint32_t> short_hex(std::string_view s, std::size_t digits) {
+  if (s.empty() || s.size() > digits) return std::nullopt;
+  std::uint32_t v = 0;
+  for (char c : s) {
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return std::nullopt;
+    v = v << 4 | static_cast<std::uint32_t>(d);
+  }
+  return v;
+}
+// "VVVV:DDDD" -> both, or neither.
+bool id_pair(std::string_view s, std::optional<std::uint32_t>& a, std::optional<std::uint32_t>& b) {
+  std::size_t colon = s.find(':');
+  if (colon == std::string_view::npos) return false;
+  auto x = short_hex(s.substr(0, colon), 4), y = short_hex(s.substr(colon + 1), 4);
+  if (!x || !y) return false;
+  a = x;
+  b = y;
+  return true;
+}
+}  // namespace
+
+PciUevent pci_uevent(std::string_view text) {
+  PciUevent u;
+  for (auto [key, value] : key_values(text, '=')) {
+    if (key == "PCI_ID") id_pair(value, u.vendor, u.device);
+    else if (key == "PCI_SUBSYS_ID") id_pair(value, u.subsystem_vendor, u.subsystem_device);
+    else if (key == "PCI_CLASS") u.class_code = short_hex(value, 6);
+    else if (key == "DRIVER" && !value.empty() && is_clean_text(value)) u.driver = std::string(value);
+  }
+  return u;
+}
+
 std::optional<std::uint64_t> node_meminfo_total_bytes(std::string_view meminfo) {
   for (std::string_view l : lines(meminfo)) {
     std::size_t k = l.find("MemTotal:");

@@ -65,6 +65,16 @@ std::vector<std::string_view> lines(std::string_view s);
 /// Keys and values are trimmed; lines without a separator are skipped.
 std::vector<std::pair<std::string_view, std::string_view>> key_values(std::string_view s, char sep);
 
+/// What a PCI function's uevent says (drivers/pci/pci-driver.c pci_uevent:
+/// "PCI_CLASS=%04X", "PCI_ID=%04X:%04X", "PCI_SUBSYS_ID=%04X:%04X"; the driver
+/// core adds "DRIVER=name" while a driver is bound). A field the text does not
+/// hold well-formed is nullopt (driver: empty).
+struct PciUevent {
+  std::optional<std::uint32_t> vendor, device, subsystem_vendor, subsystem_device, class_code;
+  std::string driver;
+};
+PciUevent pci_uevent(std::string_view text);
+
 /// The MemTotal line of a node's meminfo ("Node 0 MemTotal:  3005392 kB") in bytes.
 std::optional<std::uint64_t> node_meminfo_total_bytes(std::string_view meminfo);
 

@@ -250,7 +250,22 @@ class PciProvider final : public Provider {
     auto has = [&](std::string_view n) { return d->has(n); };
     auto path_of = [&](std::string_view n) { return d->child(n); };
 
-    auto put_uint = [&](std::string_view file, const char* attr, std::uint64_t max) {
+    // On the live /sys every attribute file is its own open, read and close
+    // (kernfs reads are not batched): the ids, the class and the driver come
+    // from the function's one uevent instead of five files and a link.
+    // pci_uevent (drivers/pci/pci-driver.c) prints the same pci_dev fields as
+    // the attribute files, and the driver core adds DRIVER while one is bound.
+    // Recorded trees keep the attribute files (batched there), and so does a
+    // capture, whose replay reads a recorded tree.
+    std::optional<parse::PciUevent> ev;
+    if (d->on_live_sysfs() && !ctx.fs().recording() && has("uevent"))
+      if (auto text = ctx.read(*d, "uevent")) ev = parse::pci_uevent(*text);
+    auto put_uint = [&](std::string_view file, const char* attr, std::uint64_t max,
+                        std::optional<std::uint32_t> from_uevent = std::nullopt) {
+      if (from_uevent) {
+        o.set(attr, Value(static_cast<std::int64_t>(*from_uevent)), Unit::kNone, Provenance::kKernel, path_of("uevent"));
+        return;
+      }
       if (!has(file)) return;
       auto v = ctx.read_uint(*d, file);
       if (!v) return;
@@ -261,14 +276,18 @@ class PciProvider final : public Provider {
       }
       o.set(attr, Value(static_cast<std::int64_t>(*v)), Unit::kNone, Provenance::kKernel, p);
     };
-    put_uint("vendor", "vendor_id", 0xffff);
-    put_uint("device", "device_id", 0xffff);
-    put_uint("subsystem_vendor", "subsystem_vendor_id", 0xffff);
-    put_uint("subsystem_device", "subsystem_device_id", 0xffff);
-    put_uint("class", "class_code", 0xffffff);
+    put_uint("vendor", "vendor_id", 0xffff, ev ? ev->vendor : std::nullopt);
+    put_uint("device", "device_id", 0xffff, ev ? ev->device : std::nullopt);
+    put_uint("subsystem_vendor", "subsystem_vendor_id", 0xffff, ev ? ev->subsystem_vendor : std::nullopt);
+    put_uint("subsystem_device", "subsystem_device_id", 0xffff, ev ? ev->subsystem_device : std::nullopt);
+    put_uint("class", "class_code", 0xffffff, ev ? ev->class_code : std::nullopt);
     put_uint("revision", "revision", 0xff);
 
-    if (has("driver")) {
+    if (ev && ev->vendor) {
+      // The uevent was read: its DRIVER line is the driver (none while unbound).
+      if (!ev->driver.empty())
+        o.set("driver", Value(ev->driver), Unit::kNone, Provenance::kKernel, path_of("uevent"));
+    } else if (has("driver")) {
       std::string p = path_of("driver");
       auto target = d->read_link("driver");
       if (!target) ctx.warn(target.error());
