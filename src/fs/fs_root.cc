@@ -670,6 +670,18 @@ std::vector<std::pair<std::string, std::string>> FsRoot::batch_read(int dirfd, s
 
 // ---------------------------------------------------------------- FsDir
 
+namespace {
+// fstatat of `name` below the open folder `dirfd`, the last component not
+// followed (FsDir's look before an open): 0, or the errno.
+int look_below(int dirfd, std::string_view name, struct stat* st) {
+  char cname[1024];
+  if (name.size() >= sizeof(cname)) return ENAMETOOLONG;
+  std::memcpy(cname, name.data(), name.size());
+  cname[name.size()] = '\0';
+  return ::fstatat(dirfd, cname, st, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : errno;
+}
+}  // namespace
+
 FsDir::FsDir(const FsRoot* root, int fd, std::string path, std::vector<DirEntry> entries, bool sysfs)
     : root_(root), fd_(fd), path_(std::move(path)), entries_(std::move(entries)), sysfs_(sysfs) {}
 
@@ -782,14 +794,10 @@ void FsDir::prefetch_unlisted(const std::vector<std::string_view>& names) {
   // found missing is remembered, so its read does not ask again.
   std::vector<std::string_view> files, empty;
   for (std::string_view n : names) {
-    char cname[256];
-    if (n.empty() || n == "." || n == ".." || n.find('/') != std::string_view::npos || n.size() >= sizeof(cname))
-      continue;
-    std::memcpy(cname, n.data(), n.size());
-    cname[n.size()] = '\0';
+    if (n.empty() || n == "." || n == ".." || n.find('/') != std::string_view::npos) continue;
     struct stat st {};
-    if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno == ENOENT) absent_.emplace_back(n);
+    if (int err = look_below(fd_, n, &st)) {
+      if (err == ENOENT) absent_.emplace_back(n);
     } else if (S_ISREG(st.st_mode)) {
       files.push_back(n);
       if (st.st_size == 0) empty.push_back(n);
@@ -813,12 +821,8 @@ bool FsDir::regular_below(std::string_view name, bool* empty) const {
   // have side effects. Only the last component is not followed here; the open
   // that follows refuses any symlink on the way, so a directory swapped for a
   // link since the listing is caught there (and read through the confined path).
-  char cname[1024];
-  if (name.size() >= sizeof(cname)) return false;
-  std::memcpy(cname, name.data(), name.size());
-  cname[name.size()] = '\0';
   struct stat st {};
-  if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) return false;
+  if (look_below(fd_, name, &st) != 0 || !S_ISREG(st.st_mode)) return false;
   if (empty) *empty = st.st_size == 0;
   return true;
 }
@@ -923,14 +927,14 @@ Result<std::string> FsDir::read_unlisted(std::string_view name) const {
   if (const std::string* text = prefetched(name)) return *text;
   if (!absent_.empty() && std::binary_search(absent_.begin(), absent_.end(), name))
     return io_status(child(name), ENOENT);  // prefetch looked it up: as the fstatat below says
-  std::memcpy(cname, name.data(), name.size());
-  cname[name.size()] = '\0';
   struct stat st {};
-  if (::fstatat(fd_, cname, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-    if (errno == ENOENT) return io_status(child(name), ENOENT);
+  if (int err = look_below(fd_, name, &st)) {
+    if (err == ENOENT) return io_status(child(name), ENOENT);
     return root_->read_text(child(name));
   }
   if (!S_ISREG(st.st_mode)) return root_->read_text(child(name));
+  std::memcpy(cname, name.data(), name.size());
+  cname[name.size()] = '\0';
   std::optional<Result<std::string>> failed;
   int fd = open_entry(name, cname, &failed);
   if (fd < 0) return std::move(*failed);

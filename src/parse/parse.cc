@@ -216,16 +216,12 @@ std::vector<std::pair<std::string_view, std::string_view>> key_values(std::strin
 }
 
 namespace {
-// 1 to `digits` hex digits, nothing else.
+// 1 to `digits` hex digits without a prefix (the uevent's %04X), nothing else.
 std::optional<std::uint32_t> short_hex(std::string_view s, std::size_t digits) {
-  if (s.empty() || s.size() > digits) return std::nullopt;
-  std::uint32_t v = 0;
-  for (char c : s) {
-    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-    if (d < 0) return std::nullopt;
-    v = v << 4 | static_cast<std::uint32_t>(d);
-  }
-  return v;
+  if (s.size() > digits) return std::nullopt;
+  auto v = hex_to_uint64(s);
+  if (!v) return std::nullopt;
+  return static_cast<std::uint32_t>(*v);
 }
 // "VVVV:DDDD" -> both, or neither.
 bool id_pair(std::string_view s, std::optional<std::uint32_t>& a, std::optional<std::uint32_t>& b) {
