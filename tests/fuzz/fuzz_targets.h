@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -68,6 +69,37 @@ inline void idxd_op_cap(std::string_view s) {
   }
 }
 
+inline void pci_uevent(std::string_view s) {
+  // The kernel prints these fields with %04X (ids) and %04X of a 24-bit class:
+  // what parses must fit, the pairs come whole, and printing them the kernel's
+  // way parses back to the same fields.
+  const parse::PciUevent u = parse::pci_uevent(s);
+  check(u.vendor.has_value() == u.device.has_value());
+  check(u.subsystem_vendor.has_value() == u.subsystem_device.has_value());
+  for (const auto& id : {u.vendor, u.device, u.subsystem_vendor, u.subsystem_device}) check(!id || *id <= 0xffff);
+  check(!u.class_code || *u.class_code <= 0xffffff);
+  check(u.driver.empty() || parse::is_clean_text(u.driver));
+  std::string again;
+  char line[64];
+  if (u.vendor) {
+    std::snprintf(line, sizeof line, "PCI_ID=%04X:%04X\n", *u.vendor, *u.device);
+    again += line;
+  }
+  if (u.subsystem_vendor) {
+    std::snprintf(line, sizeof line, "PCI_SUBSYS_ID=%04X:%04X\n", *u.subsystem_vendor, *u.subsystem_device);
+    again += line;
+  }
+  if (u.class_code) {
+    std::snprintf(line, sizeof line, "PCI_CLASS=%04X\n", *u.class_code);
+    again += line;
+  }
+  if (!u.driver.empty() && u.driver.find('\n') == std::string::npos) again += "DRIVER=" + u.driver + "\n";
+  const parse::PciUevent v = parse::pci_uevent(again);
+  check(v.vendor == u.vendor && v.device == u.device && v.subsystem_vendor == u.subsystem_vendor &&
+        v.subsystem_device == u.subsystem_device && v.class_code == u.class_code);
+  if (u.driver.find('\n') == std::string::npos) check(v.driver == u.driver);
+}
+
 inline void kfd_properties(std::string_view s) {
   auto p = parse::kfd_properties(s);
   check(p.values.size() + p.malformed.size() <= s.size());
@@ -113,7 +145,7 @@ struct Target {
 inline constexpr Target kTargets[] = {
     {"id_list", id_list},       {"hex_mask", hex_mask},       {"key_values", key_values},
     {"link_speed", link_speed}, {"integers", integers},       {"idxd_op_cap", idxd_op_cap},
-    {"kfd_properties", kfd_properties}, {"proc_crypto", proc_crypto}, {"facts_json", facts_json},
+    {"kfd_properties", kfd_properties}, {"pci_uevent", pci_uevent}, {"proc_crypto", proc_crypto}, {"facts_json", facts_json},
     {"catalog", catalog},       {"columns", columns},
 };
 

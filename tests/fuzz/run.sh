@@ -12,7 +12,7 @@ if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD" -DCMAKE_CXX_COMPILER="$CXX_BIN" -DACCELMAP_FUZZ=ON -DACCELMAP_BUILD_TESTS=OFF \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
-targets=(id_list hex_mask key_values link_speed integers idxd_op_cap kfd_properties proc_crypto facts_json catalog columns)
+targets=(id_list hex_mask key_values link_speed integers idxd_op_cap kfd_properties pci_uevent proc_crypto facts_json catalog columns)
 cmake --build "$BUILD" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 failed=0
 summary="$BUILD/fuzz-summary.txt"
