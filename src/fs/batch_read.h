@@ -36,13 +36,22 @@ class BatchReader {
  public:
   /// A batch keeps files shorter than this; longer ones are left to the caller.
   /// Bytes. Sysfs attributes are mostly a few bytes; a NUMA node's meminfo is
-  /// 1.1-1.3 KiB, so 2 KiB keeps it in the batch. 48 slots of 2 KiB (96 KiB)
-  /// stay below malloc's mmap threshold (128 KiB), so a FsRoot's buffers come
-  /// from the reused heap instead of fresh pages (a page fault costs tens of
-  /// microseconds on a VM).
+  /// 1.1-1.3 KiB, so 2 KiB keeps it in the batch.
   static constexpr std::size_t kBufferBytes = 2048;
-  /// Files per submission (each is three linked operations).
-  static constexpr std::size_t kSlots = 48;
+  /// Files per submission (each is three linked operations); more are read in
+  /// several submissions. Why 21: the ring's size is a fixed cost of every
+  /// FsRoot that batches, paid again when it is torn down (munmap of its pages,
+  /// with a TLB flush), and 21 files fill a 64-entry ring. Setting up and
+  /// tearing down a ring measured 25 + 30 us at 64 entries against 32 + 107-138
+  /// us at 256 (the 48 slots before), which was about a tenth of a small
+  /// tree's discovery (perf). Of the batches of the 20 benchmark trees only
+  /// rocm-mi308x-cpx's (33 of up to 34 KFD properties files) and one per
+  /// synthetic tree of 1,000 devices or more ask for more than 21 files: they
+  /// take one more submission each, a system call entry, not more work.
+  static constexpr std::size_t kSlots = 21;
+  /// Submission queue entries: three per file, rounded up to a power of two.
+  static constexpr unsigned kRingEntries = 64;
+  static_assert(kSlots * 3 <= kRingEntries);
 
   BatchReader();
   ~BatchReader();
