@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "accelmap/provider.h"
 #include "platform_test_util.h"
 #include "test_util.h"
 
@@ -147,6 +148,48 @@ TEST(HmatProvider, ZeroIsNullAndInitiatorOnlyNodesHaveNoObject) {
   ASSERT_NE(o->find("write_bandwidth"), nullptr);
   EXPECT_TRUE(std::holds_alternative<std::monostate>(o->find("write_bandwidth")->value));
   EXPECT_TRUE(std::holds_alternative<std::monostate>(o->find("write_latency")->value));
+}
+
+// numa keeps what it saw of each node's folder (ProbeContext::remember_listing)
+// and hmat takes it instead of opening and listing the folder again: a kept
+// listing without the access folder hides it, and a folder kept as "too large
+// to list" is probed by name.
+TEST(HmatProvider, TakesTheNodeListingsAnEarlierProviderKept) {
+  std::string root = make_temp_dir();
+  write_file(root, kNode + "online", "0-1\n");
+  std::string a = kNode + "node1/access0/initiators/";
+  make_link(root, a + "node0", "../../../node0");
+  write_file(root, a + "read_bandwidth", "5000\n");
+  std::filesystem::create_directories(root + "/" + kNode + "node0");
+  auto fs = FsRoot::open(root);
+  ASSERT_TRUE(fs.has_value());
+  const Provider* hmat = nullptr;
+  auto providers = builtin_providers();
+  for (const auto& p : providers)
+    if (p->name() == "hmat") hmat = p.get();
+  ASSERT_NE(hmat, nullptr);
+  DiscoverOptions options;
+  auto run = [&](ListingMemo* memo) {
+    FactSet facts;
+    ProbeContext ctx(*fs, options, FunctionCatalog::builtin(), "hmat", facts);
+    ctx.set_listing_memo(memo);
+    hmat->probe(ctx);
+    return facts;
+  };
+  const std::string node1 = "/" + kNode + "node1";
+  EXPECT_NE(run(nullptr).find("hmat:numa:1:access0"), nullptr);  // no memo: listed afresh
+  ListingMemo kept_without_access;
+  kept_without_access[node1] = std::vector<DirEntry>{};
+  EXPECT_EQ(run(&kept_without_access).find("hmat:numa:1:access0"), nullptr);
+  ListingMemo kept_unlisted;
+  kept_unlisted[node1] = std::nullopt;
+  const FactSet by_name = run(&kept_unlisted);
+  ASSERT_NE(by_name.find("hmat:numa:1:access0"), nullptr);
+  EXPECT_EQ(by_name.find("hmat:numa:1:access0")->get_int("read_bandwidth"), 5000);
+  // In a whole pass numa keeps the listings hmat then reads: the same object as hmat's alone.
+  const FactSet pass = discover_with(root, "numa,hmat"), alone = discover_with(root, "hmat");
+  ASSERT_NE(pass.find("hmat:numa:1:access0"), nullptr);
+  EXPECT_EQ(*pass.find("hmat:numa:1:access0"), *alone.find("hmat:numa:1:access0"));
 }
 
 TEST(HmatProvider, MemorySideCacheEncodings) {

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -68,6 +69,11 @@ struct DiscoverOptions {
 std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items, std::size_t min_per_part);
 
 /// What a provider gets: the root, options, earlier facts, and a diagnostic sink.
+/// Folder listings one discovery pass keeps for its later providers, by
+/// in-root path (ProbeContext::remember_listing). nullopt: the folder was left
+/// unlisted for its size (FsRoot::Listing::kUnlessLarge).
+using ListingMemo = std::map<std::string, std::optional<std::vector<DirEntry>>, std::less<>>;
+
 class ProbeContext {
  public:
   ProbeContext(const FsRoot& fs, const DiscoverOptions& options, const FunctionCatalog& catalog,
@@ -97,6 +103,21 @@ class ProbeContext {
   /// The memo resolve() shares, owned by the caller and kept alive while this
   /// context is used; one thread at a time. nullptr: this context's own.
   void set_resolve_memo(std::set<std::string>* memo) { memo_ = memo; }
+
+  /// The listings the providers of one discovery pass share, owned by the
+  /// caller and kept alive while this context is used; one thread at a time
+  /// (the parts of in_parts() get none). nullptr (re-probes): none.
+  void set_listing_memo(ListingMemo* memo) { listings_ = memo; }
+  /// Keeps `entries` (nullopt: left unlisted for its size) as the listing of
+  /// `path` for this pass's later providers, where one is known to read the
+  /// same folder (numa and hmat both read every NUMA node's folder; pci and qat
+  /// both list /sys/bus/pci/devices): it is then listed once. Nothing is kept
+  /// without a memo, or while recording (a capture records each provider's own
+  /// reads). A folder's listing cannot change within a pass as far as its
+  /// providers can tell: the later one would have raced the change anyway.
+  void remember_listing(std::string_view path, std::optional<std::vector<DirEntry>> entries) const;
+  /// What an earlier provider of this pass kept of `path`; nullptr when nothing.
+  const std::optional<std::vector<DirEntry>>* remembered_listing(std::string_view path) const;
 
   /// The facts of the providers that ran before this one, to read. The same
   /// set as facts() except in a part of in_parts(), whose facts() holds only
@@ -133,6 +154,7 @@ class ProbeContext {
   std::optional<IdSet> read_id_list(std::string_view path, bool optional = true) const;
   std::optional<IdSet> read_hex_mask(std::string_view path, bool optional = true) const;
   /// list_dir, silent when missing; other failures diagnosed.
+  /// The listing kept by an earlier provider of this pass (remember_listing), else a fresh one.
   std::vector<DirEntry> list(std::string_view path) const;
 
   // --- The same helpers on an open directory (FsRoot::open_dir): the fast path
@@ -157,6 +179,7 @@ class ProbeContext {
   const internal::Prefetched* prefetched_ = nullptr;
   std::set<std::string>* memo_ = nullptr;
   mutable std::set<std::string> own_memo_;  // resolve()'s when none is shared
+  ListingMemo* listings_ = nullptr;
 };
 
 class Provider {

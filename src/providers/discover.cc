@@ -88,10 +88,13 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
   // The links of every bus and class point into one /sys/devices tree: which of
   // its components are not links is found out once for all providers.
   std::set<std::string> resolved_prefixes;
+  // Folders two providers read are listed once (ProbeContext::remember_listing).
+  ListingMemo listings;
   auto run = [&](const Provider& p) {
     ProbeContext ctx(root, options, catalog, p.name(), facts);
     ctx.set_prefetched(&prefetched);
     ctx.set_resolve_memo(&resolved_prefixes);
+    ctx.set_listing_memo(&listings);
     p.probe(ctx);
   };
   // pci runs first: it reads only files and no platform provider reads its

@@ -61,14 +61,25 @@ class HmatProvider final : public Provider {
       // folder of hundreds of memory blocks costs more to list (~0.5 ms for
       // 1,042 entries) than asking for the access classes the kernel makes
       // (drivers/base/node.c: 0 local, 1 CPU; up to kProbedAccessClasses here).
-      auto nd = ctx.fs().open_dir(ndir, FsRoot::Listing::kUnlessLarge);
-      if (nd && !nd->listed()) {
+      // numa has just opened every node's folder: what it saw is kept for us.
+      std::vector<DirEntry> own;
+      const std::vector<DirEntry>* listing = &own;
+      bool unlisted = false;
+      if (const auto* kept = ctx.remembered_listing(ndir)) {
+        if (kept->has_value()) listing = &**kept;
+        else unlisted = true;
+      } else {
+        auto nd = ctx.fs().open_dir(ndir, FsRoot::Listing::kUnlessLarge);
+        if (nd && !nd->listed()) unlisted = true;
+        else own = nd ? nd->entries() : ctx.list(ndir);
+      }
+      if (unlisted) {
         for (std::uint32_t c = 0; c < kProbedAccessClasses; ++c)
           probe_access(ctx, *node, c, ndir + "/access" + std::to_string(c));
         probe_caches(ctx, *node, ndir + "/memory_side_cache");
         continue;
       }
-      for (const DirEntry& sub : nd ? nd->entries() : ctx.list(ndir)) {
+      for (const DirEntry& sub : *listing) {
         if (auto c = numbered_name(sub.name, "access")) probe_access(ctx, *node, *c, ndir + "/" + sub.name);
         else if (sub.name == "memory_side_cache") probe_caches(ctx, *node, ndir + "/" + sub.name);
       }

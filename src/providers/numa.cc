@@ -32,6 +32,7 @@ class NumaProvider final : public Provider {
     DirReader top(ctx, dir, DirReader::Capture::kPaths);
     std::vector<DirEntry> entries = top.entries();
     if (entries.empty()) return;
+    if (top.fs_dir() != nullptr) ctx.remember_listing(dir, entries);  // hmat reads the nodes too
     // The six state lists in one batch (those the listing shows).
     top.prefetch({"possible", "online", "has_cpu", "has_memory", "has_normal_memory", "has_generic_initiator"});
 
@@ -86,6 +87,8 @@ class NumaProvider final : public Provider {
       // Three or four files of one folder: one open + listing, relative reads
       // (no listing where the node holds hundreds of memory blocks).
       DirReader nd(ctx, dir + "/node" + std::to_string(n), DirReader::Capture::kPaths, FsRoot::Listing::kUnlessLarge);
+      if (const FsDir* f = nd.fs_dir())  // hmat looks for access classes and caches here
+        ctx.remember_listing(nd.dir(), f->listed() ? std::optional(f->entries()) : std::nullopt);
       nd.prefetch({"cpulist", "cpumap", "meminfo", "distance"});
       probe_cpus(ctx, node, nd);
       probe_capacity(ctx, node, nd);

@@ -146,6 +146,7 @@ class PciProvider final : public Provider {
   void probe_impl(const ProbeContext& ctx) const {
     std::vector<DirEntry> entries = ctx.list(kDevicesDir);
     if (entries.empty()) return;
+    ctx.remember_listing(kDevicesDir, entries);  // qat lists the functions too
 
     // Pass 1: resolve every link once, in parts on several threads for a
     // large tree (each part learns the common /sys/devices components once).

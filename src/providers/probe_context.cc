@@ -235,7 +235,19 @@ std::optional<IdSet> ProbeContext::read_hex_mask(const FsDir& dir, std::string_v
   return to_hex_mask(*this, *r, [&] { return dir.child(name); });
 }
 
+void ProbeContext::remember_listing(std::string_view path, std::optional<std::vector<DirEntry>> entries) const {
+  if (listings_ == nullptr || fs_.recording()) return;
+  listings_->insert_or_assign(std::string(path), std::move(entries));
+}
+
+const std::optional<std::vector<DirEntry>>* ProbeContext::remembered_listing(std::string_view path) const {
+  if (listings_ == nullptr) return nullptr;
+  auto it = listings_->find(path);
+  return it == listings_->end() ? nullptr : &it->second;
+}
+
 std::vector<DirEntry> ProbeContext::list(std::string_view path) const {
+  if (const auto* kept = remembered_listing(path); kept != nullptr && kept->has_value()) return **kept;
   auto r = fs_.list_dir(path);
   if (!r) {
     if (r.error().code() != StatusCode::kNotFound) warn(r.error());
