@@ -24,7 +24,7 @@ struct BatchReader::Ring {
   std::unique_ptr<char[]> buffers{new char[kSlots * kBufferBytes]};  // not zeroed: only read into
 
   Ring() {
-    if (io_uring_queue_init(static_cast<unsigned>(kSlots * 4), &ring, 0) != 0) return;
+    if (io_uring_queue_init(kRingEntries, &ring, 0) != 0) return;
     if (io_uring_register_files_sparse(&ring, static_cast<unsigned>(kSlots)) != 0) {
       io_uring_queue_exit(&ring);
       return;
@@ -107,7 +107,7 @@ std::vector<std::pair<std::string, std::string>> BatchReader::read_locked(int di
       io_uring_sqe* open = io_uring_get_sqe(ring);
       io_uring_sqe* read = io_uring_get_sqe(ring);
       io_uring_sqe* close = io_uring_get_sqe(ring);
-      if (!open || !read || !close) break;  // cannot happen: the ring holds 4 * kSlots entries
+      if (!open || !read || !close) break;  // cannot happen: the ring holds 3 * kSlots entries
       const unsigned slot = static_cast<unsigned>(i);
       if (below)
         io_uring_prep_openat2_direct(open, dirfd, cnames[i].c_str(), &how, slot);
