@@ -46,6 +46,18 @@ BatchReader::~BatchReader() = default;
 
 bool BatchReader::available() const noexcept { return ring_ != nullptr; }
 
+// Gives up on batches after a failed submission or wait, when reads may still
+// be in flight: the ring's teardown cancels them asynchronously, and one that
+// completes after the buffers were freed would write into memory malloc has
+// handed out again. So the buffers are not given back (42 KiB, once, after a
+// kernel error). The same was seen with rings kept in our own pages
+// (IORING_SETUP_NO_MMAP, tried): freed right after closing the ring, they were
+// written to by the kernel and the heap broke within a thousand discoveries.
+void BatchReader::abandon() {
+  (void)ring_->buffers.release();
+  ring_.reset();
+}
+
 // Submits the `queued` operations prepared on the ring and hands each
 // completion's user data and result to `on_cqe`. False when the kernel took
 // none of them or waiting failed: batches are given up for good (ring_ reset),
@@ -54,7 +66,7 @@ template <typename OnCqe>
 bool BatchReader::submit_and_collect(std::size_t queued, OnCqe&& on_cqe) {
   io_uring* ring = &ring_->ring;
   if (io_uring_submit_and_wait(ring, static_cast<unsigned>(queued)) < 0) {
-    ring_.reset();
+    abandon();
     return false;
   }
   for (std::size_t seen = 0; seen < queued;) {
@@ -62,7 +74,7 @@ bool BatchReader::submit_and_collect(std::size_t queued, OnCqe&& on_cqe) {
     int r = io_uring_wait_cqe(ring, &cqe);
     if (r == -EINTR) continue;
     if (r < 0) {
-      ring_.reset();
+      abandon();
       return false;
     }
     on_cqe(io_uring_cqe_get_data64(cqe), cqe->res);

@@ -84,6 +84,7 @@ class BatchReader {
                                                                bool below);
   template <typename OnCqe>
   bool submit_and_collect(std::size_t queued, OnCqe&& on_cqe);
+  void abandon();
   struct Ring;
   std::mutex mu_;
   std::unique_ptr<Ring> ring_;
