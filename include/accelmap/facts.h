@@ -230,6 +230,11 @@ class AttrMap {
   void clear() noexcept { items_.clear(); }
   /// Gives back the spare capacity (one allocation and move).
   void shrink_to_fit() { items_.shrink_to_fit(); }
+  /// Room for `n` attributes in all, so that adding up to n - size() of them
+  /// moves the others at most once and takes no more room than they need (a
+  /// provider amending many objects at once; growing one attribute at a time
+  /// doubles the room).
+  void reserve(std::size_t n) { items_.reserve(n); }
 
   iterator find(std::string_view name) noexcept;
   const_iterator find(std::string_view name) const noexcept;
