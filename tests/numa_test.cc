@@ -120,12 +120,19 @@ TEST(NumaProvider, NoOnlineFileUsesNodeDirectories) {
   EXPECT_EQ(*f.find("numa:3")->get_ids("distance_nodes"), ids("0,3"));
 }
 
-TEST(HmatProvider, ZeroIsNullAndInitiatorOnlyNodesHaveNoObject) {
-  std::string root = make_temp_dir();
+// Nodes 0-1 online; node 1's access class 0 has node 0 as its initiator and a
+// read bandwidth of 5000 MB/s. Returns that initiators folder.
+std::string write_node1_access0(const std::string& root) {
   write_file(root, kNode + "online", "0-1\n");
   std::string a = kNode + "node1/access0/initiators/";
   make_link(root, a + "node0", "../../../node0");
   write_file(root, a + "read_bandwidth", "5000\n");
+  return a;
+}
+
+TEST(HmatProvider, ZeroIsNullAndInitiatorOnlyNodesHaveNoObject) {
+  std::string root = make_temp_dir();
+  const std::string a = write_node1_access0(root);
   write_file(root, a + "write_bandwidth", "0\n");
   write_file(root, a + "read_latency", "120\n");
   write_file(root, a + "write_latency", "0\n");
@@ -156,10 +163,7 @@ TEST(HmatProvider, ZeroIsNullAndInitiatorOnlyNodesHaveNoObject) {
 // to list" is probed by name.
 TEST(HmatProvider, TakesTheNodeListingsAnEarlierProviderKept) {
   std::string root = make_temp_dir();
-  write_file(root, kNode + "online", "0-1\n");
-  std::string a = kNode + "node1/access0/initiators/";
-  make_link(root, a + "node0", "../../../node0");
-  write_file(root, a + "read_bandwidth", "5000\n");
+  write_node1_access0(root);
   std::filesystem::create_directories(root + "/" + kNode + "node0");
   auto fs = FsRoot::open(root);
   ASSERT_TRUE(fs.has_value());
