@@ -68,12 +68,12 @@ struct DiscoverOptions {
 /// at least `min_per_part` items: 1 means "do it on the calling thread".
 std::size_t parallel_parts(const DiscoverOptions& options, std::size_t items, std::size_t min_per_part);
 
-/// What a provider gets: the root, options, earlier facts, and a diagnostic sink.
 /// Folder listings one discovery pass keeps for its later providers, by
 /// in-root path (ProbeContext::remember_listing). nullopt: the folder was left
 /// unlisted for its size (FsRoot::Listing::kUnlessLarge).
 using ListingMemo = std::map<std::string, std::optional<std::vector<DirEntry>>, std::less<>>;
 
+/// What a provider gets: the root, options, earlier facts, and a diagnostic sink.
 class ProbeContext {
  public:
   ProbeContext(const FsRoot& fs, const DiscoverOptions& options, const FunctionCatalog& catalog,
@@ -153,8 +153,8 @@ class ProbeContext {
   std::optional<std::uint64_t> read_uint(std::string_view path, bool optional = true) const;  // dec or 0x hex
   std::optional<IdSet> read_id_list(std::string_view path, bool optional = true) const;
   std::optional<IdSet> read_hex_mask(std::string_view path, bool optional = true) const;
-  /// list_dir, silent when missing; other failures diagnosed.
-  /// The listing kept by an earlier provider of this pass (remember_listing), else a fresh one.
+  /// list_dir, silent when missing; other failures diagnosed. The listing an
+  /// earlier provider of this pass kept (remember_listing), where there is one.
   std::vector<DirEntry> list(std::string_view path) const;
 
   // --- The same helpers on an open directory (FsRoot::open_dir): the fast path
