@@ -29,8 +29,8 @@ std::string tree(const std::string& name) { return source_dir() + "/tests/trees/
 std::string str_attr(const FactSet& f, const std::string& key, const std::string& attr) {
   const Object* o = f.find(key);
   if (!o) return "<no " + key + ">";
-  const std::string* s = o->get_string(attr);
-  return s ? *s : "<no " + attr + ">";
+  std::optional<std::string_view> s = o->get_string(attr);
+  return s ? std::string(*s) : "<no " + attr + ">";
 }
 
 std::vector<std::string> strings_attr(const FactSet& f, const std::string& key, const std::string& attr) {

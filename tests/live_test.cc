@@ -149,7 +149,7 @@ TEST(Diff, AddedRemovedChangedAndFunctions) {
   EXPECT_EQ(d.removed[1].key, "gone");
   ASSERT_EQ(d.added.size(), 1u);
   ASSERT_EQ(d.changed.size(), 1u);
-  EXPECT_EQ(std::get<std::string>(d.changed[0].attrs[0].after->value), "off");
+  EXPECT_EQ(d.changed[0].attrs[0].after->value.as_string(), "off");
   ASSERT_EQ(d.functions.size(), 1u);
   EXPECT_EQ(d.functions[0].added, std::vector<std::string>{"dma.memmove"});
   EXPECT_EQ(d.functions[0].removed, std::vector<std::string>{"compress.deflate"});
@@ -223,13 +223,13 @@ TEST(Watch, DsaWorkQueueEnabledThenDisabled) {
   ASSERT_EQ(on.size(), 1u);
   const AttrChange* a = attr_change(changed(on[0].diff, "idxd:wq0.1"), "state");
   ASSERT_NE(a, nullptr) << diff_to_json(on[0].diff, 1);
-  EXPECT_EQ(std::get<std::string>(a->after->value), "enabled");
+  EXPECT_EQ(a->after->value.as_string(), "enabled");
   EXPECT_EQ(on[0].generation->number, 2u);
   auto off = live.step([&] { rewrite(state, "disabled\n"); });
   ASSERT_EQ(off.size(), 1u);
   a = attr_change(changed(off[0].diff, "idxd:wq0.1"), "state");
   ASSERT_NE(a, nullptr);
-  EXPECT_EQ(std::get<std::string>(a->after->value), "disabled");
+  EXPECT_EQ(a->after->value.as_string(), "disabled");
   EXPECT_EQ(off[0].generation->number, 3u);
 }
 

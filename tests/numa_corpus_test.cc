@@ -12,7 +12,7 @@ const char* kPlatform = "cpu,numa,hmat,memory_tiers";
 
 bool is_null(const Object* o, const char* attr) {
   const Attr* a = o ? o->find(attr) : nullptr;
-  return a && std::holds_alternative<std::monostate>(a->value);
+  return a && a->value.is_unknown();
 }
 
 TEST(NumaCorpus, FakeHeteroMemTiers) {

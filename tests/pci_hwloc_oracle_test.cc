@@ -111,8 +111,8 @@ std::set<std::string> compare(const std::string& name, bool* lstopo_ok) {
       if (auto w = o->get_int("current_link_width")) mine = link_gbps(*s, *w);
     // hwloc stores a float; compare to its precision only.
     if (std::fabs(mine - d.linkspeed) > 1e-5 * std::max(1.0, mine)) diffs.insert(o->key + " linkspeed" + fmt(mine, d.linkspeed));
-    const std::string* parent = o->get_string("parent");
-    if ((parent ? *parent : "") != d.parent) diffs.insert(o->key + " parent accelmap=" + (parent ? *parent : "") + " hwloc=" + d.parent);
+    const std::string parent(o->get_string("parent").value_or(""));
+    if (parent != d.parent) diffs.insert(o->key + " parent accelmap=" + parent + " hwloc=" + d.parent);
     // Locality: hwloc attaches each PCI tree under the largest object whose cpuset is the
     // smallest one covering the device's local CPUs.
     hwloc_bitmap_t set = hwloc_bitmap_alloc();

@@ -39,7 +39,7 @@ TEST(SnapshotJoin, DrmCardFoldsIntoKfdNodeByRenderMinor) {
   EXPECT_EQ(a->functions[1].name, "gpu.graphics");
   EXPECT_EQ(a->functions[0].via, (std::vector<std::string>{"from drm:card0", "from kfd:node1"}));
   EXPECT_EQ(a->driver, "amdgpu");
-  EXPECT_EQ(std::get<std::string>(a->details.at("drm_card").value), "drm:card0");
+  EXPECT_EQ(a->details.at("drm_card").value.as_string(), "drm:card0");
   EXPECT_EQ(s->find_accelerator("kfd:node2")->functions.size(), 1u);
 }
 

@@ -126,7 +126,7 @@ FactSet discover_with(const std::string& root_dir, const std::string& providers,
 std::set<std::string> function_names(const FactSet& facts, const std::string& device) {
   std::set<std::string> out;
   for (const Object* o : facts.of_kind("function"))
-    if (const std::string* d = o->get_string("device"); d && *d == device) out.insert(*o->get_string("name"));
+    if (std::optional<std::string_view> d = o->get_string("device"); d && *d == device) out.emplace(*o->get_string("name"));
   return out;
 }
 

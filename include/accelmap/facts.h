@@ -11,7 +11,7 @@
 //
 //   FactSet facts;
 //   Object& n = facts.object("numa:1", "numa_node");
-//   n.set("capacity", Value::integer(34359738368), Unit::kBytes, Provenance::kKernel,
+//   n.set("capacity", Value(std::int64_t{34359738368}), Unit::kBytes, Provenance::kKernel,
 //         "/sys/devices/system/node/node1/meminfo");
 //
 // Thread-safety: plain values. A FactSet is built by one thread, then read by many.
@@ -22,9 +22,11 @@
 #include <functional>
 #include <iosfwd>
 #include <map>
+#include <new>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -73,9 +75,132 @@ struct IdSet {
   friend bool operator==(const IdSet&, const IdSet&) = default;
 };
 
-/// A typed value. std::monostate means "known to be unknown".
-using Value = std::variant<std::monostate, bool, std::int64_t, double, std::string, IdSet,
-                           std::vector<std::int64_t>, std::vector<std::string>>;
+/// A typed value: unknown ("known to be unknown", JSON null), a bool, an
+/// integer, a double, a text, a set of ids, integers or texts.
+///
+/// Why not std::variant: a large machine has about a million attributes, and a
+/// variant holding a std::string is 40 bytes, most of it unused by the integers
+/// that are half of all values. A Value is 16 bytes: numbers and a text of up to
+/// kInlineText bytes (nearly every driver, state, mode and key) live inside it;
+/// a longer text and the lists are one heap block it owns.
+///
+/// Reading: type(), then the accessor of that type, which answers null (or
+/// nullopt) for any other type, so `if (auto* i = v.as_int())` reads like
+/// std::get_if. as_string() is a view: it stays valid while this Value is
+/// neither changed nor destroyed (an attribute added to the same object moves
+/// its values; see AttrMap).
+///
+/// Ownership: a value type; a copy copies the text or list. Thread-safety: a
+/// value type; const use from many threads at once is safe.
+class Value {
+ public:
+  enum class Type : std::uint8_t { kUnknown, kBool, kInt, kDouble, kString, kIds, kInts, kStrings };
+  /// Texts up to this many bytes are kept inside the Value (no allocation).
+  static constexpr std::size_t kInlineText = 14;
+
+  /// Unknown.
+  Value() noexcept = default;
+  Value(std::monostate) noexcept {}  // NOLINT: reads like the variant it replaced
+  /// bool only: a pointer or a number never becomes a bool by accident.
+  template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+  Value(B b) noexcept : type_(Type::kBool) {  // NOLINT: implicit, like the variant it replaced
+    ::new (storage_) bool(b);
+  }
+  /// Any integer type but bool, kept as int64_t (callers check the range first).
+  template <typename I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool>, int> = 0>
+  Value(I i) noexcept : type_(Type::kInt) {  // NOLINT
+    ::new (storage_) std::int64_t(static_cast<std::int64_t>(i));
+  }
+  Value(double d) noexcept : type_(Type::kDouble) { ::new (storage_) double(d); }  // NOLINT
+  Value(std::string_view text);                                     // NOLINT
+  Value(const std::string& text) : Value(std::string_view(text)) {}  // NOLINT
+  Value(const char* text) : Value(std::string_view(text)) {}        // NOLINT
+  Value(IdSet ids);                                                 // NOLINT
+  Value(std::vector<std::int64_t> ints);                            // NOLINT
+  Value(std::vector<std::string> texts);                            // NOLINT
+
+  Value(const Value& other);
+  Value(Value&& other) noexcept;
+  Value& operator=(const Value& other);
+  Value& operator=(Value&& other) noexcept;
+  ~Value() { release(); }
+
+  Type type() const noexcept { return type_; }
+  bool is_unknown() const noexcept { return type_ == Type::kUnknown; }
+  const bool* as_bool() const noexcept { return type_ == Type::kBool ? slot<bool>() : nullptr; }
+  const std::int64_t* as_int() const noexcept { return type_ == Type::kInt ? slot<std::int64_t>() : nullptr; }
+  const double* as_double() const noexcept { return type_ == Type::kDouble ? slot<double>() : nullptr; }
+  /// The text; nullopt when this is not a text.
+  std::optional<std::string_view> as_string() const noexcept {
+    if (type_ != Type::kString) return std::nullopt;
+    return text();
+  }
+  const IdSet* as_ids() const noexcept { return type_ == Type::kIds ? *slot<IdSet*>() : nullptr; }
+  const std::vector<std::int64_t>* as_ints() const noexcept {
+    return type_ == Type::kInts ? *slot<std::vector<std::int64_t>*>() : nullptr;
+  }
+  const std::vector<std::string>* as_strings() const noexcept {
+    return type_ == Type::kStrings ? *slot<std::vector<std::string>*>() : nullptr;
+  }
+  /// The texts, to change in place; null when this is not a list of texts.
+  std::vector<std::string>* mutable_strings() noexcept {
+    return type_ == Type::kStrings ? *slot<std::vector<std::string>*>() : nullptr;
+  }
+
+  /// Calls `f` with what this holds: std::monostate (unknown), bool,
+  /// std::int64_t, double, std::string_view, const IdSet&,
+  /// const std::vector<std::int64_t>& or const std::vector<std::string>&.
+  template <typename F>
+  decltype(auto) visit(F&& f) const {
+    switch (type_) {
+      case Type::kBool: return f(*as_bool());
+      case Type::kInt: return f(*as_int());
+      case Type::kDouble: return f(*as_double());
+      case Type::kString: return f(text());
+      case Type::kIds: return f(*as_ids());
+      case Type::kInts: return f(*as_ints());
+      case Type::kStrings: return f(*as_strings());
+      case Type::kUnknown: break;
+    }
+    return f(std::monostate{});
+  }
+
+  /// Same type and same contents (a double compares with ==).
+  friend bool operator==(const Value& a, const Value& b) noexcept;
+
+ private:
+  // A text longer than kInlineText: its length and bytes in one block.
+  struct LongText {
+    std::size_t size;
+    char data[1];
+  };
+  /// text_size_ of a text kept in a LongText.
+  static constexpr std::uint8_t kLongText = 0xff;
+
+  // The object of type T that a constructor placed in storage_.
+  template <typename T>
+  const T* slot() const noexcept {
+    return std::launder(reinterpret_cast<const T*>(storage_));
+  }
+  template <typename T>
+  T* slot() noexcept {
+    return std::launder(reinterpret_cast<T*>(storage_));
+  }
+  std::string_view text() const noexcept {
+    if (text_size_ == kLongText) {
+      const LongText* t = *slot<LongText*>();
+      return {t->data, t->size};
+    }
+    return {storage_, text_size_};
+  }
+  void copy_from(const Value& other);
+  void release() noexcept;
+
+  // A bool, int64_t or double, an inline text, or the pointer to a LongText or a list.
+  alignas(8) char storage_[kInlineText] = {};
+  std::uint8_t text_size_ = 0;  ///< of a kString: its length when inline, else kLongText
+  Type type_ = Type::kUnknown;
+};
 
 /// Where a value came from: an in-root path ("/sys/bus/pci/devices/0000:3b:00.0/vendor")
 /// or a word ("pci.ids", "derived: ...").
@@ -273,7 +398,8 @@ struct Object {
   std::optional<std::int64_t> get_int(std::string_view name) const;
   std::optional<double> get_double(std::string_view name) const;
   std::optional<bool> get_bool(std::string_view name) const;
-  const std::string* get_string(std::string_view name) const;
+  /// A view of the text, valid while the attribute is neither changed nor moved (see AttrMap).
+  std::optional<std::string_view> get_string(std::string_view name) const;
   const IdSet* get_ids(std::string_view name) const;
   const std::vector<std::int64_t>* get_ints(std::string_view name) const;
   const std::vector<std::string>* get_strings(std::string_view name) const;

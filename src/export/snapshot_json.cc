@@ -40,14 +40,12 @@ json link_json(const PciLink& l) {
 }
 
 json attr_value(const Attr& a) {
-  return std::visit(
-      [](const auto& x) -> json {
-        using T = std::decay_t<decltype(x)>;
-        if constexpr (std::is_same_v<T, std::monostate>) return nullptr;
-        else if constexpr (std::is_same_v<T, IdSet>) return parse::format_id_list(x.ids);
-        else return x;
-      },
-      a.value);
+  return a.value.visit([](const auto& x) -> json {
+    using T = std::decay_t<decltype(x)>;
+    if constexpr (std::is_same_v<T, std::monostate>) return nullptr;
+    else if constexpr (std::is_same_v<T, IdSet>) return parse::format_id_list(x.ids);
+    else return x;
+  });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstring>
 #include <new>
 #include <ostream>
@@ -53,6 +54,116 @@ const char* severity_name(Severity s) noexcept {
     case Severity::kError: return "error";
   }
   return "warning";
+}
+
+// ---- Value ----
+
+static_assert(sizeof(Value) == 16, "a Value is 16 bytes (see its comment)");
+
+Value::Value(std::string_view text) : type_(Type::kString) {
+  if (text.size() <= kInlineText) {
+    if (!text.empty()) std::memcpy(storage_, text.data(), text.size());
+    text_size_ = static_cast<std::uint8_t>(text.size());
+    return;
+  }
+  auto* t = static_cast<LongText*>(::operator new(offsetof(LongText, data) + text.size()));
+  t->size = text.size();
+  std::memcpy(t->data, text.data(), text.size());
+  ::new (storage_) LongText*(t);
+  text_size_ = kLongText;
+}
+
+Value::Value(IdSet ids) : type_(Type::kIds) { ::new (storage_) IdSet*(new IdSet(std::move(ids))); }
+Value::Value(std::vector<std::int64_t> ints) : type_(Type::kInts) {
+  ::new (storage_) std::vector<std::int64_t>*(new std::vector<std::int64_t>(std::move(ints)));
+}
+Value::Value(std::vector<std::string> texts) : type_(Type::kStrings) {
+  ::new (storage_) std::vector<std::string>*(new std::vector<std::string>(std::move(texts)));
+}
+
+Value::Value(const Value& other) { copy_from(other); }
+
+// The bytes move as they are: what they hold (a number, an inline text or a
+// pointer to an owned block) is trivially relocatable; `other` becomes unknown.
+Value::Value(Value&& other) noexcept : text_size_(other.text_size_), type_(other.type_) {
+  std::memcpy(storage_, other.storage_, sizeof storage_);
+  other.type_ = Type::kUnknown;
+  other.text_size_ = 0;
+}
+
+Value& Value::operator=(const Value& other) {
+  if (this != &other) {
+    Value copy(other);  // a failed allocation leaves *this as it was
+    *this = std::move(copy);
+  }
+  return *this;
+}
+
+Value& Value::operator=(Value&& other) noexcept {
+  if (this != &other) {
+    release();
+    std::memcpy(storage_, other.storage_, sizeof storage_);
+    text_size_ = other.text_size_;
+    type_ = other.type_;
+    other.type_ = Type::kUnknown;
+    other.text_size_ = 0;
+  }
+  return *this;
+}
+
+void Value::copy_from(const Value& other) {
+  switch (other.type_) {
+    case Type::kString:
+      if (other.text_size_ == kLongText) {
+        // Through the text constructor: a long text gets its own block.
+        Value copy(other.text());
+        *this = std::move(copy);
+        return;
+      }
+      break;
+    case Type::kIds: ::new (storage_) IdSet*(new IdSet(*other.as_ids())); type_ = other.type_; return;
+    case Type::kInts:
+      ::new (storage_) std::vector<std::int64_t>*(new std::vector<std::int64_t>(*other.as_ints()));
+      type_ = other.type_;
+      return;
+    case Type::kStrings:
+      ::new (storage_) std::vector<std::string>*(new std::vector<std::string>(*other.as_strings()));
+      type_ = other.type_;
+      return;
+    default: break;
+  }
+  std::memcpy(storage_, other.storage_, sizeof storage_);  // a number or an inline text
+  text_size_ = other.text_size_;
+  type_ = other.type_;
+}
+
+void Value::release() noexcept {
+  switch (type_) {
+    case Type::kString:
+      if (text_size_ == kLongText) ::operator delete(*slot<LongText*>());
+      break;
+    case Type::kIds: delete *slot<IdSet*>(); break;
+    case Type::kInts: delete *slot<std::vector<std::int64_t>*>(); break;
+    case Type::kStrings: delete *slot<std::vector<std::string>*>(); break;
+    default: break;
+  }
+  type_ = Type::kUnknown;
+  text_size_ = 0;
+}
+
+bool operator==(const Value& a, const Value& b) noexcept {
+  if (a.type_ != b.type_) return false;
+  switch (a.type_) {
+    case Value::Type::kUnknown: return true;
+    case Value::Type::kBool: return *a.as_bool() == *b.as_bool();
+    case Value::Type::kInt: return *a.as_int() == *b.as_int();
+    case Value::Type::kDouble: return *a.as_double() == *b.as_double();
+    case Value::Type::kString: return a.text() == b.text();
+    case Value::Type::kIds: return *a.as_ids() == *b.as_ids();
+    case Value::Type::kInts: return *a.as_ints() == *b.as_ints();
+    case Value::Type::kStrings: return *a.as_strings() == *b.as_strings();
+  }
+  return false;
 }
 
 namespace {
@@ -259,32 +370,38 @@ const Attr* Object::find(std::string_view name) const {
   return it == attrs.end() ? nullptr : &it->second;
 }
 
-template <typename T>
-static const T* get_as(const Object& o, std::string_view name) {
-  const Attr* a = o.find(name);
-  return a ? std::get_if<T>(&a->value) : nullptr;
-}
-
 std::optional<std::int64_t> Object::get_int(std::string_view name) const {
-  auto* v = get_as<std::int64_t>(*this, name);
+  const Attr* a = find(name);
+  const std::int64_t* v = a ? a->value.as_int() : nullptr;
   return v ? std::optional<std::int64_t>(*v) : std::nullopt;
 }
 std::optional<double> Object::get_double(std::string_view name) const {
-  if (auto* v = get_as<double>(*this, name)) return *v;
-  if (auto* v = get_as<std::int64_t>(*this, name)) return static_cast<double>(*v);
+  const Attr* a = find(name);
+  if (!a) return std::nullopt;
+  if (const double* v = a->value.as_double()) return *v;
+  if (const std::int64_t* v = a->value.as_int()) return static_cast<double>(*v);
   return std::nullopt;
 }
 std::optional<bool> Object::get_bool(std::string_view name) const {
-  auto* v = get_as<bool>(*this, name);
+  const Attr* a = find(name);
+  const bool* v = a ? a->value.as_bool() : nullptr;
   return v ? std::optional<bool>(*v) : std::nullopt;
 }
-const std::string* Object::get_string(std::string_view name) const { return get_as<std::string>(*this, name); }
-const IdSet* Object::get_ids(std::string_view name) const { return get_as<IdSet>(*this, name); }
+std::optional<std::string_view> Object::get_string(std::string_view name) const {
+  const Attr* a = find(name);
+  return a ? a->value.as_string() : std::nullopt;
+}
+const IdSet* Object::get_ids(std::string_view name) const {
+  const Attr* a = find(name);
+  return a ? a->value.as_ids() : nullptr;
+}
 const std::vector<std::int64_t>* Object::get_ints(std::string_view name) const {
-  return get_as<std::vector<std::int64_t>>(*this, name);
+  const Attr* a = find(name);
+  return a ? a->value.as_ints() : nullptr;
 }
 const std::vector<std::string>* Object::get_strings(std::string_view name) const {
-  return get_as<std::vector<std::string>>(*this, name);
+  const Attr* a = find(name);
+  return a ? a->value.as_strings() : nullptr;
 }
 
 void FactSet::journal(std::string_view key, std::map<std::string, Object, std::less<>>::const_iterator it) {

@@ -14,19 +14,18 @@ using nlohmann::json;
 namespace {
 
 json value_to_json(const Value& v, std::string* type) {
-  return std::visit(
+  return v.visit(
       [&](const auto& x) -> json {
         using T = std::decay_t<decltype(x)>;
         if constexpr (std::is_same_v<T, std::monostate>) { *type = "null"; return nullptr; }
         else if constexpr (std::is_same_v<T, bool>) { *type = "bool"; return x; }
         else if constexpr (std::is_same_v<T, std::int64_t>) { *type = "int"; return x; }
         else if constexpr (std::is_same_v<T, double>) { *type = "float"; return x; }
-        else if constexpr (std::is_same_v<T, std::string>) { *type = "string"; return x; }
+        else if constexpr (std::is_same_v<T, std::string_view>) { *type = "string"; return x; }
         else if constexpr (std::is_same_v<T, IdSet>) { *type = "idset"; return parse::format_id_list(x.ids); }
         else if constexpr (std::is_same_v<T, std::vector<std::int64_t>>) { *type = "ints"; return x; }
         else { *type = "strings"; return x; }
-      },
-      v);
+      });
 }
 
 Result<Value> value_from_json(const json& j, const std::string& type, const std::string& where) {

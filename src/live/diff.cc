@@ -21,9 +21,9 @@ std::map<std::string, std::set<std::string>> functions_of(const FactSet& f) {
   std::map<std::string, std::set<std::string>> out;
   for (const auto& [key, o] : f.objects()) {
     if (o.kind != "function") continue;
-    const std::string* dev = o.get_string("device");
-    const std::string* name = o.get_string("name");
-    if (dev && name) out[*dev].insert(*name);
+    std::optional<std::string_view> dev = o.get_string("device");
+    std::optional<std::string_view> name = o.get_string("name");
+    if (dev && name) out[std::string(*dev)].insert(std::string(*name));
   }
   return out;
 }

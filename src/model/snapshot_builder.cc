@@ -74,18 +74,18 @@ Measured<T> measured(const Object& o, std::string_view name) {
   m.provenance = a->provenance;
   m.source = a->source;
   if constexpr (std::is_same_v<T, double>) {
-    if (auto* d = std::get_if<double>(&a->value)) m.value = *d;
-    else if (auto* i = std::get_if<std::int64_t>(&a->value)) m.value = static_cast<double>(*i);
+    if (const double* d = a->value.as_double()) m.value = *d;
+    else if (const std::int64_t* i = a->value.as_int()) m.value = static_cast<double>(*i);
   } else {
-    if (auto* i = std::get_if<std::int64_t>(&a->value)) m.value = static_cast<T>(*i);
+    if (const std::int64_t* i = a->value.as_int()) m.value = static_cast<T>(*i);
   }
   if (!m.value) m.provenance = Provenance::kUnknown;
   return m;
 }
 
 std::string str(const Object& o, std::string_view name) {
-  const std::string* s = o.get_string(name);
-  return s ? *s : std::string();
+  std::optional<std::string_view> s = o.get_string(name);
+  return s ? std::string(*s) : std::string();
 }
 
 std::optional<std::uint32_t> node_id_of(std::string_view key) {
@@ -286,7 +286,7 @@ class SnapshotBuilder {
         r.kind = MemoryKind::kCxlPmem;
         r.kind_reason = "DAX device below a CXL persistent-memory region";
       }
-      if (const std::string* reg = o->get_string("cxl_region")) r.members.push_back(*reg);
+      if (std::optional<std::string_view> reg = o->get_string("cxl_region")) r.members.emplace_back(*reg);
       if (target && *target >= 0 && r.mode == "system-ram") {
         r.numa_node = static_cast<std::uint32_t>(*target);
         if (NumaNode* n = numa(*r.numa_node)) n->dax.push_back(r.key);
@@ -304,7 +304,7 @@ class SnapshotBuilder {
       if (const auto* m = o->get_strings("memdevs")) r.members = *m;
       for (const std::string& md : r.members)
         if (const Object* mo = f.find(md))
-          if (const std::string* pci = mo->get_string("pci")) r.devices.push_back(*pci);
+          if (std::optional<std::string_view> pci = mo->get_string("pci")) r.devices.emplace_back(*pci);
       if (const auto* dax = o->get_strings("dax")) {
         for (const std::string& d : *dax) {
           const Object* dobj = f.find(d);
@@ -654,10 +654,10 @@ class SnapshotBuilder {
       snap_->accelerators_.push_back(std::move(a));
     }
     auto owner = [&](const Object& o) -> Accelerator* {
-      const std::string* dev = o.get_string("device");
+      std::optional<std::string_view> dev = o.get_string("device");
       auto it = dev ? snap_->accel_index_.find(*dev) : snap_->accel_index_.end();
       if (it == snap_->accel_index_.end()) {
-        note(o.key, "belongs to accelerator " + (dev ? *dev : std::string("(none)")) + ", which was not found");
+        note(o.key, "belongs to accelerator " + (dev ? std::string(*dev) : std::string("(none)")) + ", which was not found");
         return nullptr;
       }
       return &snap_->accelerators_[it->second];
@@ -731,7 +731,7 @@ class SnapshotBuilder {
       const Accelerator& a = accs[i];
       if (a.key.rfind("drm:", 0) == 0 || a.family != "gpu") continue;
       auto minor = a.details.find("drm_render_minor");
-      const auto* m = minor != a.details.end() ? std::get_if<std::int64_t>(&minor->second.value) : nullptr;
+      const auto* m = minor != a.details.end() ? minor->second.value.as_int() : nullptr;
       if (minor != a.details.end()) {
         // A minor that is not a number matches no render node (as "renderD" + it never did).
         if (m) by_render["renderD" + std::to_string(*m)].push_back(i);
@@ -744,14 +744,15 @@ class SnapshotBuilder {
       Accelerator& card = accs[d];
       if (card.key.rfind("drm:", 0) != 0) continue;
       auto rn = card.details.find("render_node");
-      const std::string* render = rn != card.details.end() ? std::get_if<std::string>(&rn->second.value) : nullptr;
+      std::optional<std::string_view> render =
+          rn != card.details.end() ? rn->second.value.as_string() : std::nullopt;
       // A GPU that names its render minor matches by it; one that does not (or
       // any GPU, when the card has no render node) by the PCI function.
       std::vector<std::size_t> cands;
       auto add = [&](const auto& index, const std::string& k) {
         if (auto it = index.find(k); it != index.end()) cands.insert(cands.end(), it->second.begin(), it->second.end());
       };
-      if (render) add(by_render, *render);
+      if (render) add(by_render, std::string(*render));
       if (!card.pci.empty()) add(render ? by_pci_without_minor : by_pci, card.pci);
       if (cands.size() != 1) continue;
       Accelerator& gpu = accs[cands[0]];

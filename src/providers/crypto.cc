@@ -96,14 +96,14 @@ class CryptoRegistryProvider final : public Provider {
                                              Family fam, const Record& r) {
     std::vector<std::string> out;
     for (const Object* a : accels) {
-      const std::string* family = a->get_string("family");
+      std::optional<std::string_view> family = a->get_string("family");
       if (!family) continue;
       switch (fam) {
         case Family::kQat:
           if (*family == "qat") out.push_back(a->key);
           break;
         case Family::kHisi: {
-          const std::string* n = a->get_string("driver_name");
+          std::optional<std::string_view> n = a->get_string("driver_name");
           if (*family == "uacce" && n && *n == r.module) out.push_back(a->key);
           break;
         }
@@ -112,9 +112,9 @@ class CryptoRegistryProvider final : public Provider {
           break;
         case Family::kCcp: {
           // The CCP is found by its PCI class (pci_class): an AMD encryption controller.
-          const std::string* pci = a->get_string("pci");
+          std::optional<std::string_view> pci = a->get_string("pci");
           const Object* p = pci ? ctx.facts().find(*pci) : nullptr;
-          const std::string* drv = a->get_string("driver");
+          std::optional<std::string_view> drv = a->get_string("driver");
           if (*family == "crypto" && ((drv && *drv == "ccp") || (p && p->get_int("vendor_id") == 0x1022)))
             out.push_back(a->key);
           break;

@@ -136,7 +136,7 @@ class CxlDevicesProvider final : public Provider {
         if (up.level == DecoderLevel::kRoot && up.cap_type2 == 1 && up.cap_type3 == 0) return {2, up.link + "/cap_type2"};
       }
     }
-    if (const std::string* pci = mem.get_string("pci")) {
+    if (std::optional<std::string_view> pci = mem.get_string("pci")) {
       if (const Object* dev = ctx.facts().find(*pci)) {
         if (auto cls = dev->get_int("class_code"); cls && (*cls >> 8) != kMemoryDeviceClass)
           return {2, dev->find("class_code")->source};
@@ -230,7 +230,7 @@ class CxlDevicesProvider final : public Provider {
       for (const std::string& dk : *dax) {
         const Object* d = ctx.facts().find(dk);
         if (!d) continue;
-        const std::string* mode = d->get_string("mode");
+        std::optional<std::string_view> mode = d->get_string("mode");
         auto node = d->get_int("target_node");
         if (!mode || *mode != "system-ram" || !node) continue;
         if (std::find(nodes.begin(), nodes.end(), *node) == nodes.end()) nodes.push_back(*node);

@@ -43,7 +43,7 @@ Object& add_function(const ProbeContext& ctx, const std::string& device_key, std
     f.set("state", std::string(state), Unit::kNone, provenance, path);
     f.set("via", std::vector<std::string>{}, Unit::kNone, provenance, path);
   } else {
-    const std::string* old = f.get_string("state");
+    std::optional<std::string_view> old = f.get_string("state");
     std::string_view old_state = old ? std::string_view(*old) : kStateUnknown;
     if (state_rank(state) > state_rank(old_state) && state_rank(old_state) < 4)
       f.set("state", std::string(state), Unit::kNone, provenance, path);
@@ -52,10 +52,10 @@ Object& add_function(const ProbeContext& ctx, const std::string& device_key, std
       f.set("name", std::string(function), Unit::kNone, provenance, path);
   }
   if (!via.empty()) {
-    auto& v = std::get<std::vector<std::string>>(f.attrs["via"].value);
-    if (std::find(v.begin(), v.end(), via) == v.end()) {
-      v.emplace_back(via);
-      std::sort(v.begin(), v.end());
+    std::vector<std::string>* v = f.attrs["via"].value.mutable_strings();
+    if (v && std::find(v->begin(), v->end(), via) == v->end()) {
+      v->emplace_back(via);
+      std::sort(v->begin(), v->end());
     }
   }
   return f;

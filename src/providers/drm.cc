@@ -143,15 +143,15 @@ class DrmProvider final : public Provider {
   static void nvidia_pci_fallback(const ProbeContext& ctx) {
     std::vector<std::string> claimed;
     for (const Object* a : ctx.facts().of_kind("accelerator"))
-      if (const std::string* p = a->get_string("pci")) claimed.push_back(*p);
+      if (std::optional<std::string_view> p = a->get_string("pci")) claimed.emplace_back(*p);
     std::vector<std::pair<std::string, std::string>> todo;  // (pci key, sysfs path)
     for (const Object* d : ctx.facts().of_kind("pci_device")) {
-      const std::string* drv = d->get_string("driver");
+      std::optional<std::string_view> drv = d->get_string("driver");
       auto cls = d->get_int("class_code");
       if (!drv || *drv != "nvidia" || !cls) continue;
       if ((*cls >> 8) != 0x0300 && (*cls >> 8) != 0x0302) continue;
       if (std::find(claimed.begin(), claimed.end(), d->key) != claimed.end()) continue;
-      const std::string* path = d->get_string("sysfs_path");
+      std::optional<std::string_view> path = d->get_string("sysfs_path");
       todo.emplace_back(d->key, path ? *path : d->key);
     }
     for (const auto& [pci, path] : todo) {

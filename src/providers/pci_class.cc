@@ -38,7 +38,7 @@ class PciClassProvider final : public Provider {
   void probe(const ProbeContext& ctx) const override {
     std::set<std::string, std::less<>> claimed;
     for (const Object* a : ctx.facts().of_kind("accelerator"))
-      if (const std::string* p = a->get_string("pci")) claimed.insert(*p);
+      if (std::optional<std::string_view> p = a->get_string("pci")) claimed.emplace(*p);
     std::vector<const Object*> candidates;
     for (const Object* p : ctx.facts().of_kind("pci_device")) {
       auto cls = p->get_int("class_code");
@@ -55,7 +55,8 @@ class PciClassProvider final : public Provider {
     const ClassInfo info = *class_info(*p.get_int("class_code"));
     const std::string bdf = p.key.substr(4);
     const std::string key = "pcicls:" + bdf;
-    const std::string src = p.get_string("sysfs_path") ? *p.get_string("sysfs_path") : p.key;
+    const std::optional<std::string_view> sysfs_path = p.get_string("sysfs_path");
+    const std::string src = sysfs_path ? std::string(*sysfs_path) : p.key;
     Object& o = accelerator(ctx, key, info.family, info.device_type);
     join_pci(ctx, o, p.key, src);
     auto vendor = p.get_int("vendor_id"), device = p.get_int("device_id");

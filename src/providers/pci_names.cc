@@ -62,7 +62,7 @@ class PciNamesProvider final : public Provider {
     // Accelerators known only by ids (KFD nodes in a tree without /sys/bus/pci) get names too.
     std::vector<std::string> named_by_id;
     for (const Object* o : ctx.facts().of_kind("accelerator")) {
-      const std::string* pci = o->get_string("pci");
+      std::optional<std::string_view> pci = o->get_string("pci");
       bool has_pci_names = pci && ctx.facts().find(*pci);
       if (!has_pci_names && !o->find("model") && o->get_int("vendor_id") && o->get_int("device_id"))
         named_by_id.push_back(o->key);

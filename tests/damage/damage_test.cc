@@ -149,8 +149,8 @@ std::set<std::string> affected_keys(const Baseline& b, const std::vector<std::st
   std::map<std::string, std::set<std::string>> named_by;
   for (const auto& [key, obj] : b.facts.objects())
     for (const auto& [n, a] : obj.attrs) {
-      if (const auto* s = std::get_if<std::string>(&a.value)) named_by[*s].insert(key);
-      if (const auto* v = std::get_if<std::vector<std::string>>(&a.value))
+      if (auto s = a.value.as_string()) named_by[std::string(*s)].insert(key);
+      if (const auto* v = a.value.as_strings())
         for (const auto& s : *v) named_by[s].insert(key);
     }
   for (bool grew = true; grew;) {
@@ -168,8 +168,8 @@ std::set<std::string> affected_keys(const Baseline& b, const std::vector<std::st
       if (out.count(key)) continue;
       for (const auto& [n, a] : obj.attrs) {
         bool hit = false;
-        if (const auto* s = std::get_if<std::string>(&a.value)) hit = out.count(*s) > 0;
-        if (const auto* v = std::get_if<std::vector<std::string>>(&a.value))
+        if (auto s = a.value.as_string()) hit = out.count(std::string(*s)) > 0;
+        if (const auto* v = a.value.as_strings())
           for (const auto& s : *v) hit = hit || out.count(s) > 0;
         if (hit) {
           out.insert(key);
