@@ -39,7 +39,7 @@ FactSet discover_tree(const std::string& dir, std::shared_ptr<AccessRecorder> re
 // provider that writes one needs the name added to src/facts/name_table.cc.
 std::set<std::string> names_outside_the_table(const FactSet& facts) {
   std::set<std::string> out;
-  for (const auto& [key, o] : facts.objects())
+  for (const Object& o : facts.objects())
     for (const auto& [name, a] : o.attrs) {
       if (!name.is_builtin()) out.insert(name.str());
       const std::string src = a.source.str();

@@ -233,8 +233,8 @@ TEST(QueryProperties, CloserCandidateNeverWorsensTheBest) {
 TEST(QueryProperties, RemovingADeviceNeverAddsAnswers) {
   FactSet full = two_sockets();
   FactSet less;
-  for (const auto& [k, o] : full.objects())
-    if (k.find("dsa1") == std::string::npos) less.object(k, o.kind) = o;
+  for (const Object& o : full.objects())
+    if (o.key.find("dsa1") == std::string::npos) less.object(o.key, o.kind) = o;
   PathIndex a(build_snapshot(std::move(full)));
   PathIndex b(build_snapshot(std::move(less)));
   for (auto q : {0, 1}) {

@@ -24,6 +24,7 @@
 #include <map>
 #include <new>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -385,7 +386,7 @@ class AttrMap {
 
 /// One thing discovery found, e.g. key "pci:0000:3b:00.0", kind "pci_device".
 struct Object {
-  std::string key;
+  std::string key;  ///< fixed when FactSet::object makes it (the FactSet is ordered by it)
   std::string kind;  ///< fixed when FactSet::object makes it (of_kind indexes by it)
   AttrMap attrs;
 
@@ -405,6 +406,20 @@ struct Object {
   const std::vector<std::string>* get_strings(std::string_view name) const;
   friend bool operator==(const Object&, const Object&) = default;
 };
+
+/// Orders objects by key (byte order), and finds one by its key's text.
+struct ObjectKeyLess {
+  using is_transparent = void;
+  bool operator()(const Object& a, const Object& b) const noexcept { return a.key < b.key; }
+  bool operator()(const Object& a, std::string_view b) const noexcept { return a.key < b; }
+  bool operator()(std::string_view a, const Object& b) const noexcept { return a < b.key; }
+};
+/// A FactSet's objects, ordered by key.
+///
+/// Why a set and not a map from key to object: the object holds its key, and a
+/// map would hold it twice (a second string, and a second allocation for a key
+/// longer than 15 characters, which nearly every key is: "pci:0000:3b:00.0").
+using ObjectSet = std::set<Object, ObjectKeyLess>;
 
 enum class Severity : std::uint8_t { kInfo, kWarning, kError };
 const char* severity_name(Severity s) noexcept;
@@ -448,7 +463,7 @@ class FactSet {
   /// before "n01"). Costs a copy of the kind's list, not a pass over every object:
   /// an index kept as objects are made.
   std::vector<const Object*> of_kind(std::string_view kind) const;
-  const std::map<std::string, Object, std::less<>>& objects() const { return objects_; }
+  const ObjectSet& objects() const { return objects_; }
   /// Objects whose key starts with `prefix` (for providers amending earlier facts).
   std::vector<Object*> with_prefix(std::string_view prefix);
 
@@ -481,7 +496,11 @@ class FactSet {
 
  private:
   // Records `key`'s state before its first mutable access; `it` is its place or end().
-  void journal(std::string_view key, std::map<std::string, Object, std::less<>>::const_iterator it);
+  void journal(std::string_view key, ObjectSet::const_iterator it);
+  // The object at `it`, to change: a set gives only const access to its
+  // elements, because changing what orders them would break it. Objects are
+  // ordered by key alone, and a key never changes once the object is made.
+  static Object& mutable_object(ObjectSet::const_iterator it) { return const_cast<Object&>(*it); }
   // A link that copies and moves as "none": a journal belongs to one FactSet object.
   struct JournalLink {
     FactJournal* to = nullptr;
@@ -493,7 +512,7 @@ class FactSet {
   void index(const Object& o);
   // Builds by_kind_ afresh from objects_ (a copy).
   void reindex();
-  std::map<std::string, Object, std::less<>> objects_;
+  ObjectSet objects_;
   std::vector<Diagnostic> diagnostics_;
   JournalLink journal_;
   // Kind -> its objects (pointers into objects_, whose nodes never move), in

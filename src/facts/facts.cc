@@ -404,11 +404,11 @@ const std::vector<std::string>* Object::get_strings(std::string_view name) const
   return a ? a->value.as_strings() : nullptr;
 }
 
-void FactSet::journal(std::string_view key, std::map<std::string, Object, std::less<>>::const_iterator it) {
+void FactSet::journal(std::string_view key, ObjectSet::const_iterator it) {
   auto& before = journal_.to->before;
   auto at = before.lower_bound(key);
   if (at != before.end() && at->first == key) return;  // only the first access counts
-  before.emplace_hint(at, std::string(key), it == objects_.end() ? std::nullopt : std::optional<Object>(it->second));
+  before.emplace_hint(at, std::string(key), it == objects_.end() ? std::nullopt : std::optional<Object>(*it));
 }
 
 namespace {
@@ -431,7 +431,7 @@ void FactSet::reindex() {
   // All at once, then one sort per kind: objects_ is in byte order, which
   // inserting one by one in natural order would shuffle ("numa:10" < "numa:2").
   by_kind_.clear();
-  for (const auto& [key, o] : objects_) by_kind_[o.kind].push_back(&o);
+  for (const Object& o : objects_) by_kind_[o.kind].push_back(&o);
   for (auto& [kind, list] : by_kind_) std::sort(list.begin(), list.end(), kind_order);
 }
 
@@ -445,23 +445,24 @@ void FactSet::index(const Object& o) {
 }
 
 Object& FactSet::object(const std::string& key, std::string_view kind) {
-  auto it = objects_.find(key);
-  if (journal_.to) journal(key, it);
-  if (it == objects_.end()) {
-    it = objects_.emplace(key, Object{key, std::string(kind), {}}).first;
-    index(it->second);
+  auto it = objects_.lower_bound(key);
+  const bool made = it != objects_.end() && it->key == key;
+  if (journal_.to) journal(key, made ? it : objects_.end());
+  if (!made) {
+    it = objects_.emplace_hint(it, Object{key, std::string(kind), {}});
+    index(*it);
   }
-  return it->second;
+  return mutable_object(it);
 }
 
 void FactSet::absorb(FactSet&& other) {
   for (auto it = other.objects_.begin(); it != other.objects_.end();) {
     auto next = std::next(it);
-    auto here = objects_.find(it->first);
+    auto here = objects_.find(it->key);
     if (here == objects_.end()) {
-      if (journal_.to) journal(it->first, here);
+      if (journal_.to) journal(it->key, here);
       auto placed = objects_.insert(other.objects_.extract(it));
-      index(placed.position->second);
+      index(*placed.position);
     }
     it = next;
   }
@@ -472,7 +473,7 @@ void FactSet::absorb(FactSet&& other) {
 
 const Object* FactSet::find(std::string_view key) const {
   auto it = objects_.find(key);
-  return it == objects_.end() ? nullptr : &it->second;
+  return it == objects_.end() ? nullptr : &*it;
 }
 
 std::vector<const Object*> FactSet::of_kind(std::string_view kind) const {
@@ -483,15 +484,15 @@ std::vector<const Object*> FactSet::of_kind(std::string_view kind) const {
 std::vector<Object*> FactSet::with_prefix(std::string_view prefix) {
   std::vector<Object*> out;
   for (auto it = objects_.lower_bound(prefix); it != objects_.end(); ++it) {
-    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
-    if (journal_.to) journal(it->first, it);
-    out.push_back(&it->second);
+    if (it->key.compare(0, prefix.size(), prefix) != 0) break;
+    if (journal_.to) journal(it->key, it);
+    out.push_back(&mutable_object(it));
   }
   return out;
 }
 
 void FactSet::shrink() {
-  for (auto& [key, o] : objects_) o.attrs.shrink_to_fit();
+  for (auto it = objects_.begin(); it != objects_.end(); ++it) mutable_object(it).attrs.shrink_to_fit();
 }
 
 void FactSet::normalize() {

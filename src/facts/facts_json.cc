@@ -132,7 +132,7 @@ void write_facts_json(const FactSet& facts, const FactsSink& sink) {
   // of a 10,000-device machine was most of the process's peak memory.
   std::vector<const Object*> sorted;
   sorted.reserve(facts.objects().size());
-  for (const auto& [k, o] : facts.objects()) sorted.push_back(&o);
+  for (const Object& o : facts.objects()) sorted.push_back(&o);
   std::sort(sorted.begin(), sorted.end(), [](const Object* a, const Object* b) { return natural_less(a->key, b->key); });
   std::string out = "{\n \"diagnostics\": ";
   append_array(

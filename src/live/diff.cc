@@ -19,7 +19,7 @@ namespace {
 // accelerator key -> function names, from "function" objects.
 std::map<std::string, std::set<std::string>> functions_of(const FactSet& f) {
   std::map<std::string, std::set<std::string>> out;
-  for (const auto& [key, o] : f.objects()) {
+  for (const Object& o : f.objects()) {
     if (o.kind != "function") continue;
     std::optional<std::string_view> dev = o.get_string("device");
     std::optional<std::string_view> name = o.get_string("name");
@@ -41,7 +41,8 @@ std::string value_text(const Attr& a) {
 
 FactsDiff diff_facts(const FactSet& before, const FactSet& after) {
   FactsDiff d;
-  for (const auto& [key, o] : before.objects()) {
+  for (const Object& o : before.objects()) {
+    const std::string& key = o.key;
     const Object* n = after.find(key);
     if (!n || n->kind != o.kind) {
       d.removed.push_back({key, o.kind});
@@ -64,8 +65,8 @@ FactsDiff diff_facts(const FactSet& before, const FactSet& after) {
     }
     d.changed.push_back(std::move(c));
   }
-  for (const auto& [key, o] : after.objects())
-    if (!before.find(key)) d.added.push_back({key, o.kind});
+  for (const Object& o : after.objects())
+    if (!before.find(o.key)) d.added.push_back({o.key, o.kind});
   auto by_key = [](const auto& x, const auto& y) { return natural_less(x.key, y.key); };
   std::sort(d.added.begin(), d.added.end(), by_key);
   std::sort(d.removed.begin(), d.removed.end(), by_key);

@@ -86,7 +86,7 @@ Baseline clean_baseline(const std::string& dir) {
   EXPECT_TRUE(facts);
   b.facts = std::move(*facts);
   auto plain = FsRoot::open(dir);
-  for (const auto& [key, obj] : b.facts.objects())
+  for (const Object& obj : b.facts.objects())
     for (const auto& [name, attr] : obj.attrs) {
       const std::string src = attr.source.str();
       if (attr.source.is_path() && !b.canonical.count(src)) {
@@ -139,19 +139,19 @@ std::set<std::string> affected_keys(const Baseline& b, const std::vector<std::st
     return false;
   };
   std::set<std::string> out;
-  for (const auto& [key, obj] : b.facts.objects())
+  for (const Object& obj : b.facts.objects())
     for (const auto& [n, a] : obj.attrs)
       if (touches(a.source)) {
-        out.insert(key);
+        out.insert(obj.key);
         break;
       }
   // Who names whom: a host bridge exists because devices below it name it.
   std::map<std::string, std::set<std::string>> named_by;
-  for (const auto& [key, obj] : b.facts.objects())
+  for (const Object& obj : b.facts.objects())
     for (const auto& [n, a] : obj.attrs) {
-      if (auto s = a.value.as_string()) named_by[std::string(*s)].insert(key);
+      if (auto s = a.value.as_string()) named_by[std::string(*s)].insert(obj.key);
       if (const auto* v = a.value.as_strings())
-        for (const auto& s : *v) named_by[s].insert(key);
+        for (const auto& s : *v) named_by[s].insert(obj.key);
     }
   for (bool grew = true; grew;) {
     grew = false;
@@ -164,7 +164,8 @@ std::set<std::string> affected_keys(const Baseline& b, const std::vector<std::st
         grew = true;
       }
     }
-    for (const auto& [key, obj] : b.facts.objects()) {
+    for (const Object& obj : b.facts.objects()) {
+      const std::string& key = obj.key;
       if (out.count(key)) continue;
       for (const auto& [n, a] : obj.attrs) {
         bool hit = false;
@@ -258,7 +259,8 @@ std::string judge(const std::string& dir, const Damage& d, const Baseline& b, co
     }
     return false;
   };
-  for (const auto& [key, obj] : b.facts.objects()) {
+  for (const Object& obj : b.facts.objects()) {
+    const std::string& key = obj.key;
     if (affected.count(key)) continue;
     const Object* now = facts->find(key);
     if (!now) {
