@@ -52,6 +52,44 @@ TEST(FactsJson, RejectsWithReasons) {
   EXPECT_NE(wrong.error().message().find("severity"), std::string::npos);
 }
 
+TEST(Value, HoldsEachTypeAndCopiesWhatItOwns) {
+  EXPECT_TRUE(Value{}.is_unknown());
+  EXPECT_EQ(Value(true).type(), Value::Type::kBool);
+  EXPECT_EQ(*Value(std::uint16_t{0x8086}).as_int(), 0x8086);  // any integer type is an int
+  EXPECT_EQ(Value(std::int64_t{-1}).as_double(), nullptr);    // no conversion between types
+  EXPECT_EQ(*Value(2.5).as_double(), 2.5);
+  // Texts of up to kInlineText bytes live inside; longer ones in a block the Value owns.
+  const std::string at_limit(Value::kInlineText, 'a'), past_limit(Value::kInlineText + 1, 'b');
+  for (const std::string& text : {std::string(), at_limit, past_limit, std::string(300, 'c')}) {
+    Value v(text);
+    ASSERT_TRUE(v.as_string()) << text.size();
+    EXPECT_EQ(*v.as_string(), text);
+    Value copy = v;
+    Value moved = std::move(v);
+    EXPECT_TRUE(v.is_unknown());  // NOLINT: a moved-from Value is unknown, by contract
+    EXPECT_EQ(copy, moved);
+    if (text.size() > Value::kInlineText) {
+      EXPECT_NE(copy.as_string()->data(), moved.as_string()->data());  // its own block
+    }
+    copy = Value(std::int64_t{7});  // gives the text back (the sanitizer build checks)
+    EXPECT_EQ(*copy.as_int(), 7);
+  }
+  Value list(std::vector<std::string>{"b", "a"});
+  Value list_copy = list;
+  list.mutable_strings()->push_back("c");
+  EXPECT_EQ(list_copy.as_strings()->size(), 2u);  // a copy has a list of its own
+  EXPECT_EQ(list.as_strings()->size(), 3u);
+  EXPECT_NE(list, list_copy);
+  EXPECT_EQ(Value(IdSet{{1, 2}}), Value(IdSet{{1, 2}}));
+  EXPECT_NE(Value(std::int64_t{1}), Value(1.0));  // equal numbers, different types
+  EXPECT_NE(Value("1"), Value(std::int64_t{1}));
+  std::string seen;
+  Value(std::vector<std::int64_t>{4, 5}).visit([&](const auto& x) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(x)>, std::vector<std::int64_t>>) seen = "ints";
+  });
+  EXPECT_EQ(seen, "ints");
+}
+
 TEST(Source, SpellsAndComparesAsItsText) {
   const std::string path = "/sys/bus/pci/devices/0000:3b:00.0/vendor";
   Source s(path);
