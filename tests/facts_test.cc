@@ -117,9 +117,9 @@ TEST(Source, SpellsAndComparesAsItsText) {
   EXPECT_EQ(copy, width);
   EXPECT_EQ(Source("/sys/x/current_link_speed"), Source("/sys/x/current_link_speed"));
   EXPECT_FALSE(Source("/sys/x/current_link_speed") == Source("/sys/x/current_link_width"));
-  static_assert(sizeof(Source) == 24);
+  static_assert(sizeof(Source) == 16);
   static_assert(sizeof(Value) == 16);
-  static_assert(sizeof(Attr) == 48);
+  static_assert(sizeof(Attr) == 40);
 }
 
 TEST(Source, AttributesOfOneDirectoryShareItsStem) {

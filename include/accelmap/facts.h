@@ -253,10 +253,11 @@ class Source {
  private:
   friend struct Object;  // Object::set looks for a stem to share
   struct Stem;           // immutable text with an atomic reference count (facts.cc)
-  /// Leaves up to this long live inside the Source (sysfs file names nearly all
-  /// do). 15 makes a Source 24 bytes, which makes an attribute 72.
-  static constexpr std::size_t kLeafCapacity = 15;
-  /// leaf_size_ of a leaf kept as a pointer into the table of names (in leaf_).
+  /// Leaves up to this long live inside the Source ("vendor", "class", "size");
+  /// the longer file names providers read are in the table of names. 7 makes a
+  /// Source 16 bytes, which makes an attribute 40.
+  static constexpr std::size_t kLeafCapacity = 7;
+  /// leaf_size_ of a leaf kept as its index in the table of names (in leaf_).
   static constexpr std::uint8_t kTableLeaf = 0xff;
 
   std::string_view stem() const noexcept;
@@ -265,7 +266,7 @@ class Source {
   void release() noexcept;
 
   Stem* stem_ = nullptr;  ///< the text up to its leaf; null exactly when the text is empty
-  char leaf_[kLeafCapacity] = {};  ///< the leaf, or the bytes of a table pointer (kTableLeaf)
+  char leaf_[kLeafCapacity] = {};  ///< the leaf, or the bytes of a table index (kTableLeaf)
   std::uint8_t leaf_size_ = 0;
 };
 std::ostream& operator<<(std::ostream& os, const Source& s);

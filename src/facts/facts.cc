@@ -200,9 +200,9 @@ std::string_view Source::stem() const noexcept {
 
 std::string_view Source::leaf() const noexcept {
   if (leaf_size_ != kTableLeaf) return {leaf_, leaf_size_};
-  const std::string_view* entry;
-  std::memcpy(&entry, leaf_, sizeof(entry));
-  return *entry;
+  std::uint16_t index;
+  std::memcpy(&index, leaf_, sizeof(index));
+  return *internal::table_entry(index);
 }
 
 // `leaf` fits inside, or is in the table (stem_length made sure).
@@ -212,8 +212,8 @@ void Source::set_leaf(std::string_view leaf) noexcept {
     leaf_size_ = static_cast<std::uint8_t>(leaf.size());
     return;
   }
-  const std::string_view* entry = internal::table_name(leaf);
-  std::memcpy(leaf_, &entry, sizeof(entry));
+  const std::uint16_t index = internal::table_index(internal::table_name(leaf));
+  std::memcpy(leaf_, &index, sizeof(index));
   leaf_size_ = kTableLeaf;
 }
 

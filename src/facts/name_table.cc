@@ -15,8 +15,9 @@ namespace accelmap {
 namespace {
 
 // Every attribute name accelmap's providers and snapshot builder write
-// (docs/facts.md), and every sysfs file name longer than 15 characters that they
-// read (a Source's leaf). A name missing here still works (an attribute name owns
+// (docs/facts.md), and every sysfs file name longer than 7 characters that they
+// read (a Source's leaf; the name of one instance, with a digit in it, cannot
+// be here). A name missing here still works (an attribute name owns
 // a copy of its text, a source keeps its leaf in its stem); the tests in
 // tests/corpus_test.cc find one that a provider writes on a recorded or hand-made tree.
 constexpr std::string_view kNames[] = {
@@ -67,6 +68,7 @@ constexpr std::string_view kNames[] = {
     "device_name",
     "device_type",
     "die_id",
+    "distance",
     "distance_nodes",
     "distances",
     "domain",
@@ -90,22 +92,26 @@ constexpr std::string_view kNames[] = {
     "has_generic_initiator",
     "has_memory",
     "has_normal_memory",
+    "hca_type",
     "hive_id",
     "hops",
     "id",
     "in_use",
     "indexing",
     "indirect",
+    "information",
     "initiators",
     "instances_free",
     "instances_total",
     "interleave_ways",
+    "io_links",
     "isolate",
     "isolate_strategy",
     "kernel_release",
     "kind",
     "level",
     "line_size",
+    "local_cpulist",
     "local_cpus",
     "location_id",
     "manufacturer",
@@ -120,10 +126,12 @@ constexpr std::string_view kNames[] = {
     "memdev",
     "memdevs",
     "memory_side_cache",
+    "memory_size",
     "mode",
     "model",
     "name",
     "node",
+    "nodelist",
     "nodes",
     "num_of_core",
     "num_rps",
@@ -136,6 +144,7 @@ constexpr std::string_view kNames[] = {
     "online",
     "op_cap",
     "op_config",
+    "osrelease",
     "package",
     "package_id",
     "parent",
@@ -151,6 +160,7 @@ constexpr std::string_view kNames[] = {
     "possible",
     "power_state",
     "product_name",
+    "properties",
     "queues",
     "ram_size",
     "read_bandwidth",
@@ -183,7 +193,9 @@ constexpr std::string_view kNames[] = {
     "sysfs_path",
     "target",
     "target_node",
+    "target_type",
     "targets",
+    "topology",
     "type",
     "unknown_algorithms",
     "unknown_crypto_drivers",
@@ -210,6 +222,7 @@ constexpr std::string_view kNames[] = {
     "xgmi_physical_id",
 };
 constexpr std::size_t kNameCount = sizeof(kNames) / sizeof(kNames[0]);
+static_assert(kNameCount < 0xffff, "a Source keeps a table index in two bytes");
 
 // Open addressing over a power of two at least four times the names: a lookup
 // hashes the text once and compares about one entry.
@@ -261,6 +274,8 @@ const std::string_view* make_owned(std::string_view text) {
 
 namespace internal {
 const std::string_view* table_name(std::string_view text) noexcept { return text.empty() ? nullptr : lookup(text); }
+std::uint16_t table_index(const std::string_view* entry) noexcept { return static_cast<std::uint16_t>(entry - kNames); }
+const std::string_view* table_entry(std::uint16_t index) noexcept { return &kNames[index]; }
 }  // namespace internal
 
 AttrName::AttrName(std::string_view text) {
