@@ -237,6 +237,12 @@ class Reader {
 
 }  // namespace
 
+// Aligned to a cache line: the skip loops inlined here are most of a small
+// machine's names pass, and where they fell relative to 32- and 64-byte
+// boundaries followed wherever the linker put the function. An unrelated change
+// elsewhere in the library moved it by 16 bytes and made the pass a fifth slower
+// (perf: 11.9% -> 15.3% of a live discovery, the same code).
+__attribute__((aligned(64)))
 Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<PciIds>& functions,
                                       const std::set<std::uint32_t>& classes, std::size_t chunk_bytes) {
   Wanted want;
