@@ -110,6 +110,46 @@ TEST(PciProvider, ChainParentsHostBridgeRelativeLinksAndAttributes) {
   EXPECT_TRUE(f.diagnostics().empty()) << f.diagnostics().front().path << ": " << f.diagnostics().front().message;
 }
 
+// Pass 1 leaves each function's own folder unasked (resolve_except_last) and
+// pass 2 opens it refusing links; a folder that is a link after all, or is
+// gone, must give what the full walk gives.
+TEST(PciProvider, FunctionFolderThatIsALinkOrGoneGivesWhatTheFullWalkGives) {
+  std::string r = make_temp_dir();
+  add_device(r, "sys/devices/pci0000:00/0000:00:01.0");
+  add_device(r, "sys/devices/pci0000:00/moved", "0x10de\n");
+  make_link(r, "sys/devices/pci0000:00/0000:00:02.0", "moved");  // the function's folder is a link
+  make_link(r, "sys/bus/pci/devices/0000:00:01.0", "../../../devices/pci0000:00/0000:00:01.0");
+  make_link(r, "sys/bus/pci/devices/0000:00:02.0", "../../../devices/pci0000:00/0000:00:02.0");
+  make_link(r, "sys/bus/pci/devices/0000:00:03.0", "../../../devices/pci0000:00/0000:00:03.0");  // dangling
+
+  FactSet f = discover_pci(r);
+  EXPECT_EQ(keys_of(f, "pci_device"), (std::set<std::string>{"pci:0000:00:01.0", "pci:0000:00:02.0"}));
+  EXPECT_EQ(str(f, "pci:0000:00:01.0", "sysfs_path"), "/sys/devices/pci0000:00/0000:00:01.0");
+  EXPECT_EQ(str(f, "pci:0000:00:02.0", "sysfs_path"), "/sys/devices/pci0000:00/moved");
+  const Object* moved = f.find("pci:0000:00:02.0");
+  ASSERT_NE(moved, nullptr);
+  EXPECT_EQ(moved->get_int("vendor_id"), 0x10de);
+  EXPECT_EQ(moved->find("vendor_id")->source, "/sys/devices/pci0000:00/moved/vendor");
+  EXPECT_EQ(str(f, "pci:0000:00:02.0", "parent"), "hostbridge:0000:00");
+  ASSERT_EQ(f.diagnostics().size(), 1u);
+  EXPECT_EQ(f.diagnostics()[0].path, "/sys/bus/pci/devices/0000:00:03.0");
+  EXPECT_EQ(f.diagnostics()[0].message, "missing");
+
+  // The two halves in FsRoot: the last component is left as the link's target
+  // names it, and an open that refuses links fails on it.
+  auto root = FsRoot::open(r);
+  ASSERT_TRUE(root);
+  std::set<std::string> memo;
+  auto canon = root->resolve_except_last("/sys/bus/pci/devices/0000:00:02.0", memo);
+  ASSERT_TRUE(canon) << canon.error().message();
+  EXPECT_EQ(*canon, "/sys/devices/pci0000:00/0000:00:02.0");
+  EXPECT_EQ(memo.count(*canon), 0u);
+  EXPECT_FALSE(root->open_dir(*canon, FsRoot::Listing::kAlways, FsRoot::Links::kRefuse));
+  EXPECT_TRUE(root->open_dir(*canon));  // followed, as ever
+  EXPECT_TRUE(root->open_dir("/sys/devices/pci0000:00/0000:00:01.0", FsRoot::Listing::kAlways, FsRoot::Links::kRefuse));
+  EXPECT_EQ(*root->resolve("/sys/bus/pci/devices/0000:00:02.0", memo), "/sys/devices/pci0000:00/moved");
+}
+
 TEST(PciProvider, ThirtyTwoBitDomain) {
   std::string r = make_temp_dir();
   add_device(r, "sys/devices/pci10000:00/10000:00:02.0");

@@ -277,9 +277,19 @@ class FsRoot {
   };
   static constexpr std::int64_t kLargeDirectoryBytes = 4096;
 
+  /// Whether open_dir follows symlinks on the way (always inside the root).
+  enum class Links : std::uint8_t {
+    kFollow,
+    /// Fails (kIoError, "too many levels of symbolic links") when any component
+    /// of `path`, the folder itself included, is a symlink: for a path that is
+    /// canonical but for its last component (resolve_except_last).
+    kRefuse,
+  };
+
   /// Opens and lists the directory at `path` once, for reading many of its
   /// entries (see FsDir). Fails as list_dir(path) would.
-  Result<FsDir> open_dir(std::string_view path, Listing listing = Listing::kAlways) const;
+  Result<FsDir> open_dir(std::string_view path, Listing listing = Listing::kAlways,
+                         Links links = Links::kFollow) const;
 
   /// Raw target of the symlink at `path` (the last component is not followed).
   Result<std::string> read_link(std::string_view path) const;
@@ -301,21 +311,32 @@ class FsRoot {
   /// caller's, one per batch; the results equal resolve()'s.
   Result<std::string> resolve(std::string_view path, std::set<std::string>& memo) const;
 
+  /// resolve(path, memo) for a link to a folder that the caller opens next with
+  /// open_dir(answer, ..., Links::kRefuse): once a link has been followed, the
+  /// last component of the answer is not looked at (a readlinkat that answers
+  /// "not a link" for every PCI function of a tree), because that open fails
+  /// when it is a link after all, and the caller then takes resolve(). Nor is it
+  /// added to `memo`. While recording (every link must be seen): resolve().
+  Result<std::string> resolve_except_last(std::string_view path, std::set<std::string>& memo) const;
+
  private:
   friend class FsDir;
   FsRoot(std::string dir, int fd, Options options, bool have_openat2);
   // Opens `path` with `flags`, confined to the root; returns fd or -errno.
-  int open_confined(std::string_view path, int flags, std::string* canonical) const;
+  // `refuse_links`: -ELOOP when a component of `path` is a symlink.
+  int open_confined(std::string_view path, int flags, std::string* canonical, bool refuse_links = false) const;
   // Hand-written confined resolution; returns 0 or -errno. `canonical` receives
   // the in-root path of the final object; links on the way go to the recorder.
+  // `check_last` false: the last component, when reached through a link, is
+  // taken as it is (resolve_except_last).
   int walk(std::string_view path, bool follow_last, std::string* canonical,
            std::set<std::string>* memo = nullptr,
-           std::map<std::string, std::string, std::less<>>* link_memo = nullptr) const;
+           std::map<std::string, std::string, std::less<>>* link_memo = nullptr, bool check_last = true) const;
   // walk() with any set of non-link prefixes and map of links (WalkMemo's are hashed),
   // and optionally a map of folders as given to their canonical paths.
-  template <class NotLinks, class Links, class Folders = std::map<std::string, std::string, std::less<>>>
+  template <class NotLinks, class LinkMap, class Folders = std::map<std::string, std::string, std::less<>>>
   int walk_with(std::string_view path, bool follow_last, std::string* canonical, NotLinks* memo,
-                Links* link_memo, Folders* folders = nullptr) const;
+                LinkMap* link_memo, Folders* folders = nullptr, bool check_last = true) const;
   // list_dir(); with `fd_out`, the open folder is handed over instead of closed,
   // `canonical_out` receives its canonical path and `stat_typed` what list_fd says.
   Result<std::vector<DirEntry>> list_dir_at(std::string_view path, int* fd_out, std::string* canonical_out,

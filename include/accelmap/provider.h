@@ -100,6 +100,13 @@ class ProbeContext {
   /// (the links of /sys/bus/*/devices and /sys/class/* all point into one
   /// /sys/devices tree). The results are FsRoot::resolve's.
   Result<std::string> resolve(std::string_view path) const;
+  /// ctx.fs().resolve_except_last(path) with the same memo: for a link to a
+  /// folder the provider opens next with FsRoot::Links::kRefuse.
+  Result<std::string> resolve_except_last(std::string_view path) const;
+  /// Tells resolve()'s memo that no component of the canonical `path` is a
+  /// link (say, an open with FsRoot::Links::kRefuse just succeeded), so later
+  /// walks through it ask nothing about it.
+  void remember_not_a_link(std::string path) const;
   /// The memo resolve() shares, owned by the caller and kept alive while this
   /// context is used; one thread at a time. nullptr: this context's own.
   void set_resolve_memo(std::set<std::string>* memo) { memo_ = memo; }

@@ -285,13 +285,15 @@ Result<FsRoot> FsRoot::open(const std::string& dir, Options options) {
 }
 
 int FsRoot::walk(std::string_view path, bool follow_last, std::string* canonical,
-                 std::set<std::string>* memo, std::map<std::string, std::string, std::less<>>* link_memo) const {
-  return walk_with(path, follow_last, canonical, memo, link_memo);
+                 std::set<std::string>* memo, std::map<std::string, std::string, std::less<>>* link_memo,
+                 bool check_last) const {
+  return walk_with(path, follow_last, canonical, memo, link_memo,
+                   static_cast<std::map<std::string, std::string, std::less<>>*>(nullptr), check_last);
 }
 
-template <class NotLinks, class Links, class Folders>
+template <class NotLinks, class LinkMap, class Folders>
 int FsRoot::walk_with(std::string_view path, bool follow_last, std::string* canonical, NotLinks* memo,
-                      Links* link_memo, Folders* folders) const {
+                      LinkMap* link_memo, Folders* folders, bool check_last) const {
   // `pending` holds the components still to visit, in reverse order so that a
   // link's target can be pushed in front cheaply.
   std::vector<std::string> pending;
@@ -358,6 +360,9 @@ int FsRoot::walk_with(std::string_view path, bool follow_last, std::string* cano
     here += '/';
     here += comp;
     if (pending.empty() && !follow_last) break;
+    // The last component of a link's target, left to the caller's open
+    // (resolve_except_last); not remembered as a non-link.
+    if (pending.empty() && !check_last && links > 0) break;
     // A prefix already seen not to be a link stays one within a batch.
     if (memo && memo->count(here)) continue;
     std::string target;
@@ -395,7 +400,7 @@ int FsRoot::walk_with(std::string_view path, bool follow_last, std::string* cano
   return 0;
 }
 
-int FsRoot::open_confined(std::string_view path, int flags, std::string* canonical) const {
+int FsRoot::open_confined(std::string_view path, int flags, std::string* canonical, bool refuse_links) const {
   // openat2 rejects flags that do not apply to O_PATH (EINVAL), so O_NOCTTY
   // is only added to real opens.
   flags |= O_CLOEXEC;
@@ -403,7 +408,7 @@ int FsRoot::open_confined(std::string_view path, int flags, std::string* canonic
   if (have_openat2_ && !options_.recorder) {
     open_how how{};
     how.flags = static_cast<std::uint64_t>(flags);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | (refuse_links ? RESOLVE_NO_SYMLINKS : 0);
     const std::string rel = relative(path);
     // EAGAIN: a rename or mount anywhere on the system during a ".." step of
     // the walk (the links of sysfs are all "../../devices/..."); the kernel
@@ -420,6 +425,8 @@ int FsRoot::open_confined(std::string_view path, int flags, std::string* canonic
   std::string canon;
   int rc = walk_followed(path, &canon);
   if (rc < 0) return rc;
+  // A path with no link on the way is its own canonical form.
+  if (refuse_links && canon != normalize_path(path)) return -ELOOP;
   int fd = ::openat(fd_, relative(canon).c_str(), flags | O_NOFOLLOW);
   if (canonical) *canonical = canon;
   return fd < 0 ? -errno : fd;
@@ -589,8 +596,9 @@ bool FsRoot::on_live_sysfs(int dirfd) const {
   return ::fstatfs(dirfd, &sf) == 0 && sf.f_type == SYSFS_MAGIC;
 }
 
-Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing) const {
+Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing, Links links) const {
   std::string p(path);
+  const bool refuse_links = links == Links::kRefuse;
   if (options_.recorder) {
     // The folder is resolved and listed as list_dir records it (every link on the
     // way, the folder, its link entries); its files are then read through the open
@@ -600,12 +608,16 @@ Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing) const {
     std::vector<std::string> stat_typed;
     auto entries = list_dir_at(path, &fd, &canon, &stat_typed);
     if (!entries) return entries.error();
+    if (refuse_links && canon != normalize_path(path)) {
+      ::close(fd);
+      return io_status(path, ELOOP);
+    }
     FsDir d(this, fd, std::move(p), std::move(*entries), on_live_sysfs(fd));
     d.stat_typed_ = std::move(stat_typed);
     d.canonical_ = std::move(canon);
     return d;
   }
-  int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, nullptr);
+  int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, nullptr, refuse_links);
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
   if (listing == Listing::kUnlessLarge && untrusted_) {
@@ -1063,6 +1075,14 @@ Result<std::string> FsRoot::resolve(std::string_view path, std::set<std::string>
   if (options_.recorder) return resolve(path);  // every link must be seen
   std::string canon;
   int rc = walk(path, /*follow_last=*/true, &canon, &memo);
+  if (rc < 0) return io_status(path, -rc);
+  return canon;
+}
+
+Result<std::string> FsRoot::resolve_except_last(std::string_view path, std::set<std::string>& memo) const {
+  if (options_.recorder) return resolve(path);
+  std::string canon;
+  int rc = walk(path, /*follow_last=*/true, &canon, &memo, nullptr, /*check_last=*/false);
   if (rc < 0) return io_status(path, -rc);
   return canon;
 }

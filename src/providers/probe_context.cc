@@ -72,6 +72,14 @@ Result<std::string> ProbeContext::resolve(std::string_view path) const {
   return fs_.resolve(path, memo_ ? *memo_ : own_memo_);
 }
 
+Result<std::string> ProbeContext::resolve_except_last(std::string_view path) const {
+  return fs_.resolve_except_last(path, memo_ ? *memo_ : own_memo_);
+}
+
+void ProbeContext::remember_not_a_link(std::string path) const {
+  (memo_ ? *memo_ : own_memo_).insert(std::move(path));
+}
+
 void ProbeContext::warn(std::string path, std::string message, Severity severity) const {
   facts_.add(Diagnostic{severity, std::string(provider_), std::move(path), std::move(message)});
 }
