@@ -475,7 +475,7 @@ class FactSet {
   /// (each part its own FactSet, absorbed in order), where only identical
   /// objects repeat (a host bridge seen from functions of several parts), so
   /// the first part's is the one a single pass would have made. Objects are
-  /// moved, not copied (their map nodes are spliced), and recorded in an
+  /// moved, not copied (their set nodes are spliced), and recorded in an
   /// attached journal as made.
   void absorb(FactSet&& other);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
