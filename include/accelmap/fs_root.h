@@ -322,6 +322,8 @@ class FsRoot {
  private:
   friend class FsDir;
   FsRoot(std::string dir, int fd, Options options, bool have_openat2);
+  // resolve(path, memo), or resolve_except_last when `check_last` is false.
+  Result<std::string> resolve_with(std::string_view path, std::set<std::string>& memo, bool check_last) const;
   // Opens `path` with `flags`, confined to the root; returns fd or -errno.
   // `refuse_links`: -ELOOP when a component of `path` is a symlink.
   int open_confined(std::string_view path, int flags, std::string* canonical, bool refuse_links = false) const;

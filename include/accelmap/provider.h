@@ -187,6 +187,8 @@ class ProbeContext {
   std::set<std::string>* memo_ = nullptr;
   mutable std::set<std::string> own_memo_;  // resolve()'s when none is shared
   ListingMemo* listings_ = nullptr;
+  // The memo resolve() uses: the shared one, else own_memo_.
+  std::set<std::string>& resolve_memo() const;
 };
 
 class Provider {

@@ -111,28 +111,20 @@ Value& Value::operator=(Value&& other) noexcept {
   return *this;
 }
 
+// What owns a block is copied through its constructor, which makes the block;
+// a number or an inline text is its bytes.
 void Value::copy_from(const Value& other) {
   switch (other.type_) {
     case Type::kString:
-      if (other.text_size_ == kLongText) {
-        // Through the text constructor: a long text gets its own block.
-        Value copy(other.text());
-        *this = std::move(copy);
-        return;
-      }
-      break;
-    case Type::kIds: ::new (storage_) IdSet*(new IdSet(*other.as_ids())); type_ = other.type_; return;
-    case Type::kInts:
-      ::new (storage_) std::vector<std::int64_t>*(new std::vector<std::int64_t>(*other.as_ints()));
-      type_ = other.type_;
+      if (other.text_size_ == kLongText) *this = Value(other.text());
+      else break;
       return;
-    case Type::kStrings:
-      ::new (storage_) std::vector<std::string>*(new std::vector<std::string>(*other.as_strings()));
-      type_ = other.type_;
-      return;
+    case Type::kIds: *this = Value(*other.as_ids()); return;
+    case Type::kInts: *this = Value(*other.as_ints()); return;
+    case Type::kStrings: *this = Value(*other.as_strings()); return;
     default: break;
   }
-  std::memcpy(storage_, other.storage_, sizeof storage_);  // a number or an inline text
+  std::memcpy(storage_, other.storage_, sizeof storage_);
   text_size_ = other.text_size_;
   type_ = other.type_;
 }
@@ -370,38 +362,37 @@ const Attr* Object::find(std::string_view name) const {
   return it == attrs.end() ? nullptr : &it->second;
 }
 
+// The value of attribute `name`, or an unknown one (which every typed getter
+// answers with nothing) when there is none.
+static const Value& value_of(const Object& o, std::string_view name) {
+  static const Value kNone;  // constant, never written: not state
+  const Attr* a = o.find(name);
+  return a ? a->value : kNone;
+}
+
 std::optional<std::int64_t> Object::get_int(std::string_view name) const {
-  const Attr* a = find(name);
-  const std::int64_t* v = a ? a->value.as_int() : nullptr;
+  const std::int64_t* v = value_of(*this, name).as_int();
   return v ? std::optional<std::int64_t>(*v) : std::nullopt;
 }
 std::optional<double> Object::get_double(std::string_view name) const {
-  const Attr* a = find(name);
-  if (!a) return std::nullopt;
-  if (const double* v = a->value.as_double()) return *v;
-  if (const std::int64_t* v = a->value.as_int()) return static_cast<double>(*v);
+  const Value& v = value_of(*this, name);
+  if (const double* d = v.as_double()) return *d;
+  if (const std::int64_t* i = v.as_int()) return static_cast<double>(*i);
   return std::nullopt;
 }
 std::optional<bool> Object::get_bool(std::string_view name) const {
-  const Attr* a = find(name);
-  const bool* v = a ? a->value.as_bool() : nullptr;
+  const bool* v = value_of(*this, name).as_bool();
   return v ? std::optional<bool>(*v) : std::nullopt;
 }
 std::optional<std::string_view> Object::get_string(std::string_view name) const {
-  const Attr* a = find(name);
-  return a ? a->value.as_string() : std::nullopt;
+  return value_of(*this, name).as_string();
 }
-const IdSet* Object::get_ids(std::string_view name) const {
-  const Attr* a = find(name);
-  return a ? a->value.as_ids() : nullptr;
-}
+const IdSet* Object::get_ids(std::string_view name) const { return value_of(*this, name).as_ids(); }
 const std::vector<std::int64_t>* Object::get_ints(std::string_view name) const {
-  const Attr* a = find(name);
-  return a ? a->value.as_ints() : nullptr;
+  return value_of(*this, name).as_ints();
 }
 const std::vector<std::string>* Object::get_strings(std::string_view name) const {
-  const Attr* a = find(name);
-  return a ? a->value.as_strings() : nullptr;
+  return value_of(*this, name).as_strings();
 }
 
 void FactSet::journal(std::string_view key, ObjectSet::const_iterator it) {

@@ -68,6 +68,10 @@ std::string reason(int err) {
   }
 }
 
+// Whether resolving `path` went through a symlink, given where it led: a path
+// with no link on the way is its own canonical form.
+bool link_on_the_way(std::string_view path, const std::string& canonical) { return canonical != normalize_path(path); }
+
 Status io_status(std::string_view path, int err, std::string_view what = {}) {
   std::string msg = std::string(path) + ": ";
   if (!what.empty()) msg += std::string(what) + ": ";
@@ -425,8 +429,7 @@ int FsRoot::open_confined(std::string_view path, int flags, std::string* canonic
   std::string canon;
   int rc = walk_followed(path, &canon);
   if (rc < 0) return rc;
-  // A path with no link on the way is its own canonical form.
-  if (refuse_links && canon != normalize_path(path)) return -ELOOP;
+  if (refuse_links && link_on_the_way(path, canon)) return -ELOOP;
   int fd = ::openat(fd_, relative(canon).c_str(), flags | O_NOFOLLOW);
   if (canonical) *canonical = canon;
   return fd < 0 ? -errno : fd;
@@ -608,7 +611,7 @@ Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing, Links lin
     std::vector<std::string> stat_typed;
     auto entries = list_dir_at(path, &fd, &canon, &stat_typed);
     if (!entries) return entries.error();
-    if (refuse_links && canon != normalize_path(path)) {
+    if (refuse_links && link_on_the_way(path, canon)) {
       ::close(fd);
       return io_status(path, ELOOP);
     }
@@ -1072,17 +1075,17 @@ Result<std::string> FsRoot::resolve(std::string_view path) const {
 }
 
 Result<std::string> FsRoot::resolve(std::string_view path, std::set<std::string>& memo) const {
-  if (options_.recorder) return resolve(path);  // every link must be seen
-  std::string canon;
-  int rc = walk(path, /*follow_last=*/true, &canon, &memo);
-  if (rc < 0) return io_status(path, -rc);
-  return canon;
+  return resolve_with(path, memo, /*check_last=*/true);
 }
 
 Result<std::string> FsRoot::resolve_except_last(std::string_view path, std::set<std::string>& memo) const {
-  if (options_.recorder) return resolve(path);
+  return resolve_with(path, memo, /*check_last=*/false);
+}
+
+Result<std::string> FsRoot::resolve_with(std::string_view path, std::set<std::string>& memo, bool check_last) const {
+  if (options_.recorder) return resolve(path);  // every link must be seen
   std::string canon;
-  int rc = walk(path, /*follow_last=*/true, &canon, &memo, nullptr, /*check_last=*/false);
+  int rc = walk(path, /*follow_last=*/true, &canon, &memo, nullptr, check_last);
   if (rc < 0) return io_status(path, -rc);
   return canon;
 }

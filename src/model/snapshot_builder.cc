@@ -84,8 +84,7 @@ Measured<T> measured(const Object& o, std::string_view name) {
 }
 
 std::string str(const Object& o, std::string_view name) {
-  std::optional<std::string_view> s = o.get_string(name);
-  return s ? std::string(*s) : std::string();
+  return std::string(o.get_string(name).value_or(std::string_view()));
 }
 
 std::optional<std::uint32_t> node_id_of(std::string_view key) {

@@ -39,7 +39,7 @@ void ProbeContext::in_parts(std::size_t items, std::size_t min_per_part,
     part.prefetched_ = prefetched_;  // read-only
     // The first part runs on the calling thread: it keeps this context's
     // resolve memo (for the providers after this one); the others learn their own.
-    if (i == 0) part.memo_ = memo_ ? memo_ : &own_memo_;
+    if (i == 0) part.memo_ = &resolve_memo();
     try {
       work(part, items * i / n, items * (i + 1) / n);
       // On the thread that made them: its malloc arena takes the old room
@@ -68,17 +68,15 @@ void ProbeContext::in_parts(std::size_t items, std::size_t min_per_part,
   for (FactSet& p : parts) facts_.absorb(std::move(p));
 }
 
-Result<std::string> ProbeContext::resolve(std::string_view path) const {
-  return fs_.resolve(path, memo_ ? *memo_ : own_memo_);
-}
+std::set<std::string>& ProbeContext::resolve_memo() const { return memo_ ? *memo_ : own_memo_; }
+
+Result<std::string> ProbeContext::resolve(std::string_view path) const { return fs_.resolve(path, resolve_memo()); }
 
 Result<std::string> ProbeContext::resolve_except_last(std::string_view path) const {
-  return fs_.resolve_except_last(path, memo_ ? *memo_ : own_memo_);
+  return fs_.resolve_except_last(path, resolve_memo());
 }
 
-void ProbeContext::remember_not_a_link(std::string path) const {
-  (memo_ ? *memo_ : own_memo_).insert(std::move(path));
-}
+void ProbeContext::remember_not_a_link(std::string path) const { resolve_memo().insert(std::move(path)); }
 
 void ProbeContext::warn(std::string path, std::string message, Severity severity) const {
   facts_.add(Diagnostic{severity, std::string(provider_), std::move(path), std::move(message)});
