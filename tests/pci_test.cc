@@ -2,6 +2,7 @@
 // parsing and odd values, recorded trees with expectations read off the files.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cctype>
 #include <fstream>
 #include <map>
@@ -346,6 +347,59 @@ TEST(PciIdsFile, NamesAcrossEveryChunkEdge) {
     EXPECT_EQ(r->classes.at(0x037f), "Display controller") << chunk;
     EXPECT_EQ(r->classes.at(0x0b00), "Processor") << chunk;
     EXPECT_EQ(r->classes.at(0x0400), "") << chunk;
+  }
+}
+
+// The index pass needs no ids (discover() runs it while pci finds them): one
+// index answers any later questions as a single pass would, a pass nobody
+// wants stops, and names are refused before the index.
+TEST(PciIdsFile, OneIndexAnswersAnyQuestions) {
+  std::string text =
+      "0001  First\n"
+      "\t0001  Dev one\n"
+      "\t\t0001 0002  Sub of one\n"
+      "stray line\n"
+      "\t0002  Dev two\n"
+      "00a0  Second\n"
+      "\t0002  Other two\n"
+      "0001  Duplicate block\n"
+      "\t0003  Not this\n"
+      "C 03  Display controller\n"
+      "\t02  3D controller\n";
+  std::string dir = make_temp_dir();
+  write_file(dir, "pci.ids", text);
+  for (std::size_t chunk : {16u, 17u, 33u, 4096u}) {
+    auto file = providers::PciIdsFile::open(dir + "/pci.ids", chunk);
+    ASSERT_TRUE(static_cast<bool>(file)) << file.error().message();
+    auto early = file->names({{1, 1, -1, -1}}, {});
+    ASSERT_FALSE(static_cast<bool>(early));
+    EXPECT_EQ(early.error().code(), StatusCode::kInternal);
+    ASSERT_TRUE(file->index().is_ok());
+    const std::vector<std::set<providers::PciIds>> questions = {
+        {{0x0001, 0x0001, 0x0001, 0x0002}}, {{0x00a0, 0x0002, -1, -1}, {0x0001, 0x0003, -1, -1}}, {}};
+    for (const auto& asked : questions) {
+      auto got = file->names(asked, {0x0302, 0x0300});
+      auto whole = providers::read_pci_names(dir + "/pci.ids", asked, {0x0302, 0x0300}, chunk);
+      ASSERT_TRUE(static_cast<bool>(got) && static_cast<bool>(whole));
+      ASSERT_EQ(got->functions.size(), asked.size());
+      for (const auto& [id, n] : got->functions) {
+        EXPECT_EQ(n.vendor, whole->functions.at(id).vendor);
+        EXPECT_EQ(n.device, whole->functions.at(id).device);
+        EXPECT_EQ(n.subsystem, whole->functions.at(id).subsystem);
+      }
+      EXPECT_EQ(got->classes.at(0x0302), "3D controller");
+      EXPECT_EQ(got->classes.at(0x0300), "Display controller");
+    }
+    auto again = file->names({{0x0001, 0x0001, 0x0001, 0x0002}, {0x0001, 0x0003, -1, -1}}, {});
+    ASSERT_TRUE(static_cast<bool>(again));
+    EXPECT_EQ(again->functions.at({0x0001, 0x0001, 0x0001, 0x0002}).subsystem, "Sub of one") << chunk;
+    EXPECT_EQ(again->functions.at({0x0001, 0x0003, -1, -1}).device, "") << chunk;  // the duplicate block does not count
+
+    auto unwanted = providers::PciIdsFile::open(dir + "/pci.ids", chunk);
+    ASSERT_TRUE(static_cast<bool>(unwanted));
+    std::atomic<bool> cancel{true};
+    Status stopped = unwanted->index(&cancel);
+    EXPECT_EQ(stopped.code(), StatusCode::kInternal) << stopped.message();
   }
 }
 

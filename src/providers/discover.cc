@@ -64,32 +64,56 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     extended = std::move(*loaded);
   }
   const FunctionCatalog& catalog = extended ? *extended : FunctionCatalog::builtin();
-  // The PCI ID database pass needs only the PCI functions and is host data: it
-  // runs on a second thread, started right after pci (below), while the other
-  // providers read the tree (on a small server it is about a third of a
-  // discovery). Its future is waited for before it goes out of scope.
+  // The PCI ID database pass is host data and needs only the PCI functions'
+  // ids: it runs on a second thread while the providers read the tree (on a
+  // small server it is about a third of a discovery). It starts with the
+  // discovery, indexing where the file's vendor blocks are while pci finds the
+  // ids, and reads the asked blocks once pci hands them over (below). Its
+  // future is waited for before it goes out of scope.
   FactSet facts;
   internal::Prefetched prefetched;
-  bool prefetch_started = false;
-  auto start_prefetch = [&] {
-    prefetch_started = true;
-    if (options.pci_ids_path.empty() || !selected->count("pci_names")) return;
-    prefetched.pci_questions = providers::pci_name_questions(facts);
-    if (prefetched.pci_questions.functions.empty()) return;
+  // Folders two providers read are listed once (ProbeContext::remember_listing).
+  ListingMemo listings;
+  bool names_wanted = !options.pci_ids_path.empty() && selected->count("pci_names") && selected->count("pci");
+  if (names_wanted && !root.recording()) {
+    // A tree without PCI functions starts no thread (a start costs ~20 us of
+    // this thread here): pci's folder is listed now and kept for pci. A
+    // recording discovery lists it in pci, where the access is its provider's.
+    constexpr std::string_view kPciFunctions = "/sys/bus/pci/devices";
+    auto functions = root.list_dir(kPciFunctions);
+    if (functions) {
+      names_wanted = !functions->empty();
+      listings.emplace(std::string(kPciFunctions), std::move(*functions));
+    } else if (functions.error().code() == StatusCode::kNotFound) {
+      names_wanted = false;
+    }
+  }
+  if (names_wanted) {
     try {
-      prefetched.pci_names = std::async(std::launch::async, providers::read_pci_names, options.pci_ids_path,
-                                        prefetched.pci_questions.functions, prefetched.pci_questions.classes,
-                                        std::size_t{64} << 10)
-                                 .share();
+      prefetched.pci_names =
+          std::async(std::launch::async,
+                     [path = options.pci_ids_path, questions = prefetched.pci_questions_for_pass.get_future(),
+                      unwanted = &prefetched.pci_names_unwanted]() mutable -> Result<providers::PciNameAnswers> {
+                       auto file = providers::PciIdsFile::open(path);
+                       if (!file) return file.error();
+                       if (Status s = file->index(unwanted); !s.is_ok()) return s;
+                       const providers::PciNameQuestions asked = questions.get();
+                       return file->names(asked.functions, asked.classes);
+                     })
+              .share();
     } catch (const std::system_error&) {
       // No thread to be had: pci_names reads the database itself.
     }
+  }
+  auto hand_over_questions = [&] {
+    if (!prefetched.pci_names.valid()) return;
+    prefetched.pci_questions = providers::pci_name_questions(facts);
+    if (prefetched.pci_questions.functions.empty()) prefetched.pci_names_unwanted = true;
+    prefetched.pci_questions_for_pass.set_value(prefetched.pci_questions);
   };
   // The links of every bus and class point into one /sys/devices tree: which of
   // its components are not links is found out once for all providers.
   std::set<std::string> resolved_prefixes;
-  // Folders two providers read are listed once (ProbeContext::remember_listing).
-  ListingMemo listings;
   auto run = [&](const Provider& p) {
     ProbeContext ctx(root, options, catalog, p.name(), facts);
     ctx.set_prefetched(&prefetched);
@@ -105,11 +129,10 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     if (p->name() == "pci" && selected->count("pci")) pci = p.get();
   if (pci != nullptr) {
     run(*pci);
-    start_prefetch();
+    hand_over_questions();
   }
   for (const auto& p : providers) {
     if (p.get() == pci || !selected->count(std::string(p->name()))) continue;
-    if (!prefetch_started && p->phase() > Phase::kBus) start_prefetch();
     run(*p);
   }
   facts.normalize();

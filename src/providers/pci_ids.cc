@@ -1,4 +1,4 @@
-// One streaming pass over pci.ids for the names of the ids asked (pci_ids.h).
+// pci.ids: an index pass, then the names of the ids asked from their blocks (pci_ids.h).
 #include "providers/pci_ids.h"
 
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -155,6 +156,8 @@ class Reader {
     return devices_left_ == 0 ? Skip::kToTopLine : Skip::kPastSubsystems;
   }
 
+  bool in_classes() const { return classes_started_; }
+
   void line(std::string_view l) {
     if (l.empty() || l[0] == '#') return;  // comments and blank lines change nothing
     if (top(l[0])) return top_line(l);
@@ -235,16 +238,207 @@ class Reader {
   const std::pair<const std::uint32_t, std::set<std::uint32_t>>* class_ = nullptr;
 };
 
-}  // namespace
+// The names sink: the line-by-line meaning above, fed one block at a time. A
+// vendor's block is done once every device asked of it is found and its
+// subsystem lines are read (Intel's block alone is 372 KB); the class section
+// runs to the end of the file.
+class BlockReader {
+ public:
+  BlockReader(const Wanted& w, Found& f) : reader_(w, f) {}
+  Skip skip() const { return reader_.skip(); }
+  void line(std::string_view l, std::uint64_t /*offset*/) {
+    fed_ = true;
+    reader_.line(l);
+  }
+  bool done() const { return fed_ && !reader_.in_classes() && reader_.skip() == Skip::kToTopLine; }
+  void next_block() { fed_ = false; }
 
+ private:
+  Reader reader_;
+  bool fed_ = false;
+};
+
+// The index sink: every top line, where vendor blocks start and the class
+// section begins (after which there are no vendor blocks).
+class IndexWriter {
+ public:
+  explicit IndexWriter(std::vector<std::pair<std::uint32_t, std::uint64_t>>& starts) : starts_(starts) {}
+  Skip skip() const { return Skip::kToTopLine; }
+  void line(std::string_view l, std::uint64_t offset) {
+    if (l.size() >= 2 && l[0] == 'C' && l[1] == ' ') {
+      classes_begin_ = offset;
+      return;
+    }
+    std::uint32_t id = 0;
+    if (id_line(l, 0, id)) starts_.emplace_back(id, offset);  // a stray line starts nothing
+  }
+  bool done() const { return classes_begin_ != kNoOffset; }
+  std::uint64_t classes_begin() const { return classes_begin_; }
+
+  static constexpr std::uint64_t kNoOffset = ~std::uint64_t{0};
+
+ private:
+  std::vector<std::pair<std::uint32_t, std::uint64_t>>& starts_;
+  std::uint64_t classes_begin_ = kNoOffset;
+};
+
+// Feeds `sink` the lines of bytes [begin, end) of the file (`end` past the
+// file's end reads to its end) that its skip() does not pass over, until it is
+// done(), through `buf` (a line longer than `buf` grows it). Sets `*read_to` to
+// the offset the reading reached. Stops with kInvalidArgument past
+// kMaxPciIdsBytes, and quietly between chunks once `cancel` reads true.
+//
 // Aligned to a cache line: the skip loops inlined here are most of a small
 // machine's names pass, and where they fell relative to 32- and 64-byte
 // boundaries followed wherever the linker put the function. An unrelated change
-// elsewhere in the library moved it by 16 bytes and made the pass a fifth slower
-// (perf: 11.9% -> 15.3% of a live discovery, the same code).
-__attribute__((aligned(64)))
-Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<PciIds>& functions,
-                                      const std::set<std::uint32_t>& classes, std::size_t chunk_bytes) {
+// elsewhere in the library once moved the pass by 16 bytes and made it a fifth
+// slower (perf: 11.9% -> 15.3% of a live discovery, the same code).
+template <class Sink>
+__attribute__((aligned(64))) Status stream_lines(int fd, const std::string& path, std::uint64_t begin, std::uint64_t end,
+                                                 std::vector<char>& buf, Sink& sink, const std::atomic<bool>* cancel,
+                                                 std::uint64_t* read_to) {
+  std::uint64_t base = begin;  // the file offset of buf[0]
+  std::size_t len = 0;         // bytes in buf
+  std::size_t pos = 0;         // where the unread text starts
+  bool line_start = true;      // pos is the start of a line
+  bool eof = false;
+  // Keeps [pos, len), reads more after it.
+  auto fill = [&]() -> Status {
+    std::memmove(buf.data(), buf.data() + pos, len - pos);
+    base += pos;
+    len -= pos;
+    pos = 0;
+    if (len == buf.size()) buf.resize(buf.size() * 2);
+    const std::uint64_t at = base + len;
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size() - len, end > at ? end - at : 0));
+    if (want == 0) {
+      eof = true;
+      return Status();
+    }
+    for (;;) {
+      ssize_t r = ::pread(fd, buf.data() + len, want, static_cast<off_t>(at));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return Status(StatusCode::kIoError, path + ": " + std::strerror(errno));
+      if (r == 0) eof = true;
+      len += static_cast<std::size_t>(r);
+      if (base + len > kMaxPciIdsBytes)
+        return Status(StatusCode::kInvalidArgument, path + ": larger than " + std::to_string(kMaxPciIdsBytes) + " bytes");
+      return Status();
+    }
+  };
+  auto line_at = [&](std::size_t start) {  // feeds the line at `start`; false when its end is not here yet
+    const void* nl = std::memchr(buf.data() + start, '\n', len - start);
+    if (nl == nullptr && !eof) return false;
+    std::size_t stop = nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data()) : len;
+    sink.line(std::string_view(buf.data() + start, stop - start), base + start);
+    pos = nl != nullptr ? stop + 1 : len;
+    return true;
+  };
+  for (;;) {
+    if (sink.done()) break;
+    const char* d = buf.data();
+    if (!line_start) {  // skipped into the middle of a line: resume after it
+      const void* nl = std::memchr(d + pos, '\n', len - pos);
+      if (nl != nullptr) {
+        pos = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
+        line_start = true;
+        continue;
+      }
+      pos = len;
+    } else if (pos < len) {
+      const Skip skip = sink.skip();
+      // Whether the line at pos stops the skip: nullopt when too few of its bytes are here.
+      const std::optional<bool> here = skip == Skip::kNothing ? std::optional<bool>(true) : stops(d, pos, len - pos, skip);
+      if (here == true) {
+        if (line_at(pos)) continue;
+      } else if (!here) {
+        // A line of one byte so far: more bytes tell, or it is the range's last line.
+        if (eof && line_at(pos)) continue;
+      } else {
+        std::size_t p = next_stop(d, pos, len, skip);
+        if (p != npos) {
+          pos = p;
+          continue;
+        }
+        // No stop told in the buffer. Keep from the last newline on: the line
+        // after it may be one that more bytes tell about (or, at the end of the
+        // range, a last line too short to tell: it is read).
+        const void* last = ::memrchr(d + pos, '\n', len - pos);
+        if (last == nullptr) {
+          line_start = false;
+          pos = len;
+        } else {
+          pos = static_cast<std::size_t>(static_cast<const char*>(last) - d) + 1;
+          if (eof && pos < len && line_at(pos)) continue;
+        }
+      }
+    }
+    if (eof) break;
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) break;
+    if (Status s = fill(); !s.is_ok()) return s;
+  }
+  *read_to = base + len;
+  return Status();
+}
+
+}  // namespace
+
+PciIdsFile::~PciIdsFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+PciIdsFile::PciIdsFile(PciIdsFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      chunk_bytes_(other.chunk_bytes_),
+      indexed_(other.indexed_),
+      blocks_(std::move(other.blocks_)),
+      classes_begin_(other.classes_begin_) {}
+
+Result<PciIdsFile> PciIdsFile::open(const std::string& path, std::size_t chunk_bytes) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return open_error(path, errno);
+  PciIdsFile file;
+  file.path_ = path;
+  file.fd_ = fd;
+  file.chunk_bytes_ = std::max<std::size_t>(chunk_bytes, 16);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return Status(StatusCode::kIoError, path + ": " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) return Status(StatusCode::kInvalidArgument, path + ": not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > kMaxPciIdsBytes)
+    return Status(StatusCode::kInvalidArgument, path + ": larger than " + std::to_string(kMaxPciIdsBytes) + " bytes");
+  return file;
+}
+
+Status PciIdsFile::index(const std::atomic<bool>* cancel) {
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> starts;  // (vendor, offset) in file order
+  starts.reserve(4096);                                          // Debian 12's file has ~2,300 vendors
+  IndexWriter writer(starts);
+  std::vector<char> buf(chunk_bytes_);
+  std::uint64_t read_to = 0;
+  if (Status s = stream_lines(fd_, path_, 0, kMaxPciIdsBytes + 1, buf, writer, cancel, &read_to); !s.is_ok()) return s;
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed) && !writer.done() && read_to < kMaxPciIdsBytes)
+    return Status(StatusCode::kInternal, path_ + ": indexing stopped");
+  if (read_to == 0) return Status(StatusCode::kInvalidArgument, path_ + ": empty");
+  // A block runs to the next vendor line, whichever vendor it names, else to
+  // the class section, else to the end of the file.
+  classes_begin_ = writer.classes_begin();
+  const std::uint64_t vendors_end = writer.done() ? classes_begin_ : read_to;
+  blocks_.clear();
+  blocks_.reserve(starts.size());
+  for (std::size_t i = 0; i < starts.size(); ++i)
+    blocks_.push_back(Block{starts[i].first, starts[i].second, i + 1 < starts.size() ? starts[i + 1].second : vendors_end});
+  // Only a vendor's first block counts (as a lookup by id would find): a stable
+  // sort by id keeps it first among its duplicates.
+  std::stable_sort(blocks_.begin(), blocks_.end(), [](const Block& a, const Block& b) { return a.vendor < b.vendor; });
+  blocks_.erase(std::unique(blocks_.begin(), blocks_.end(), [](const Block& a, const Block& b) { return a.vendor == b.vendor; }),
+                blocks_.end());
+  indexed_ = true;
+  return Status();
+}
+
+Result<PciNameAnswers> PciIdsFile::names(const std::set<PciIds>& functions, const std::set<std::uint32_t>& classes) const {
+  if (!indexed_) return Status(StatusCode::kInternal, path_ + ": names asked before the file was indexed");
   Wanted want;
   for (const PciIds& f : functions) {
     if (f.vendor < 0 || f.vendor > 0xffff) continue;
@@ -257,94 +451,22 @@ Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<Pc
   }
   for (std::uint32_t c : classes) want.classes[c >> 8 & 0xff].insert(c & 0xff);
 
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return open_error(path, errno);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return Status(StatusCode::kIoError, path + ": " + std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) return Status(StatusCode::kInvalidArgument, path + ": not a regular file");
-  const std::string too_big = path + ": larger than " + std::to_string(kMaxPciIdsBytes) + " bytes";
-  if (static_cast<std::uint64_t>(st.st_size) > kMaxPciIdsBytes) return Status(StatusCode::kInvalidArgument, too_big);
-
   Found found;
-  Reader reader(want, found);
-  std::vector<char> buf(std::max<std::size_t>(chunk_bytes, 16));
-  std::size_t len = 0;       // bytes in buf
-  std::size_t pos = 0;       // where the unread text starts
-  bool line_start = true;    // pos is the start of a line
-  bool eof = false;
-  std::size_t total = 0;
-  // Keeps [pos, len), reads more after it; a line longer than the buffer grows it.
-  auto fill = [&]() -> Status {
-    std::memmove(buf.data(), buf.data() + pos, len - pos);
-    len -= pos;
-    pos = 0;
-    if (len == buf.size()) buf.resize(buf.size() * 2);
-    for (;;) {
-      ssize_t r = ::read(fd, buf.data() + len, buf.size() - len);
-      if (r < 0 && errno == EINTR) continue;
-      if (r < 0) return Status(StatusCode::kIoError, path + ": " + std::strerror(errno));
-      if (r == 0) eof = true;
-      len += static_cast<std::size_t>(r);
-      total += static_cast<std::size_t>(r);
-      if (total > kMaxPciIdsBytes) return Status(StatusCode::kInvalidArgument, too_big);
-      return Status();
-    }
-  };
-  const char* d = buf.data();
-  auto line_at = [&](std::size_t start) {  // feeds the line at `start`; false when its end is not here yet
-    const void* nl = std::memchr(buf.data() + start, '\n', len - start);
-    if (nl == nullptr && !eof) return false;
-    std::size_t end = nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - buf.data()) : len;
-    reader.line(std::string_view(buf.data() + start, end - start));
-    pos = nl != nullptr ? end + 1 : len;
-    return true;
-  };
-  for (;;) {
-    d = buf.data();
-    if (!line_start) {  // skipped into the middle of a line: resume after it
-      const void* nl = std::memchr(d + pos, '\n', len - pos);
-      if (nl != nullptr) {
-        pos = static_cast<std::size_t>(static_cast<const char*>(nl) - d) + 1;
-        line_start = true;
-        continue;
-      }
-      pos = len;
-    } else if (pos < len) {
-      const Skip skip = reader.skip();
-      // Whether the line at pos stops the skip: nullopt when too few of its bytes are here.
-      const std::optional<bool> here = skip == Skip::kNothing ? std::optional<bool>(true) : stops(d, pos, len - pos, skip);
-      if (here == true) {
-        if (line_at(pos)) continue;
-      } else if (!here) {
-        // A line of one byte so far: more bytes tell, or it is the file's last line.
-        if (eof && line_at(pos)) continue;
-      } else {
-        std::size_t p = next_stop(d, pos, len, skip);
-        if (p != npos) {
-          pos = p;
-          continue;
-        }
-        // No stop told in the buffer. Keep from the last newline on: the line
-        // after it may be one that more bytes tell about (or, at the end of the
-        // file, a last line too short to tell: it is read).
-        const void* last = ::memrchr(d + pos, '\n', len - pos);
-        if (last == nullptr) {
-          line_start = false;
-          pos = len;
-        } else {
-          pos = static_cast<std::size_t>(static_cast<const char*>(last) - d) + 1;
-          if (eof && pos < len && line_at(pos)) continue;
-        }
-      }
-    }
-    if (eof) break;
-    if (Status s = fill(); !s.ok()) return s;
+  BlockReader reader(want, found);
+  std::vector<char> buf(chunk_bytes_);
+  std::uint64_t read_to = 0;
+  for (const auto& [vendor, asked] : want.vendors) {
+    auto it = std::lower_bound(blocks_.begin(), blocks_.end(), vendor,
+                               [](const Block& b, std::uint32_t v) { return b.vendor < v; });
+    if (it == blocks_.end() || it->vendor != vendor) continue;
+    reader.next_block();
+    if (Status s = stream_lines(fd_, path_, it->begin, it->end, buf, reader, nullptr, &read_to); !s.is_ok()) return s;
   }
-  if (total == 0) return Status(StatusCode::kInvalidArgument, path + ": empty");
+  if (!want.classes.empty() && classes_begin_ != IndexWriter::kNoOffset) {
+    reader.next_block();
+    if (Status s = stream_lines(fd_, path_, classes_begin_, kMaxPciIdsBytes + 1, buf, reader, nullptr, &read_to); !s.is_ok())
+      return s;
+  }
 
   PciNameAnswers out;
   auto get = [](const auto& m, const auto& k) {
@@ -372,6 +494,14 @@ Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<Pc
     out.classes.emplace(c, sub.empty() ? get(found.class_base, c >> 8 & 0xff) : sub);
   }
   return out;
+}
+
+Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<PciIds>& functions,
+                                      const std::set<std::uint32_t>& classes, std::size_t chunk_bytes) {
+  auto file = PciIdsFile::open(path, chunk_bytes);
+  if (!file) return file.error();
+  if (Status s = file->index(); !s.is_ok()) return s;
+  return file->names(functions, classes);
 }
 
 }  // namespace accelmap::providers
