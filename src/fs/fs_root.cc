@@ -623,15 +623,17 @@ Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing, Links lin
   int fd = open_confined(path, O_RDONLY | O_DIRECTORY | O_NONBLOCK, nullptr, refuse_links);
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
-  if (listing == Listing::kUnlessLarge && untrusted_) {
+  const bool sysfs = on_live_sysfs(fd);
+  if (listing == Listing::kUnlessLarge) {
+    // A recorded folder tells its size; a live sysfs folder reports 0 whatever
+    // it holds, so it is taken as large (see Listing::kUnlessLarge).
     struct stat st {};
-    if (::fstat(fd, &st) == 0 && st.st_size > kLargeDirectoryBytes) {
-      FsDir d(this, guard.release(), std::move(p), {}, false);
+    if (sysfs || (untrusted_ && ::fstat(fd, &st) == 0 && st.st_size > kLargeDirectoryBytes)) {
+      FsDir d(this, guard.release(), std::move(p), {}, sysfs);
       d.listed_ = false;
       return d;
     }
   }
-  const bool sysfs = on_live_sysfs(fd);
   return listed_dir(guard.release(), std::move(p), sysfs);
 }
 
