@@ -263,6 +263,14 @@ class FsRoot {
   /// Whole contents of a regular file (bounded, non-blocking).
   Result<std::string> read_text(std::string_view path) const;
 
+  /// The first `head_bytes` of a regular file (all of it when shorter), read
+  /// as read_text reads; `*whole` says whether that is the whole file. For a
+  /// kernel text made record by record as it is read (/proc/cpuinfo: one
+  /// record per CPU, each costing the kernel microseconds), asking for the
+  /// head makes only the records it holds. A capture reads and records the
+  /// whole file (`*whole` true).
+  Result<std::string> read_head(std::string_view path, std::size_t head_bytes, bool* whole) const;
+
   /// Sorted entries of a directory ("." and ".." excluded).
   Result<std::vector<DirEntry>> list_dir(std::string_view path) const;
 
@@ -359,8 +367,11 @@ class FsRoot {
   // Reads the opened regular file `fd` (not closed) under the size limit;
   // messages name dir + "/" + leaf (just dir when leaf is empty).
   // `known_regular`: the caller knows the file is regular (see FsDir::read_text),
-  // so no fstat, and a short read ends the file.
-  Result<std::string> read_fd(int fd, std::string_view dir, std::string_view leaf, bool known_regular) const;
+  // so no fstat, and a short read ends the file. `head_bytes`: stop once that
+  // many are read, asking for no more (read_head); `*whole` (when given) says
+  // whether the end of the file was reached.
+  Result<std::string> read_fd(int fd, std::string_view dir, std::string_view leaf, bool known_regular,
+                              std::size_t head_bytes = SIZE_MAX, bool* whole = nullptr) const;
 
   // walk(path, follow_last=true), remembering while recording (see WalkMemo).
   int walk_followed(std::string_view path, std::string* canonical) const;

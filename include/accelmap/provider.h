@@ -154,6 +154,10 @@ class ProbeContext {
   // file exists but cannot be read or parsed. A *missing* file is silent when
   // `optional` is true (most sysfs attributes are optional), else diagnosed.
   std::optional<std::string> read(std::string_view path, bool optional = true) const;
+  /// read() of the first `head_bytes` only (FsRoot::read_head); `*whole` says
+  /// whether that is all of the file.
+  std::optional<std::string> read_head(std::string_view path, std::size_t head_bytes, bool* whole,
+                                       bool optional = true) const;
   /// read() then trim.
   std::optional<std::string> read_trimmed(std::string_view path, bool optional = true) const;
   std::optional<std::int64_t> read_int(std::string_view path, bool optional = true) const;

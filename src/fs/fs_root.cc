@@ -435,7 +435,10 @@ int FsRoot::open_confined(std::string_view path, int flags, std::string* canonic
   return fd < 0 ? -errno : fd;
 }
 
-Result<std::string> FsRoot::read_text(std::string_view path) const {
+Result<std::string> FsRoot::read_text(std::string_view path) const { return read_head(path, SIZE_MAX, nullptr); }
+
+Result<std::string> FsRoot::read_head(std::string_view path, std::size_t head_bytes, bool* whole) const {
+  if (options_.recorder) head_bytes = SIZE_MAX;  // a capture holds whole files
   std::string canon;
   if (untrusted_) {
     // Look before opening: opening a device node can have side effects.
@@ -449,13 +452,13 @@ Result<std::string> FsRoot::read_text(std::string_view path) const {
   int fd = open_confined(path, O_RDONLY | O_NONBLOCK, &canon);
   if (fd < 0) return io_status(path, -fd);
   Fd guard(fd);
-  auto out = read_fd(fd, path, {}, /*known_regular=*/false);
+  auto out = read_fd(fd, path, {}, /*known_regular=*/false, head_bytes, whole);
   if (out && options_.recorder) options_.recorder->add_file(canon, *out);
   return out;
 }
 
-Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_view leaf,
-                                    bool known_regular) const {
+Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_view leaf, bool known_regular,
+                                    std::size_t head_bytes, bool* whole) const {
   // Messages name the full path; it is only built on failure.
   auto where = [&] { return leaf.empty() ? std::string(dir) : std::string(dir) + "/" + std::string(leaf); };
   // A file already known to be regular needs no fstat (see FsDir::read_text
@@ -480,7 +483,9 @@ Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_vi
   char* data = small;
   std::size_t size = std::min(cap, sizeof(small));
   std::size_t len = 0;
+  bool at_end = false;
   for (;;) {
+    if (len >= head_bytes) break;
     if (len == size) {
       if (size > options_.max_file_bytes) break;
       std::size_t grown = std::min(size * 2, options_.max_file_bytes + 1);
@@ -489,17 +494,18 @@ Result<std::string> FsRoot::read_fd(int fd, std::string_view dir, std::string_vi
       data = big.data();
       size = grown;
     }
-    const std::size_t want = size - len;
+    const std::size_t want = std::min(size - len, head_bytes - len);
     ssize_t n = ::read(fd, data + len, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return io_status(where(), errno, "read failed");
     }
-    if (n == 0) break;
+    at_end = n == 0 || (stated > 0 && len + static_cast<std::size_t>(n) == stated) ||
+             (known_regular && static_cast<std::size_t>(n) < want);
     len += static_cast<std::size_t>(n);
-    if (stated > 0 && len == stated) break;
-    if (known_regular && static_cast<std::size_t>(n) < want) break;
+    if (at_end) break;
   }
+  if (whole) *whole = at_end;
   if (len > options_.max_file_bytes)
     return Status(StatusCode::kIoError, where() + ": larger than the " +
                                             std::to_string(options_.max_file_bytes) + "-byte limit, not read");

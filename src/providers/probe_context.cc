@@ -91,7 +91,13 @@ void ProbeContext::warn(const Status& status, Severity severity) const {
 }
 
 std::optional<std::string> ProbeContext::read(std::string_view path, bool optional) const {
-  auto r = fs_.read_text(path);
+  bool whole = false;
+  return read_head(path, SIZE_MAX, &whole, optional);
+}
+
+std::optional<std::string> ProbeContext::read_head(std::string_view path, std::size_t head_bytes, bool* whole,
+                                                   bool optional) const {
+  auto r = fs_.read_head(path, head_bytes, whole);
   if (!r) {
     if (optional && r.error().code() == StatusCode::kNotFound) return std::nullopt;
     warn(r.error());
