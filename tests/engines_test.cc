@@ -259,6 +259,32 @@ TEST(Qat, SymAsymVersusDc) {
   EXPECT_EQ(reg->get_int("hardware_backed"), 7);
 }
 
+// With the PCI ID database, discover() reads /proc/crypto ahead on its second
+// thread (Prefetched::proc_crypto): the registry and the functions it adds or
+// confirms are what crypto_registry finds reading it itself.
+TEST(CryptoRegistry, ReadAheadGivesWhatItsOwnReadGives) {
+  auto root = FsRoot::open(tree("qat-4xxx"));
+  ASSERT_TRUE(static_cast<bool>(root));
+  DiscoverOptions plain, named;
+  named.pci_ids_path = testing::pci_ids_path();
+  auto a = discover(*root, plain);
+  auto b = discover(*root, named);
+  ASSERT_TRUE(a && b);
+  ASSERT_NE(a->find("crypto_registry"), nullptr);
+  EXPECT_EQ(a->find("crypto_registry")->attrs, b->find("crypto_registry")->attrs);
+  std::size_t functions = 0;
+  for (const Object* fn : a->of_kind("function")) {
+    const Object* other = b->find(fn->key);
+    ASSERT_NE(other, nullptr) << fn->key;
+    EXPECT_EQ(fn->attrs, other->attrs) << fn->key;
+    ++functions;
+  }
+  EXPECT_EQ(functions, b->of_kind("function").size());
+  EXPECT_GT(functions, 0u);
+  // And the names were there to be read: the thread ran.
+  EXPECT_TRUE(b->find("pci:0000:6b:00.0")->find("vendor_name"));
+}
+
 TEST(Qat, DownDeviceIsNotConfigured) {
   std::string root = make_temp_dir();
   const std::string dev = "sys/devices/pci0000:00/0000:01:00.0";

@@ -89,24 +89,39 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     }
   }
   if (names_wanted) {
+    prefetched.pci_names = prefetched.pci_names_from_pass.get_future().share();
+    const bool crypto_ahead = selected->count("crypto_registry") && !root.recording();
+    if (crypto_ahead) prefetched.proc_crypto = prefetched.proc_crypto_from_pass.get_future().share();
     try {
-      prefetched.pci_names =
-          std::async(std::launch::async,
-                     [path = options.pci_ids_path, questions = prefetched.pci_questions_for_pass.get_future(),
-                      unwanted = &prefetched.pci_names_unwanted]() mutable -> Result<providers::PciNameAnswers> {
-                       auto file = providers::PciIdsFile::open(path);
-                       if (!file) return file.error();
-                       if (Status s = file->index(unwanted); !s.is_ok()) return s;
-                       const providers::PciNameQuestions asked = questions.get();
-                       return file->names(asked.functions, asked.classes);
-                     })
-              .share();
+      prefetched.pass = std::async(std::launch::async, [&root, &prefetched, crypto_ahead, path = options.pci_ids_path,
+                                                        questions = prefetched.pci_questions_for_pass.get_future()]() mutable {
+        // Each promise is kept whatever happens: a provider waits on it.
+        try {
+          prefetched.pci_names_from_pass.set_value([&]() -> Result<providers::PciNameAnswers> {
+            auto file = providers::PciIdsFile::open(path);
+            if (!file) return file.error();
+            if (Status s = file->index(&prefetched.pci_names_unwanted); !s.is_ok()) return s;
+            const providers::PciNameQuestions asked = questions.get();
+            return file->names(asked.functions, asked.classes);
+          }());
+        } catch (...) {
+          prefetched.pci_names_from_pass.set_exception(std::current_exception());
+        }
+        if (!crypto_ahead) return;
+        try {
+          prefetched.proc_crypto_from_pass.set_value(root.read_text(providers::kProcCrypto));
+        } catch (...) {
+          prefetched.proc_crypto_from_pass.set_exception(std::current_exception());
+        }
+      });
     } catch (const std::system_error&) {
-      // No thread to be had: pci_names reads the database itself.
+      // No thread to be had: pci_names and crypto_registry read for themselves.
+      prefetched.pci_names = {};
+      prefetched.proc_crypto = {};
     }
   }
   auto hand_over_questions = [&] {
-    if (!prefetched.pci_names.valid()) return;
+    if (!prefetched.pass.valid()) return;
     prefetched.pci_questions = providers::pci_name_questions(facts);
     if (prefetched.pci_questions.functions.empty()) prefetched.pci_names_unwanted = true;
     prefetched.pci_questions_for_pass.set_value(prefetched.pci_questions);

@@ -6,9 +6,16 @@
 
 #include <atomic>
 #include <future>
+#include <string>
+#include <string_view>
 
 #include "accelmap/facts.h"
 #include "providers/pci_ids.h"
+
+namespace accelmap::providers {
+/// Read by crypto_registry, or ahead of it (Prefetched::proc_crypto).
+inline constexpr std::string_view kProcCrypto = "/proc/crypto";
+}  // namespace accelmap::providers
 
 namespace accelmap::internal {
 
@@ -18,12 +25,21 @@ struct Prefetched {
   providers::PciNameQuestions pci_questions;
   /// Tells the pass nobody wants its names (pci found no function).
   std::atomic<bool> pci_names_unwanted{false};
-  /// The pass: it indexes the database from the start of the discovery and
-  /// answers once it has the questions. Its destructor waits for the thread,
-  /// so it is declared after what the thread uses and before the promise,
-  /// which is destroyed first: a pass never handed its questions then stops
-  /// on the broken promise instead of waiting forever.
+  /// The pass's names: it indexes the database from the start of the
+  /// discovery and answers once it has the questions.
+  std::promise<Result<providers::PciNameAnswers>> pci_names_from_pass;
   std::shared_future<Result<providers::PciNameAnswers>> pci_names;
+  /// /proc/crypto, read on the same thread once the names are out (the kernel
+  /// takes ~55 us to write it on a small VM; crypto_registry runs last).
+  /// Invalid when not read ahead (a capture reads it in its provider).
+  std::promise<Result<std::string>> proc_crypto_from_pass;
+  std::shared_future<Result<std::string>> proc_crypto;
+  /// The thread. Its destructor waits for it, so it is declared after what
+  /// the thread writes; the questions' promise is destroyed before it: a pass
+  /// never handed its questions then stops on the broken promise instead of
+  /// waiting forever.
+  std::future<void> pass;
   std::promise<providers::PciNameQuestions> pci_questions_for_pass;
 };
+
 }  // namespace accelmap::internal

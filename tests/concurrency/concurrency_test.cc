@@ -127,6 +127,32 @@ TEST(Concurrency, QueriesShareOnePathIndex) {
   for (const auto& g : got_near) EXPECT_EQ(g, want_near);
 }
 
+// With the PCI ID database every discovery starts its own second thread (the
+// names pass, then /proc/crypto read ahead: Prefetched): several at once on
+// one root give what one gives alone.
+TEST(Concurrency, DiscoveriesWithTheirNamesThreads) {
+  auto root = FsRoot::open(testing::source_dir() + "/tests/trees/qat-4xxx");
+  ASSERT_TRUE(root);
+  DiscoverOptions named;
+  named.pci_ids_path = testing::pci_ids_path();
+  auto one = discover(*root, named);
+  ASSERT_TRUE(one);
+  const std::string expected = facts_to_json(*one);
+  ASSERT_NE(expected.find("vendor_name"), std::string::npos);
+  std::vector<std::string> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i)
+    threads.emplace_back([&, i] {
+      for (int round = 0; round < 3; ++round) {
+        auto f = discover(*root, named);
+        got[i] = f ? facts_to_json(*f) : f.error().message();
+        if (got[i] != expected) return;
+      }
+    });
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) EXPECT_EQ(g, expected);
+}
+
 TEST(Concurrency, RecorderSharedBetweenThreads) {
   // The AccessRecorder is internally synchronised; a capture may run providers in parallel later.
   FsRoot::Options o;
