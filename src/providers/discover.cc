@@ -1,13 +1,14 @@
 #include "accelmap/discover.h"
 
 #include <algorithm>
-#include <optional>
 #include <future>
+#include <optional>
 #include <set>
 #include <system_error>
 
 #include "providers/pci_ids.h"
 #include "providers/prefetched.h"
+#include "providers/providers.h"
 #include "providers/select.h"
 
 namespace accelmap {
@@ -48,6 +49,43 @@ Result<std::set<std::string>> select_providers(const std::vector<std::unique_ptr
   return names;
 }
 
+namespace {
+
+// Starts the second thread of a discovery (Prefetched): the PCI ID database
+// pass, then /proc/crypto when `crypto_ahead`. Each promise is kept whatever
+// happens (a provider waits on it); where no thread can be had the providers
+// read for themselves.
+void start_pass(Prefetched& prefetched, const FsRoot& root, const std::string& pci_ids_path, bool crypto_ahead) {
+  prefetched.pci_names = prefetched.pci_names_from_pass.get_future().share();
+  if (crypto_ahead) prefetched.proc_crypto = prefetched.proc_crypto_from_pass.get_future().share();
+  try {
+    prefetched.pass = std::async(std::launch::async, [&root, &prefetched, crypto_ahead, path = pci_ids_path,
+                                                      questions = prefetched.pci_questions_for_pass.get_future()]() mutable {
+      try {
+        prefetched.pci_names_from_pass.set_value([&]() -> Result<providers::PciNameAnswers> {
+          auto file = providers::PciIdsFile::open(path);
+          if (!file) return file.error();
+          if (Status s = file->index(&prefetched.pci_names_unwanted); !s.is_ok()) return s;
+          const providers::PciNameQuestions asked = questions.get();
+          return file->names(asked.functions, asked.classes);
+        }());
+      } catch (...) {
+        prefetched.pci_names_from_pass.set_exception(std::current_exception());
+      }
+      if (!crypto_ahead) return;
+      try {
+        prefetched.proc_crypto_from_pass.set_value(root.read_text(providers::kProcCrypto));
+      } catch (...) {
+        prefetched.proc_crypto_from_pass.set_exception(std::current_exception());
+      }
+    });
+  } catch (const std::system_error&) {
+    prefetched.pci_names = {};
+    prefetched.proc_crypto = {};
+  }
+}
+
+}  // namespace
 }  // namespace internal
 
 Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
@@ -68,13 +106,15 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
   // ids: it runs on a second thread while the providers read the tree (on a
   // small server it is about a third of a discovery). It starts with the
   // discovery, indexing where the file's vendor blocks are while pci finds the
-  // ids, and reads the asked blocks once pci hands them over (below). Its
-  // future is waited for before it goes out of scope.
+  // ids, and reads the asked blocks once pci hands them over (below); then it
+  // reads /proc/crypto for crypto_registry, the last provider. Prefetched
+  // waits for the thread before it goes out of scope.
   FactSet facts;
   internal::Prefetched prefetched;
   // Folders two providers read are listed once (ProbeContext::remember_listing).
   ListingMemo listings;
   bool names_wanted = !options.pci_ids_path.empty() && selected->count("pci_names") && selected->count("pci");
+  bool start_after_pci = false;
   if (names_wanted && !root.recording()) {
     // A tree without PCI functions starts no thread (a start costs ~20 us of
     // this thread here): pci's folder is listed now and kept for pci. A
@@ -83,43 +123,23 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     auto functions = root.list_dir(kPciFunctions);
     if (functions) {
       names_wanted = !functions->empty();
+      // Where pci reads in parts on threads, the pass starts after it (below):
+      // started first, its thread held a malloc arena of its own and each part
+      // made another (gen-10000 peak 187 against 178 MB), and on such a tree
+      // the pass is a small share of the time.
+      if (parallel_parts(options, functions->size(), providers::kPciFunctionsPerPart) > 1)
+        start_after_pci = true;
       listings.emplace(std::string(kPciFunctions), std::move(*functions));
     } else if (functions.error().code() == StatusCode::kNotFound) {
       names_wanted = false;
     }
   }
-  if (names_wanted) {
-    prefetched.pci_names = prefetched.pci_names_from_pass.get_future().share();
-    const bool crypto_ahead = selected->count("crypto_registry") && !root.recording();
-    if (crypto_ahead) prefetched.proc_crypto = prefetched.proc_crypto_from_pass.get_future().share();
-    try {
-      prefetched.pass = std::async(std::launch::async, [&root, &prefetched, crypto_ahead, path = options.pci_ids_path,
-                                                        questions = prefetched.pci_questions_for_pass.get_future()]() mutable {
-        // Each promise is kept whatever happens: a provider waits on it.
-        try {
-          prefetched.pci_names_from_pass.set_value([&]() -> Result<providers::PciNameAnswers> {
-            auto file = providers::PciIdsFile::open(path);
-            if (!file) return file.error();
-            if (Status s = file->index(&prefetched.pci_names_unwanted); !s.is_ok()) return s;
-            const providers::PciNameQuestions asked = questions.get();
-            return file->names(asked.functions, asked.classes);
-          }());
-        } catch (...) {
-          prefetched.pci_names_from_pass.set_exception(std::current_exception());
-        }
-        if (!crypto_ahead) return;
-        try {
-          prefetched.proc_crypto_from_pass.set_value(root.read_text(providers::kProcCrypto));
-        } catch (...) {
-          prefetched.proc_crypto_from_pass.set_exception(std::current_exception());
-        }
-      });
-    } catch (const std::system_error&) {
-      // No thread to be had: pci_names and crypto_registry read for themselves.
-      prefetched.pci_names = {};
-      prefetched.proc_crypto = {};
-    }
-  }
+  auto start_pass = [&] {
+    if (names_wanted)
+      internal::start_pass(prefetched, root, options.pci_ids_path,
+                           selected->count("crypto_registry") && !root.recording());
+  };
+  if (!start_after_pci) start_pass();
   auto hand_over_questions = [&] {
     if (!prefetched.pass.valid()) return;
     prefetched.pci_questions = providers::pci_name_questions(facts);
@@ -144,6 +164,7 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     if (p->name() == "pci" && selected->count("pci")) pci = p.get();
   if (pci != nullptr) {
     run(*pci);
+    if (start_after_pci) start_pass();
     hand_over_questions();
   }
   for (const auto& p : providers) {

@@ -208,8 +208,7 @@ class PciProvider final : public Provider {
     // its own object; a host bridge is written alike from every function below
     // it), so a large tree reads them in parts on several threads: the time
     // is the kernel's opens and reads, which run side by side.
-    // A part of 256 functions is ~15 ms of reads on a recorded tree.
-    ctx.in_parts(found.size(), 256, [&](const ProbeContext& part, std::size_t begin, std::size_t end) {
+    ctx.in_parts(found.size(), kPciFunctionsPerPart, [&](const ProbeContext& part, std::size_t begin, std::size_t end) {
       for (std::size_t i = begin; i < end; ++i) probe_function(part, found[i], enumerated);
     });
   }

@@ -14,6 +14,9 @@ std::unique_ptr<Provider> make_numa_provider();          // numa.cc
 std::unique_ptr<Provider> make_hmat_provider();          // hmat.cc
 std::unique_ptr<Provider> make_memory_tiers_provider();  // memory_tiers.cc
 std::unique_ptr<Provider> make_pci_provider();  // pci.cc
+/// pci reads its functions' folders in parts of at least this many
+/// (ProbeContext::in_parts): ~15 ms of reads on a recorded tree.
+inline constexpr std::size_t kPciFunctionsPerPart = 256;
 std::unique_ptr<Provider> make_pci_names_provider();  // pci_names.cc
 std::unique_ptr<Provider> make_dax_provider();            // dax.cc
 std::unique_ptr<Provider> make_cxl_provider();            // cxl.cc
