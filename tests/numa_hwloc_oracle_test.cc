@@ -64,8 +64,11 @@ Cpus initiator_cpus(const FactSet& f, const Object& access) {
 void compare_root(const std::string& root) {
   SCOPED_TRACE(root);
   ASSERT_FALSE(root.empty());
+  // This machine: --whole-system, or hwloc would leave out the CPUs and nodes a
+  // container's cpuset disallows, which accelmap (reading /sys) keeps.
   const std::string fsroot = root == "/" ? "" : "HWLOC_FSROOT='" + root + "' ";
-  CommandResult r = run_command(fsroot + "HWLOC_COMPONENTS=linux,stop lstopo --of xml --whole-io -");
+  const std::string whole = root == "/" ? " --whole-system" : "";
+  CommandResult r = run_command(fsroot + "HWLOC_COMPONENTS=linux,stop lstopo --of xml --whole-io" + whole + " -");
   if (r.exit_code != 0) {
     // Only trees without CPU topology (recordings of /sys/bus or /proc only)
     // may defeat lstopo; anything else is a failure, not a skip.

@@ -74,16 +74,24 @@ class PciNamesProvider final : public Provider {
       const Object& o = *ctx.facts().find(key);
       asked.functions.insert(PciIds{*o.get_int("vendor_id"), *o.get_int("device_id"), -1, -1});
     }
-    // The pass discover() started after the bus phase answers when it asked at
-    // least this (answers do not depend on what else is asked); else read now.
+    // The pass discover() started on its second thread answers when it was
+    // asked at least this (answers do not depend on what else is asked); else read now.
     const internal::Prefetched* pre = ctx.prefetched();
     const bool covered = pre != nullptr && pre->pci_names.valid() &&
                          std::includes(pre->pci_questions.functions.begin(), pre->pci_questions.functions.end(),
                                        asked.functions.begin(), asked.functions.end()) &&
                          std::includes(pre->pci_questions.classes.begin(), pre->pci_questions.classes.end(),
                                        asked.classes.begin(), asked.classes.end());
+    std::optional<Result<PciNameAnswers>> from_pass;
+    if (covered) {
+      try {
+        from_pass = pre->pci_names.get();
+      } catch (const std::exception&) {
+        // The pass met an exception (no memory): read here instead.
+      }
+    }
     const Result<PciNameAnswers> names =
-        covered ? pre->pci_names.get() : read_pci_names(path, asked.functions, asked.classes);
+        from_pass ? std::move(*from_pass) : read_pci_names(path, asked.functions, asked.classes);
     if (!names) {
       // Status messages read "PATH: reason"; the diagnostic names the path apart.
       std::string reason = names.error().message();
