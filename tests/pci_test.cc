@@ -449,6 +449,48 @@ TEST(PciIdsFile, EveryVendorAndDeviceOfTheRealDatabase) {
     }
   }
   EXPECT_GT(compared, expect.size() - 100);
+
+  // A few devices of each large vendor at a time, as a machine asks: the
+  // device lines between them are skipped without being read one by one.
+  std::map<std::int64_t, std::vector<providers::PciIds>> by_vendor;
+  for (const auto& [id, names] : expect)
+    if (id.device >= 0) by_vendor[id.vendor].push_back(id);
+  int big_vendors = 0;
+  for (const auto& [vendor, ids] : by_vendor) {
+    if (ids.size() < 100) continue;
+    ++big_vendors;
+    const std::set<providers::PciIds> few = {ids.front(), ids[ids.size() / 2], ids.back(),
+                                             {vendor, 0xfffe, -1, -1}};  // and one it does not have
+    auto some = providers::read_pci_names(testing::pci_ids_path(), few, {});
+    ASSERT_TRUE(static_cast<bool>(some)) << some.error().message();
+    for (const providers::PciIds& id : few) {
+      const auto want = expect.find(id);
+      const std::string device = want == expect.end() ? "" : want->second.second;
+      EXPECT_EQ(some->functions.at(id).device, parse::is_clean_text(device) ? device : "") << vendor << ":" << id.device;
+    }
+  }
+  EXPECT_GT(big_vendors, 5);
+}
+
+// Ids in upper case are read as the reader reads them anywhere, and a line
+// whose bytes only fold onto an asked id (not hex) names nothing.
+TEST(PciIdsFile, UpperCaseIdsAndLookAlikes) {
+  std::string dir = make_temp_dir();
+  write_file(dir, "pci.ids",
+             "8086  Intel Corporation\n"
+             "\t0001  One\n"
+             "\t\t8086 0001  One's subsystem\n"
+             "\t\x10" "D57  Not an id\n"
+             "\t0D57  Upper case\n"
+             "\t0d58  Lower case\n"
+             "\t0002  Two\n"
+             "C 06  Bridge\n");
+  for (std::size_t chunk : {16u, 21u, 64u, 4096u}) {
+    auto r = providers::read_pci_names(dir + "/pci.ids", {{0x8086, 0x0d57, -1, -1}, {0x8086, 0x0d58, -1, -1}}, {}, chunk);
+    ASSERT_TRUE(static_cast<bool>(r)) << r.error().message();
+    EXPECT_EQ(r->functions.at({0x8086, 0x0d57, -1, -1}).device, "Upper case") << chunk;
+    EXPECT_EQ(r->functions.at({0x8086, 0x0d58, -1, -1}).device, "Lower case") << chunk;
+  }
 }
 
 TEST(PciIdsFile, ErrorsNameThePath) {

@@ -5,6 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -84,7 +88,41 @@ std::optional<bool> stops(const char* d, std::size_t p, std::size_t avail, Skip 
 // extensions (SSE2 on x86-64, NEON on arm64), a chunk with nothing to stop at
 // costs a few instructions, where a memchr per line spent ~11 ns of call
 // overhead on each.
-std::size_t next_stop(const char* d, std::size_t from, std::size_t len, Skip skip) {
+// Device lines ("\tDDDD  name") a vendor's block can be skipped past while
+// looking for the devices asked: all but those whose four id bytes, folded to
+// lower case (| 0x20: hex letters only move, digits stay), are an asked id.
+// Intel's block has ~3,000 device lines; handed one by one to the reader they
+// were most of a names pass. The reader checks every line it is handed, so a
+// byte that folds onto a hex digit only costs a look.
+class DeviceFilter {
+ public:
+  void set(const std::vector<std::uint32_t>& ids) {
+    folded_.clear();
+    for (std::uint32_t id : ids) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      const char text[4] = {kHex[id >> 12 & 15], kHex[id >> 8 & 15], kHex[id >> 4 & 15], kHex[id & 15]};
+      std::uint32_t w = 0;
+      std::memcpy(&w, text, 4);
+      folded_.push_back(w);
+    }
+  }
+  // Whether the line starting at d[p] is a device line for none of the ids;
+  // false when fewer than five of its bytes are here.
+  bool passes_over(const char* d, std::size_t p, std::size_t len) const {
+    if (p + 5 > len || d[p] != '\t' || d[p + 1] == '\t') return false;
+    std::uint32_t w = 0;
+    std::memcpy(&w, d + p + 1, 4);
+    w |= 0x20202020u;
+    for (std::uint32_t f : folded_)
+      if (f == w) return false;
+    return true;
+  }
+
+ private:
+  std::vector<std::uint32_t> folded_;
+};
+
+std::size_t next_stop(const char* d, std::size_t from, std::size_t len, Skip skip, const DeviceFilter* devices) {
   typedef unsigned char v16 __attribute__((vector_size(16)));
   const v16 nl = {10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10};
   const v16 tab = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
@@ -101,14 +139,24 @@ std::size_t next_stop(const char* d, std::size_t from, std::size_t len, Skip ski
     std::uint64_t w[2];
     std::memcpy(w, &m, 16);
     if ((w[0] | w[1]) == 0) continue;
+#if defined(__SSE2__)
+    // One bit per line start found, lowest first: a chunk holding a device
+    // line the filter passes over costs a few instructions, not sixteen tests.
+    for (unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(reinterpret_cast<__m128i>(m))); bits != 0;
+         bits &= bits - 1) {
+      const std::size_t p = i + static_cast<std::size_t>(__builtin_ctz(bits)) + 1;
+      if (!(devices && devices->passes_over(d, p, len))) return p;
+    }
+#else
     for (std::size_t k = 0; k < 16; ++k)
-      if (m[k]) return i + k + 1;
+      if (m[k] && !(devices && devices->passes_over(d, i + k + 1, len))) return i + k + 1;
+#endif
   }
   for (; i + 1 < len; ++i)
     if (d[i] == '\n') {
       std::optional<bool> stop = stops(d, i + 1, len - i - 1, skip);
       if (!stop) return npos;
-      if (*stop) return i + 1;
+      if (*stop && !(devices && devices->passes_over(d, i + 1, len))) return i + 1;
     }
   return npos;
 }
@@ -251,11 +299,20 @@ class BlockReader {
     reader_.line(l);
   }
   bool done() const { return fed_ && !reader_.in_classes() && reader_.skip() == Skip::kToTopLine; }
-  void next_block() { fed_ = false; }
+  // The next block read is `vendor`'s (nullptr: the class section).
+  void next_block(const Wanted::Vendor* vendor) {
+    fed_ = false;
+    std::vector<std::uint32_t> ids;
+    if (vendor != nullptr)
+      for (const auto& [id, device] : vendor->devices) ids.push_back(id);
+    devices_.set(ids);
+  }
+  const DeviceFilter* device_filter() const { return &devices_; }
 
  private:
   Reader reader_;
   bool fed_ = false;
+  DeviceFilter devices_;
 };
 
 // The index sink: every top line, where vendor blocks start and the class
@@ -273,6 +330,7 @@ class IndexWriter {
     if (id_line(l, 0, id)) starts_.emplace_back(id, offset);  // a stray line starts nothing
   }
   bool done() const { return classes_begin_ != kNoOffset; }
+  const DeviceFilter* device_filter() const { return nullptr; }  // it skips to top lines only
   std::uint64_t classes_begin() const { return classes_begin_; }
 
   static constexpr std::uint64_t kNoOffset = ~std::uint64_t{0};
@@ -348,14 +406,16 @@ __attribute__((aligned(64))) Status stream_lines(int fd, const std::string& path
     } else if (pos < len) {
       const Skip skip = sink.skip();
       // Whether the line at pos stops the skip: nullopt when too few of its bytes are here.
-      const std::optional<bool> here = skip == Skip::kNothing ? std::optional<bool>(true) : stops(d, pos, len - pos, skip);
+      const DeviceFilter* devices = skip == Skip::kPastSubsystems ? sink.device_filter() : nullptr;
+      std::optional<bool> here = skip == Skip::kNothing ? std::optional<bool>(true) : stops(d, pos, len - pos, skip);
+      if (here == true && devices && devices->passes_over(d, pos, len)) here = false;
       if (here == true) {
         if (line_at(pos)) continue;
       } else if (!here) {
         // A line of one byte so far: more bytes tell, or it is the range's last line.
         if (eof && line_at(pos)) continue;
       } else {
-        std::size_t p = next_stop(d, pos, len, skip);
+        std::size_t p = next_stop(d, pos, len, skip, devices);
         if (p != npos) {
           pos = p;
           continue;
@@ -459,11 +519,11 @@ Result<PciNameAnswers> PciIdsFile::names(const std::set<PciIds>& functions, cons
     auto it = std::lower_bound(blocks_.begin(), blocks_.end(), vendor,
                                [](const Block& b, std::uint32_t v) { return b.vendor < v; });
     if (it == blocks_.end() || it->vendor != vendor) continue;
-    reader.next_block();
+    reader.next_block(&asked);
     if (Status s = stream_lines(fd_, path_, it->begin, it->end, buf, reader, nullptr, &read_to); !s.is_ok()) return s;
   }
   if (!want.classes.empty() && classes_begin_ != IndexWriter::kNoOffset) {
-    reader.next_block();
+    reader.next_block(nullptr);
     if (Status s = stream_lines(fd_, path_, classes_begin_, kMaxPciIdsBytes + 1, buf, reader, nullptr, &read_to); !s.is_ok())
       return s;
   }
