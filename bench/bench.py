@@ -257,6 +257,15 @@ def profile(bench, root, pci_ids, out_dir):
     return "\n".join(lines[:25])
 
 
+def provider_times(bench, root, pci_ids):
+    """Mean wall time of each accelmap provider over ~1 s of discoveries of one
+    tree (accelmap_bench --provider-times), and of the whole discovery + snapshot."""
+    p = subprocess.run([bench, "--pci-ids", pci_ids, "--provider-times", root], capture_output=True, text=True)
+    if p.returncode != 0:
+        return {"error": (p.stderr.strip() or f"exit {p.returncode}")[:200]}
+    return json.loads(p.stdout)
+
+
 def memory_profile(bench, root, pci_ids, out_dir, top=12):
     """Where the peak heap of one accelmap discovery and snapshot goes: heaptrack's
     peak consumers, each named by the frames in accelmap's own source that made it.
@@ -442,6 +451,34 @@ def write_report(r, out_dir):
             L.append(f"| polling alone, every {ev['poll_interval_ms']} ms | {ev['poll']['median_us'] / 1e3:.2f} ms | "
                      f"{ev['poll']['min_us'] / 1e3:.2f} ms | {ev['poll']['max_us'] / 1e3:.2f} ms |")
             L.append("")
+    pt = {k: v for k, v in (r.get("provider_times") or {}).items() if "error" not in v}
+    if pt:
+        names = list(pt)
+        L.append("## Where accelmap's time goes, per provider\n")
+        L.append("Mean wall time of each provider's probe (`DiscoverOptions::on_provider_done`) over about a "
+                 "second of discoveries of the tree (`accelmap_bench --provider-times DIR`; the CLI's "
+                 "`--timings` prints the same for one discovery), in run order, and its share of the whole "
+                 "discovery + snapshot. The names pass and /proc/crypto run on a second thread and show only "
+                 "where a provider waits for them.\n")
+        L.append("| provider | " + " | ".join(f"{n} µs | share" for n in names) + " |")
+        L.append("|---|" + "---:|---:|" * len(names))
+        order = []
+        for n in names:
+            for prov, _ in pt[n]["providers"]:
+                if prov not in order:
+                    order.append(prov)
+        for prov in order:
+            cells = []
+            for n in names:
+                us = dict(pt[n]["providers"]).get(prov)
+                cells += [fmt(us, 1) if us is not None else "", f"{100 * us / pt[n]['total_us']:.0f}%" if us else ""]
+            L.append(f"| {prov} | " + " | ".join(cells) + " |")
+        L.append("| providers together | " + " | ".join(
+            f"{fmt(sum(u for _, u in pt[n]['providers']), 1)} | "
+            f"{100 * sum(u for _, u in pt[n]['providers']) / pt[n]['total_us']:.0f}%" for n in names) + " |")
+        L.append("| discovery + snapshot | " + " | ".join(
+            f"{fmt(pt[n]['total_us'], 1)} | 100% ({pt[n]['runs']} runs)" for n in names) + " |")
+        L.append("")
     if r.get("profile"):
         L.append(f"## Profile (one accelmap discovery of {r['profile_tree']})\n")
         L.append("```\n" + r["profile"] + "\n```\n")
@@ -578,6 +615,14 @@ def main():
         print(f"profile {tree} ...", file=sys.stderr)
         r["profile_tree"] = tree
         r["profile"] = profile(a.bench, tree, a.pci_ids, a.out)
+    if not a.no_profile:
+        # Per provider, for the live machine and the worst corpus tree: what the
+        # time targets' misses are made of.
+        trees = ([("live", "/")] if "live" in ip else []) + ([(worst, dict(roots)[worst])] if corpus else [])
+        r["provider_times"] = {}
+        for name, tree in trees:
+            print(f"provider times {name} ...", file=sys.stderr)
+            r["provider_times"][name] = provider_times(a.bench, tree, a.pci_ids)
     memory_missed = any(not t["met"] for t in targets if "memory" in t["target"])
     if not a.no_profile and memory_missed and big:
         print(f"memory profile gen-{big} ...", file=sys.stderr)

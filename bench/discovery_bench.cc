@@ -8,6 +8,8 @@
 //
 //   accelmap_bench --root NAME=DIR ... [--rounds N] [--pci-ids FILE] [--threads N] [benchmark flags]
 //   accelmap_bench --one-shot accelmap|hwloc|none DIR   (one discovery, for strace / rusage)
+//   accelmap_bench --provider-times DIR   (where accelmap's time goes: mean wall
+//                                          per provider over ~1 s of discoveries, JSON)
 //
 // hwloc is pointed at a recorded tree through its environment
 // (HWLOC_FSROOT, HWLOC_COMPONENTS=linux,stop), set before hwloc_topology_init:
@@ -15,6 +17,8 @@
 #include <benchmark/benchmark.h>
 #include <hwloc.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -71,6 +75,39 @@ long peak_rss_kb() {
   return kb;
 }
 
+// Mean wall time of each provider (DiscoverOptions::on_provider_done) and of
+// the whole discovery + snapshot, over discoveries repeated for about a second
+// after three warm-up ones; JSON on standard output, providers in run order.
+int provider_times(const std::string& dir, const std::string& pci_ids, unsigned threads) {
+  using Clock = std::chrono::steady_clock;
+  std::vector<std::pair<std::string, double>> sums;  // run order, microseconds
+  accelmap::DiscoverOptions opt;
+  opt.pci_ids_path = pci_ids;
+  opt.threads = threads;
+  bool counting = false;
+  opt.on_provider_done = [&](std::string_view name, std::chrono::nanoseconds t) {
+    if (!counting) return;
+    auto it = std::find_if(sums.begin(), sums.end(), [&](const auto& e) { return e.first == name; });
+    if (it == sums.end()) it = sums.insert(sums.end(), {std::string(name), 0.0});
+    it->second += std::chrono::duration<double, std::micro>(t).count();
+  };
+  for (int i = 0; i < 3; ++i)
+    if (accelmap_once(dir, opt, nullptr) == 0) return 1;
+  counting = true;
+  int runs = 0;
+  const auto start = Clock::now();
+  while (runs < 3 || Clock::now() - start < std::chrono::seconds(1)) {
+    if (accelmap_once(dir, opt, nullptr) == 0) return 1;
+    ++runs;
+  }
+  const double total = std::chrono::duration<double, std::micro>(Clock::now() - start).count() / runs;
+  std::printf("{\"runs\": %d, \"total_us\": %.2f, \"providers\": [", runs, total);
+  for (std::size_t i = 0; i < sums.size(); ++i)
+    std::printf("%s[\"%s\", %.2f]", i ? ", " : "", sums[i].first.c_str(), sums[i].second / runs);
+  std::printf("]}\n");
+  return 0;
+}
+
 int one_shot(const std::string& what, const std::string& dir, const std::string& pci_ids, unsigned threads) {
   int rc = 2;
   if (what == "hwloc") {
@@ -109,6 +146,8 @@ int main(int argc, char** argv) {
       threads = static_cast<unsigned>(std::atoi(argv[++i]));
     } else if (a == "--one-shot" && i + 2 < argc) {
       return one_shot(argv[i + 1], argv[i + 2], pci_ids, threads);
+    } else if (a == "--provider-times" && i + 1 < argc) {
+      return provider_times(argv[i + 1], pci_ids, threads);
     } else {
       rest.push_back(argv[i]);
     }

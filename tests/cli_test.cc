@@ -114,6 +114,23 @@ TEST(Cli, TextHasNoColourWhenNotATerminal) {
   EXPECT_NE(c.out.find('\033'), std::string::npos);
 }
 
+// --timings: one line per provider that ran, in run order, on standard error;
+// the output itself does not change.
+TEST(Cli, TimingsGoToStandardErrorOnly) {
+  const std::string demo = " --pci-ids none --root " + testing::source_dir() + "/demo/root";
+  auto plain = run_command(cli() + " show --json" + demo);
+  auto timed = run_command(cli() + " show --json --timings" + demo);
+  ASSERT_EQ(timed.exit_code, 0) << timed.err;
+  EXPECT_EQ(timed.out, plain.out);
+  EXPECT_EQ(timed.err.rfind("accelmap: timings of one discovery of ", 0), 0u) << timed.err;
+  const std::size_t pci = timed.err.find("\n  pci "), numa = timed.err.find("\n  numa ");
+  EXPECT_NE(pci, std::string::npos) << timed.err;
+  EXPECT_NE(numa, std::string::npos) << timed.err;
+  EXPECT_LT(pci, numa);  // pci runs first
+  EXPECT_NE(timed.err.find("\n  discovery "), std::string::npos) << timed.err;
+  EXPECT_NE(timed.err.find("\n  snapshot build "), std::string::npos) << timed.err;
+}
+
 TEST(Cli, CaptureWritesAUsableRoot) {
   std::string root = testing::corpus_root("hwloc-fakeheteromemtiers");
   std::string d = testing::make_temp_dir();

@@ -12,6 +12,7 @@
 // Thread-safety: probe() must not touch anything but its arguments.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -61,6 +62,13 @@ struct DiscoverOptions {
   /// on it). The facts are the same byte for byte whatever the value: parts
   /// are merged in order (FactSet::absorb).
   unsigned threads = 0;
+  /// Called by discover() after each provider's probe, on the thread that
+  /// called it and in run order, with the provider's name and the wall time its
+  /// probe took (its part threads included; the second thread's names pass only
+  /// where a provider waited for it). Empty: nothing is timed. Where a
+  /// discovery's time goes: `accelmap --timings`, `accelmap_bench
+  /// --provider-times`. Re-probes (IncrementalDiscovery) do not call it.
+  std::function<void(std::string_view provider, std::chrono::nanoseconds wall)> on_provider_done;
 };
 
 /// How many parts `items` independent pieces of work are split into under

@@ -1,6 +1,7 @@
 #include "accelmap/discover.h"
 
 #include <algorithm>
+#include <chrono>
 #include <future>
 #include <optional>
 #include <set>
@@ -154,7 +155,10 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     ctx.set_prefetched(&prefetched);
     ctx.set_resolve_memo(&resolved_prefixes);
     ctx.set_listing_memo(&listings);
+    if (!options.on_provider_done) return p.probe(ctx);
+    const auto start = std::chrono::steady_clock::now();
     p.probe(ctx);
+    options.on_provider_done(p.name(), std::chrono::steady_clock::now() - start);
   };
   // pci runs first: it reads only files and no platform provider reads its
   // facts or writes its objects (provider_dependencies()), so the order gives

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -36,6 +37,10 @@ bool Args::flag(const std::string& name) {
 }
 
 bool machine_option(Args& args, MachineOptions* opts) {
+  if (args.flag("--timings")) {
+    opts->timings = true;
+    return true;
+  }
   std::string catalog;
   if (args.value("--catalog", &catalog)) {
     opts->catalogs.push_back(catalog);
@@ -72,6 +77,33 @@ DiscoverOptions discover_options(const MachineOptions& opts) {
   return d;
 }
 
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double micros(std::chrono::nanoseconds t) { return std::chrono::duration<double, std::micro>(t).count(); }
+
+}  // namespace
+
+Result<FactSet> discover_with_timings(const FsRoot& root, const MachineOptions& opts) {
+  DiscoverOptions d = discover_options(opts);
+  if (!opts.timings) return discover(root, d);
+  std::vector<std::pair<std::string, std::chrono::nanoseconds>> times;
+  d.on_provider_done = [&times](std::string_view name, std::chrono::nanoseconds t) { times.emplace_back(name, t); };
+  const auto start = Clock::now();
+  auto facts = discover(root, d);
+  const std::chrono::nanoseconds total = Clock::now() - start;
+  std::chrono::nanoseconds providers{0};
+  for (const auto& [name, t] : times) providers += t;
+  std::fprintf(stderr, "accelmap: timings of one discovery of %s (wall clock):\n", opts.root.c_str());
+  for (const auto& [name, t] : times)
+    std::fprintf(stderr, "  %-18s %10.1f µs  %5.1f%%\n", name.c_str(), micros(t),
+                 total.count() > 0 ? 100.0 * static_cast<double>(t.count()) / static_cast<double>(total.count()) : 0.0);
+  std::fprintf(stderr, "  %-18s %10.1f µs  (the providers %.1f µs; the rest is setup, the names thread's start and merging)\n",
+               "discovery", micros(total), micros(providers));
+  return facts;
+}
+
 FactSet load_facts(const MachineOptions& opts) {
   if (!opts.facts_file.empty()) {
     std::ifstream f(opts.facts_file, std::ios::binary);
@@ -84,14 +116,21 @@ FactSet load_facts(const MachineOptions& opts) {
   }
   auto root = FsRoot::open(opts.root);
   if (!root) throw CliError{kExitInput, root.error().message()};
-  auto facts = discover(*root, discover_options(opts));
+  auto facts = discover_with_timings(*root, opts);
   if (!facts)
     throw CliError{facts.error().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitInput,
                    facts.error().message()};
   return std::move(*facts);
 }
 
-std::shared_ptr<const Snapshot> load_snapshot(const MachineOptions& opts) { return build_snapshot(load_facts(opts)); }
+std::shared_ptr<const Snapshot> load_snapshot(const MachineOptions& opts) {
+  FactSet facts = load_facts(opts);
+  if (!opts.timings) return build_snapshot(std::move(facts));
+  const auto start = Clock::now();
+  auto snap = build_snapshot(std::move(facts));
+  std::fprintf(stderr, "  %-18s %10.1f µs\n", "snapshot build", micros(Clock::now() - start));
+  return snap;
+}
 
 void write_output(const std::string& out, const std::string& text) {
   if (out.empty() || out == "-") {

@@ -37,6 +37,7 @@ struct MachineOptions {
   std::string pci_ids;      ///< --pci-ids FILE ("" = default database, "none" = no names)
   std::vector<std::string> catalogs;  ///< --catalog FILE (repeatable): extra function catalogs
   unsigned threads = 0;     ///< --threads N (DiscoverOptions::threads)
+  bool timings = false;     ///< --timings: each provider's wall time on standard error
 };
 
 /// Simple argument cursor: flags like --root DIR or --root=DIR.
@@ -62,6 +63,9 @@ bool machine_option(Args& args, MachineOptions* opts);
 std::shared_ptr<const Snapshot> load_snapshot(const MachineOptions& opts);
 FactSet load_facts(const MachineOptions& opts);
 DiscoverOptions discover_options(const MachineOptions& opts);
+/// discover() with the options of `opts`; with --timings, then prints where
+/// its time went (each provider, in run order) to standard error.
+Result<FactSet> discover_with_timings(const FsRoot& root, const MachineOptions& opts);
 
 /// Writes `text` to stdout, or to FILE when out is not "" / "-"; throws on failure.
 void write_output(const std::string& out, const std::string& text);

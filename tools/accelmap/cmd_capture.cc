@@ -22,7 +22,7 @@ int cmd_capture(Args& args) {
   fo.recorder = recorder;
   auto root = FsRoot::open(m.root, fo);
   if (!root) throw CliError{kExitInput, root.error().message()};
-  auto facts = discover(*root, discover_options(m));
+  auto facts = discover_with_timings(*root, m);
   if (!facts) throw CliError{kExitUsage, facts.error().message()};
   // The folder inside the archive is named after the archive.
   std::string top = out.substr(out.find_last_of('/') == std::string::npos ? 0 : out.find_last_of('/') + 1);

@@ -40,6 +40,8 @@ Options of show / ls / functions / facts / capture:
   --catalog FILE     extend the function vocabulary (site FPGA bitstreams, new drivers); repeatable
   --threads N        threads for large trees (default 0: the CPUs this process may use; 1: none);
                      the output is the same whatever N
+  --timings          where one discovery's time went, each provider in run order,
+                     on standard error (the output is unchanged)
 ls only:
   -o, --columns LIST  key,type,family,vendor,model,driver,pci,numa,memory,state,package,functions
 show only:
