@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 #include <algorithm>
@@ -122,7 +122,36 @@ class DeviceFilter {
   std::vector<std::uint32_t> folded_;
 };
 
+#if defined(__x86_64__)
+// The skip to top lines, 32 bytes a step with AVX2 where the CPU has it (the
+// index pass runs it over the whole 1.3 MB file, beside the providers): the
+// first line start in [i, len) after a newline whose first byte is not a tab,
+// '#' or newline, or npos with `*resume` where the byte-wise scan goes on.
+__attribute__((target("avx2"))) std::size_t next_top_line_avx2(const char* d, std::size_t i, std::size_t len,
+                                                                std::size_t* resume) {
+  const __m256i nl = _mm256_set1_epi8('\n');
+  const __m256i tab = _mm256_set1_epi8('\t');
+  const __m256i hash = _mm256_set1_epi8('#');
+  for (; i + 33 <= len; i += 32) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(d + i + 1));
+    const __m256i not_top =
+        _mm256_or_si256(_mm256_or_si256(_mm256_cmpeq_epi8(b, tab), _mm256_cmpeq_epi8(b, hash)), _mm256_cmpeq_epi8(b, nl));
+    const auto m = static_cast<unsigned>(_mm256_movemask_epi8(_mm256_andnot_si256(not_top, _mm256_cmpeq_epi8(a, nl))));
+    if (m != 0) return i + static_cast<std::size_t>(__builtin_ctz(m)) + 1;
+  }
+  *resume = i;
+  return npos;
+}
+#endif
+
 std::size_t next_stop(const char* d, std::size_t from, std::size_t len, Skip skip, const DeviceFilter* devices) {
+#if defined(__x86_64__)
+  if (skip == Skip::kToTopLine && __builtin_cpu_supports("avx2")) {
+    const std::size_t p = next_top_line_avx2(d, from, len, &from);
+    if (p != npos) return p;
+  }
+#endif
   typedef unsigned char v16 __attribute__((vector_size(16)));
   const v16 nl = {10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10};
   const v16 tab = {9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9};
