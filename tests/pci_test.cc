@@ -332,8 +332,11 @@ TEST(PciIdsFile, NamesAcrossEveryChunkEdge) {
   const std::set<std::uint32_t> classes = {0x0300, 0x0302, 0x037f, 0x0b00, 0x0400};
   std::vector<std::size_t> chunks = {100, 4096};
   for (std::size_t c = 16; c <= 64; ++c) chunks.push_back(c);  // every byte of the text at some chunk's edge
-  for (std::size_t chunk : chunks) {
-    auto r = providers::read_pci_names(dir + "/pci.ids", asked, classes, chunk);
+  std::vector<std::pair<std::size_t, providers::Scan>> reads;
+  for (std::size_t chunk : chunks)
+    for (providers::Scan scan : {providers::Scan::kWidest, providers::Scan::kPortable}) reads.emplace_back(chunk, scan);
+  for (const auto& [chunk, scan] : reads) {
+    auto r = providers::read_pci_names(dir + "/pci.ids", asked, classes, chunk, scan);
     ASSERT_TRUE(static_cast<bool>(r)) << r.error().message();
     auto fn = [&](providers::PciIds id) { return r->functions.at(id); };
     EXPECT_EQ(fn({0x0001, 0x0001, 0x0001, 0x0002}).vendor, "First") << chunk;
@@ -430,6 +433,13 @@ TEST(PciIdsFile, EveryVendorAndDeviceOfTheRealDatabase) {
   for (const auto& [id, names] : expect) asked.insert(id);
   auto r = providers::read_pci_names(testing::pci_ids_path(), asked, {});
   ASSERT_TRUE(static_cast<bool>(r)) << r.error().message();
+  // The 16-byte loop every build has gives what the widest scan gives.
+  auto portable = providers::read_pci_names(testing::pci_ids_path(), asked, {}, 64u << 10, providers::Scan::kPortable);
+  ASSERT_TRUE(static_cast<bool>(portable)) << portable.error().message();
+  for (const auto& [id, names] : r->functions) {
+    EXPECT_EQ(portable->functions.at(id).vendor, names.vendor);
+    EXPECT_EQ(portable->functions.at(id).device, names.device);
+  }
   std::size_t compared = 0;
   for (const auto& [id, names] : expect) {
     const providers::PciNames& got = r->functions.at(id);
@@ -456,17 +466,17 @@ TEST(PciIdsFile, EveryVendorAndDeviceOfTheRealDatabase) {
   for (const auto& [id, names] : expect)
     if (id.device >= 0) by_vendor[id.vendor].push_back(id);
   int big_vendors = 0;
-  for (const auto& [vendor, ids] : by_vendor) {
+  for (const auto& [big, ids] : by_vendor) {
     if (ids.size() < 100) continue;
     ++big_vendors;
     const std::set<providers::PciIds> few = {ids.front(), ids[ids.size() / 2], ids.back(),
-                                             {vendor, 0xfffe, -1, -1}};  // and one it does not have
+                                             {big, 0xfffe, -1, -1}};  // and one it does not have
     auto some = providers::read_pci_names(testing::pci_ids_path(), few, {});
     ASSERT_TRUE(static_cast<bool>(some)) << some.error().message();
     for (const providers::PciIds& id : few) {
       const auto want = expect.find(id);
       const std::string device = want == expect.end() ? "" : want->second.second;
-      EXPECT_EQ(some->functions.at(id).device, parse::is_clean_text(device) ? device : "") << vendor << ":" << id.device;
+      EXPECT_EQ(some->functions.at(id).device, parse::is_clean_text(device) ? device : "") << big << ":" << id.device;
     }
   }
   EXPECT_GT(big_vendors, 5);

@@ -145,12 +145,15 @@ __attribute__((target("avx2"))) std::size_t next_top_line_avx2(const char* d, st
 }
 #endif
 
-std::size_t next_stop(const char* d, std::size_t from, std::size_t len, Skip skip, const DeviceFilter* devices) {
+std::size_t next_stop(const char* d, std::size_t from, std::size_t len, Skip skip, const DeviceFilter* devices,
+                      bool wide) {
 #if defined(__x86_64__)
-  if (skip == Skip::kToTopLine && __builtin_cpu_supports("avx2")) {
+  if (skip == Skip::kToTopLine && wide) {
     const std::size_t p = next_top_line_avx2(d, from, len, &from);
     if (p != npos) return p;
   }
+#else
+  (void)wide;
 #endif
   typedef unsigned char v16 __attribute__((vector_size(16)));
   const v16 nl = {10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10};
@@ -383,7 +386,7 @@ class IndexWriter {
 template <class Sink>
 __attribute__((aligned(64))) Status stream_lines(int fd, const std::string& path, std::uint64_t begin, std::uint64_t end,
                                                  std::vector<char>& buf, Sink& sink, const std::atomic<bool>* cancel,
-                                                 std::uint64_t* read_to) {
+                                                 std::uint64_t* read_to, bool wide) {
   std::uint64_t base = begin;  // the file offset of buf[0]
   std::size_t len = 0;         // bytes in buf
   std::size_t pos = 0;         // where the unread text starts
@@ -444,7 +447,7 @@ __attribute__((aligned(64))) Status stream_lines(int fd, const std::string& path
         // A line of one byte so far: more bytes tell, or it is the range's last line.
         if (eof && line_at(pos)) continue;
       } else {
-        std::size_t p = next_stop(d, pos, len, skip, devices);
+        std::size_t p = next_stop(d, pos, len, skip, devices, wide);
         if (p != npos) {
           pos = p;
           continue;
@@ -480,17 +483,23 @@ PciIdsFile::PciIdsFile(PciIdsFile&& other) noexcept
     : path_(std::move(other.path_)),
       fd_(std::exchange(other.fd_, -1)),
       chunk_bytes_(other.chunk_bytes_),
+      wide_scan_(other.wide_scan_),
       indexed_(other.indexed_),
       blocks_(std::move(other.blocks_)),
       classes_begin_(other.classes_begin_) {}
 
-Result<PciIdsFile> PciIdsFile::open(const std::string& path, std::size_t chunk_bytes) {
+Result<PciIdsFile> PciIdsFile::open(const std::string& path, std::size_t chunk_bytes, Scan scan) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return open_error(path, errno);
   PciIdsFile file;
   file.path_ = path;
   file.fd_ = fd;
   file.chunk_bytes_ = std::max<std::size_t>(chunk_bytes, 16);
+#if defined(__x86_64__)
+  file.wide_scan_ = scan == Scan::kWidest && __builtin_cpu_supports("avx2");
+#else
+  (void)scan;
+#endif
   struct stat st {};
   if (::fstat(fd, &st) != 0) return Status(StatusCode::kIoError, path + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return Status(StatusCode::kInvalidArgument, path + ": not a regular file");
@@ -505,7 +514,9 @@ Status PciIdsFile::index(const std::atomic<bool>* cancel) {
   IndexWriter writer(starts);
   std::vector<char> buf(chunk_bytes_);
   std::uint64_t read_to = 0;
-  if (Status s = stream_lines(fd_, path_, 0, kMaxPciIdsBytes + 1, buf, writer, cancel, &read_to); !s.is_ok()) return s;
+  if (Status s = stream_lines(fd_, path_, 0, kMaxPciIdsBytes + 1, buf, writer, cancel, &read_to, wide_scan_);
+      !s.is_ok())
+    return s;
   if (cancel != nullptr && cancel->load(std::memory_order_relaxed) && !writer.done() && read_to < kMaxPciIdsBytes)
     return Status(StatusCode::kInternal, path_ + ": indexing stopped");
   if (read_to == 0) return Status(StatusCode::kInvalidArgument, path_ + ": empty");
@@ -549,11 +560,15 @@ Result<PciNameAnswers> PciIdsFile::names(const std::set<PciIds>& functions, cons
                                [](const Block& b, std::uint32_t v) { return b.vendor < v; });
     if (it == blocks_.end() || it->vendor != vendor) continue;
     reader.next_block(&asked);
-    if (Status s = stream_lines(fd_, path_, it->begin, it->end, buf, reader, nullptr, &read_to); !s.is_ok()) return s;
+    if (Status s = stream_lines(fd_, path_, it->begin, it->end, buf, reader, nullptr, &read_to, wide_scan_);
+        !s.is_ok())
+      return s;
   }
   if (!want.classes.empty() && classes_begin_ != IndexWriter::kNoOffset) {
     reader.next_block(nullptr);
-    if (Status s = stream_lines(fd_, path_, classes_begin_, kMaxPciIdsBytes + 1, buf, reader, nullptr, &read_to); !s.is_ok())
+    if (Status s =
+            stream_lines(fd_, path_, classes_begin_, kMaxPciIdsBytes + 1, buf, reader, nullptr, &read_to, wide_scan_);
+        !s.is_ok())
       return s;
   }
 
@@ -586,8 +601,8 @@ Result<PciNameAnswers> PciIdsFile::names(const std::set<PciIds>& functions, cons
 }
 
 Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<PciIds>& functions,
-                                      const std::set<std::uint32_t>& classes, std::size_t chunk_bytes) {
-  auto file = PciIdsFile::open(path, chunk_bytes);
+                                      const std::set<std::uint32_t>& classes, std::size_t chunk_bytes, Scan scan) {
+  auto file = PciIdsFile::open(path, chunk_bytes, scan);
   if (!file) return file.error();
   if (Status s = file->index(); !s.is_ok()) return s;
   return file->names(functions, classes);

@@ -71,13 +71,19 @@ PciNameQuestions pci_name_questions(const FactSet& facts);
 /// Files larger than this are refused (pci.ids is ~1.3 MB). Bytes.
 constexpr std::size_t kMaxPciIdsBytes = 64u << 20;
 
+/// How the skips over lines nobody asked for read the text: kWidest uses the
+/// widest vectors the CPU has (AVX2 on x86-64 where present, checked at run
+/// time); kPortable the 16-byte loop every build has (tests run both).
+enum class Scan : std::uint8_t { kWidest, kPortable };
+
 /// An open pci.ids, indexed by where each vendor's block is. Owns its file
 /// descriptor (closed by the destructor); movable, not copyable.
 class PciIdsFile {
  public:
   /// Opens the database at `path` (a host path), to be read through a buffer of
   /// `chunk_bytes` (tests pass tiny chunks to put lines across chunk edges).
-  static Result<PciIdsFile> open(const std::string& path, std::size_t chunk_bytes = 64u << 10);
+  static Result<PciIdsFile> open(const std::string& path, std::size_t chunk_bytes = 64u << 10,
+                                 Scan scan = Scan::kWidest);
   PciIdsFile(PciIdsFile&& other) noexcept;
   PciIdsFile& operator=(PciIdsFile&&) = delete;
   ~PciIdsFile();
@@ -100,6 +106,7 @@ class PciIdsFile {
   std::string path_;
   int fd_ = -1;
   std::size_t chunk_bytes_ = 64u << 10;
+  bool wide_scan_ = false;  // AVX2 for the skip to top lines
   bool indexed_ = false;
   std::vector<Block> blocks_;           // one per vendor (its first block), sorted by vendor
   std::uint64_t classes_begin_ = ~std::uint64_t{0};  // the first "C " line; all ones when there is none
@@ -107,6 +114,7 @@ class PciIdsFile {
 
 /// open(), index() and names() in one call.
 Result<PciNameAnswers> read_pci_names(const std::string& path, const std::set<PciIds>& functions,
-                                      const std::set<std::uint32_t>& classes, std::size_t chunk_bytes = 64u << 10);
+                                      const std::set<std::uint32_t>& classes, std::size_t chunk_bytes = 64u << 10,
+                                      Scan scan = Scan::kWidest);
 
 }  // namespace accelmap::providers
