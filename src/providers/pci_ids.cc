@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) || defined(__SSE2__)
 #include <immintrin.h>
 #endif
 
@@ -82,12 +82,6 @@ std::optional<bool> stops(const char* d, std::size_t p, std::size_t avail, Skip 
   return !(d[p] == '\t' && d[p + 1] == '\t');
 }
 
-// The first line start p in (from, len) whose line stops `skip`, or npos when
-// none can be told in the buffer. 95% of pci.ids' ~40,000 lines are device,
-// subsystem or comment lines; sixteen bytes at a time with GCC/Clang vector
-// extensions (SSE2 on x86-64, NEON on arm64), a chunk with nothing to stop at
-// costs a few instructions, where a memchr per line spent ~11 ns of call
-// overhead on each.
 // Device lines ("\tDDDD  name") a vendor's block can be skipped past while
 // looking for the devices asked: all but those whose four id bytes, folded to
 // lower case (| 0x20: hex letters only move, digits stay), are an asked id.
@@ -145,6 +139,15 @@ __attribute__((target("avx2"))) std::size_t next_top_line_avx2(const char* d, st
 }
 #endif
 
+// The first line start p in (from, len) whose line stops `skip`, or npos when
+// none can be told in the buffer. 95% of pci.ids' ~40,000 lines are device,
+// subsystem or comment lines; sixteen bytes at a time with GCC/Clang vector
+// extensions (SSE2 on x86-64, NEON on arm64), a chunk with nothing to stop at
+// costs a few instructions, where a memchr per line spent ~11 ns of call
+// overhead on each.
+// `devices` (in a vendor's block, between asked devices) passes over the device
+// lines nobody asked for without leaving the loop; `wide` takes the AVX2 loop
+// for the skip to top lines.
 std::size_t next_stop(const char* d, std::size_t from, std::size_t len, Skip skip, const DeviceFilter* devices,
                       bool wide) {
 #if defined(__x86_64__)
