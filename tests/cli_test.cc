@@ -129,6 +129,10 @@ TEST(Cli, TimingsGoToStandardErrorOnly) {
   EXPECT_LT(pci, numa);  // pci runs first
   EXPECT_NE(timed.err.find("\n  discovery "), std::string::npos) << timed.err;
   EXPECT_NE(timed.err.find("\n  snapshot build "), std::string::npos) << timed.err;
+  // Wrong usage stays one line.
+  auto bad = run_command(cli() + " show --timings --providers nosuch" + demo);
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(lines(bad.err), 1) << bad.err;
 }
 
 TEST(Cli, CaptureWritesAUsableRoot) {

@@ -93,6 +93,7 @@ Result<FactSet> discover_with_timings(const FsRoot& root, const MachineOptions& 
   const auto start = Clock::now();
   auto facts = discover(root, d);
   const std::chrono::nanoseconds total = Clock::now() - start;
+  if (!facts) return facts;  // a usage error stays one line
   std::chrono::nanoseconds providers{0};
   for (const auto& [name, t] : times) providers += t;
   std::fprintf(stderr, "accelmap: timings of one discovery of %s (wall clock):\n", opts.root.c_str());
@@ -126,6 +127,7 @@ FactSet load_facts(const MachineOptions& opts) {
 std::shared_ptr<const Snapshot> load_snapshot(const MachineOptions& opts) {
   FactSet facts = load_facts(opts);
   if (!opts.timings) return build_snapshot(std::move(facts));
+  if (!opts.facts_file.empty()) std::fprintf(stderr, "accelmap: timings of rebuilding %s:\n", opts.facts_file.c_str());
   const auto start = Clock::now();
   auto snap = build_snapshot(std::move(facts));
   std::fprintf(stderr, "  %-18s %10.1f µs\n", "snapshot build", micros(Clock::now() - start));
