@@ -22,6 +22,18 @@ FactSet sample() {
   return f;
 }
 
+// ok() asks the value: success or not. (A static ok() that made a success once
+// let `!s.ok()` read as false for an error, and the checks written so passed.)
+TEST(Status, OkAsksTheValue) {
+  const Status success;
+  const Status failure(StatusCode::kIoError, "/x: read failed");
+  EXPECT_TRUE(success.ok());
+  EXPECT_FALSE(failure.ok());
+  EXPECT_TRUE(!failure.ok());
+  EXPECT_EQ(failure.ok(), failure.is_ok());
+  EXPECT_FALSE(static_cast<bool>(failure));
+}
+
 TEST(FactsJson, RoundTripIsExact) {
   FactSet f = sample();
   std::string j = facts_to_json(f);

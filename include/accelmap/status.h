@@ -36,11 +36,14 @@ const char* status_code_name(StatusCode code) noexcept;
 /// An error code plus one human sentence (which already names the path or key involved).
 class [[nodiscard]] Status {
  public:
-  Status() = default;
+  Status() = default;  ///< success
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
-  static Status ok() { return {}; }
 
-  bool is_ok() const noexcept { return code_ == StatusCode::kOk; }
+  /// Whether this is success. (A static `Status::ok()` that made a success
+  /// was here once; `!s.ok()` on an error then read as false, and a reader's
+  /// error checks never fired. A question of the value cannot be misread.)
+  bool ok() const noexcept { return code_ == StatusCode::kOk; }
+  bool is_ok() const noexcept { return ok(); }
   explicit operator bool() const noexcept { return is_ok(); }
   StatusCode code() const noexcept { return code_; }
   const std::string& message() const noexcept { return message_; }

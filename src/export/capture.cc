@@ -52,7 +52,7 @@ struct Libarchive {
   if (!name) return Status(StatusCode::kNotFound, need + "it is not a usable libarchive: " + dl_error());
     ACCELMAP_LIBARCHIVE_FUNCTIONS(ACCELMAP_RESOLVE)
 #undef ACCELMAP_RESOLVE
-    return Status::ok();
+    return Status();
   }
 
  private:

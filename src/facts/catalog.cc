@@ -91,7 +91,7 @@ Status FunctionCatalog::merge_json(std::string_view text, const std::string& nam
       mappings_[{src, nm}] = std::move(fns);
     }
   }
-  return Status::ok();
+  return Status();
 }
 
 const std::vector<std::string>* FunctionCatalog::lookup(std::string_view source, std::string_view name) const {
