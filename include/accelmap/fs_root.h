@@ -264,7 +264,8 @@ class FsRoot {
   Result<std::string> read_text(std::string_view path) const;
 
   /// The first `head_bytes` of a regular file (all of it when shorter), read
-  /// as read_text reads; `*whole` says whether that is the whole file. For a
+  /// as read_text reads; `*whole` (when `whole` is not null) says whether that
+  /// is the whole file. For a
   /// kernel text made record by record as it is read (/proc/cpuinfo: one
   /// record per CPU, each costing the kernel microseconds), asking for the
   /// head makes only the records it holds. A capture reads and records the

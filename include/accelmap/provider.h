@@ -162,8 +162,8 @@ class ProbeContext {
   // file exists but cannot be read or parsed. A *missing* file is silent when
   // `optional` is true (most sysfs attributes are optional), else diagnosed.
   std::optional<std::string> read(std::string_view path, bool optional = true) const;
-  /// read() of the first `head_bytes` only (FsRoot::read_head); `*whole` says
-  /// whether that is all of the file.
+  /// read() of the first `head_bytes` only (FsRoot::read_head); `*whole` (when
+  /// `whole` is not null) says whether that is all of the file.
   std::optional<std::string> read_head(std::string_view path, std::size_t head_bytes, bool* whole,
                                        bool optional = true) const;
   /// read() then trim.

@@ -39,7 +39,9 @@ class CryptoRegistryProvider final : public Provider {
 
   void probe(const ProbeContext& ctx) const override {
     const std::string path(kProcCrypto);
-    std::optional<std::string> text = read_ahead(ctx);
+    std::optional<std::string> text;
+    if (const internal::Prefetched* pre = ctx.prefetched())
+      if (auto ahead = internal::taken(pre->proc_crypto); ahead && *ahead) text = std::move(**ahead);
     if (!text) text = ctx.read(path);  // with its diagnostics, as if never read ahead
     if (!text) return;
     const std::vector<parse::CryptoRecord> records = parse::crypto_records(*text);
@@ -92,19 +94,6 @@ class CryptoRegistryProvider final : public Provider {
   }
 
  private:
-  // The text discover() read on its second thread, where it did and the read succeeded.
-  static std::optional<std::string> read_ahead(const ProbeContext& ctx) {
-    const internal::Prefetched* pre = ctx.prefetched();
-    if (pre == nullptr || !pre->proc_crypto.valid()) return std::nullopt;
-    try {
-      const Result<std::string>& r = pre->proc_crypto.get();
-      if (r) return *r;
-    } catch (const std::exception&) {
-      // Read here instead.
-    }
-    return std::nullopt;
-  }
-
   static std::vector<std::string> devices_of(const ProbeContext& ctx, const std::vector<const Object*>& accels,
                                              Family fam, const Record& r) {
     std::vector<std::string> out;

@@ -135,12 +135,12 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
       names_wanted = false;
     }
   }
-  auto start_pass = [&] {
+  auto start_names_pass = [&] {
     if (names_wanted)
       internal::start_pass(prefetched, root, options.pci_ids_path,
                            selected->count("crypto_registry") && !root.recording());
   };
-  if (!start_after_pci) start_pass();
+  if (!start_after_pci) start_names_pass();
   auto hand_over_questions = [&] {
     if (!prefetched.pass.valid()) return;
     prefetched.pci_questions = providers::pci_name_questions(facts);
@@ -168,7 +168,7 @@ Result<FactSet> discover(const FsRoot& root, const DiscoverOptions& options) {
     if (p->name() == "pci" && selected->count("pci")) pci = p.get();
   if (pci != nullptr) {
     run(*pci);
-    if (start_after_pci) start_pass();
+    if (start_after_pci) start_names_pass();
     hand_over_questions();
   }
   for (const auto& p : providers) {

@@ -77,19 +77,13 @@ class PciNamesProvider final : public Provider {
     // The pass discover() started on its second thread answers when it was
     // asked at least this (answers do not depend on what else is asked); else read now.
     const internal::Prefetched* pre = ctx.prefetched();
-    const bool covered = pre != nullptr && pre->pci_names.valid() &&
+    const bool covered = pre != nullptr &&
                          std::includes(pre->pci_questions.functions.begin(), pre->pci_questions.functions.end(),
                                        asked.functions.begin(), asked.functions.end()) &&
                          std::includes(pre->pci_questions.classes.begin(), pre->pci_questions.classes.end(),
                                        asked.classes.begin(), asked.classes.end());
     std::optional<Result<PciNameAnswers>> from_pass;
-    if (covered) {
-      try {
-        from_pass = pre->pci_names.get();
-      } catch (const std::exception&) {
-        // The pass met an exception (no memory): read here instead.
-      }
-    }
+    if (covered) from_pass = internal::taken(pre->pci_names);
     const Result<PciNameAnswers> names =
         from_pass ? std::move(*from_pass) : read_pci_names(path, asked.functions, asked.classes);
     if (!names) {

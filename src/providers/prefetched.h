@@ -5,7 +5,9 @@
 #pragma once
 
 #include <atomic>
+#include <exception>
 #include <future>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,5 +43,19 @@ struct Prefetched {
   std::future<void> pass;
   std::promise<providers::PciNameQuestions> pci_questions_for_pass;
 };
+
+/// What a read-ahead holds, or nullopt where there is none (`ahead` not valid)
+/// or its thread met an exception (no memory): the provider then reads for
+/// itself, so its facts and diagnostics do not depend on the thread. Waits for
+/// the thread where it is not done.
+template <class T>
+std::optional<T> taken(const std::shared_future<T>& ahead) {
+  if (!ahead.valid()) return std::nullopt;
+  try {
+    return ahead.get();
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
 
 }  // namespace accelmap::internal

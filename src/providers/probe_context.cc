@@ -91,8 +91,7 @@ void ProbeContext::warn(const Status& status, Severity severity) const {
 }
 
 std::optional<std::string> ProbeContext::read(std::string_view path, bool optional) const {
-  bool whole = false;
-  return read_head(path, SIZE_MAX, &whole, optional);
+  return read_head(path, SIZE_MAX, nullptr, optional);
 }
 
 std::optional<std::string> ProbeContext::read_head(std::string_view path, std::size_t head_bytes, bool* whole,
