@@ -22,8 +22,17 @@ for tx in "$CORPUS"/sysfs/*.tar.xz; do
   dir="$TREES/$name"; [ -d "$dir/$name" ] && dir="$dir/$name"  # archives hold one top folder
   args+=(--root "$name=$dir")
 done
+# A generated tree is kept while the generator that wrote it is unchanged
+# (its stamp is the hash of the generator's sources).
+GEN_STAMP="$(cat bench/gen/gen_machine.py tests/trees/make_trees.py tests/trees/make_engine_trees.py | sha1sum | cut -c1-16)"
+gen_tree() {  # gen_tree N: $TREES/gen-N, written by this generator
+  local out="$TREES/gen-$1"
+  [ "$(cat "$out/.done" 2>/dev/null)" = "$GEN_STAMP" ] && return 0
+  rm -rf "$out"
+  python3 bench/gen/gen_machine.py --devices "$1" "$out" && echo "$GEN_STAMP" > "$out/.done"
+}
 for n in $SIZES; do
-  [ -f "$TREES/gen-$n/.done" ] || { python3 bench/gen/gen_machine.py --devices "$n" "$TREES/gen-$n" && touch "$TREES/gen-$n/.done"; }
+  gen_tree "$n"
   args+=(--gen "$n=$TREES/gen-$n")
 done
 # Queries run on every size by default. At 10,000 devices (8,750 accelerators) the
@@ -32,7 +41,7 @@ done
 # leaves bigger trees out of the query table.
 # Live updates are measured on a copy of the 100-device machine (copied by bench.py).
 LIVE_N="${LIVE_DEVICES:-100}"
-[ -f "$TREES/gen-$LIVE_N/.done" ] || { python3 bench/gen/gen_machine.py --devices "$LIVE_N" "$TREES/gen-$LIVE_N" && touch "$TREES/gen-$LIVE_N/.done"; }
+gen_tree "$LIVE_N"
 exec python3 bench/bench.py --bench "$BUILD/bench/accelmap_bench" --accelmap "$BUILD/accelmap" \
   --query-bench "$BUILD/bench/accelmap_query_bench" --query-max "${QUERY_MAX:-10000}" --live-tree "$TREES/gen-$LIVE_N" \
   --rounds "${ROUNDS:-5}" --whole-rounds "${WHOLE_ROUNDS:-11}" --out bench/out \

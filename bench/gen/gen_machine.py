@@ -15,7 +15,8 @@ written against):
   * endpoints cycle through AMD GPUs (KFD topology nodes with io_links to the
     CPU node, xGMI hives of 4 with p2p io_links, a DRM card with amdgpu),
     DSA and IAA (idxd with groups/engines/WQs), QAT 4xxx, HiSilicon ZIP (uacce),
-    FPGA regions, NVMe and Ethernet functions.
+    FPGA regions, NVMe and Ethernet functions; every PCI function has the
+    attribute files, a 64-byte config and a uevent, as on a real machine.
 
   python3 bench/gen/gen_machine.py --devices 1000 OUT_DIR
 """
@@ -25,8 +26,15 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "trees"))
-from make_trees import GiB, Tree, cpus, hmat, host_bridge, nodes, pci  # noqa: E402
+from make_trees import GiB, Tree, cpus, hmat, host_bridge, nodes  # noqa: E402
+from make_trees import pci as tree_pci  # noqa: E402
 from make_engine_trees import idxd_device, uacce  # noqa: E402
+
+def pci(*args, **kwargs):
+    """Every PCI function of a real /sys has a uevent (the driver core makes it
+    for every device), so the synthetic machines have one too."""
+    return tree_pci(*args, uevent=True, **kwargs)
+
 
 KINDS = ("gpu", "dsa", "iax", "qat", "zip", "fpga", "nvme", "nic")
 PER_SWITCH = 8      # endpoints below one switch

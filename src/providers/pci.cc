@@ -268,23 +268,34 @@ class PciProvider final : public Provider {
     }
 
     if (!d) return;
-    // Only one of local_cpulist and local_cpus is read (below): the other is not fetched.
-    d->prefetch({"vendor", "device", "subsystem_vendor", "subsystem_device", "class", "revision", "numa_node",
-                 d->has("local_cpulist") ? "local_cpulist" : "local_cpus", "current_link_speed", "max_link_speed", "current_link_width",
-                 "max_link_width", "sriov_totalvfs", "sriov_numvfs", "secondary_bus_number",
-                 "subordinate_bus_number"});
     auto has = [&](std::string_view n) { return d->has(n); };
     auto path_of = [&](std::string_view n) { return d->child(n); };
 
-    // On the live /sys every attribute file is its own open, read and close
-    // (kernfs reads are not batched): the ids, the class and the driver come
-    // from the function's one uevent instead of five files and a link.
-    // pci_uevent (drivers/pci/pci-driver.c) prints the same pci_dev fields as
-    // the attribute files, and the driver core adds DRIVER while one is bound.
-    // Recorded trees keep the attribute files (batched there), and so does a
-    // capture, whose replay reads a recorded tree.
+    // The ids, the class and the driver come from the function's one uevent
+    // where it has one, instead of five files and a link. pci_uevent
+    // (drivers/pci/pci-driver.c) prints the same pci_dev fields as the
+    // attribute files, after the kernel's fixups, and the driver core adds
+    // DRIVER while one is bound. On the live /sys every file is its own open,
+    // read and close; on a recorded tree, where a folder's files are read in
+    // one batch, each file is still an open, a read and a close in the kernel
+    // (the batch saves the calls, not that work), so the one file pays there
+    // too. The recorded trees of the corpus agree with their attribute files
+    // field by field (docs/PERFORMANCE.md).
+    const bool by_uevent = has("uevent");
+    // Only one of local_cpulist and local_cpus is read (below): the other is not fetched.
+    const std::string_view cpus_file = has("local_cpulist") ? "local_cpulist" : "local_cpus";
+    if (by_uevent)
+      d->prefetch({"uevent", "revision", "numa_node", cpus_file, "current_link_speed", "max_link_speed",
+                   "current_link_width", "max_link_width", "sriov_totalvfs", "sriov_numvfs",
+                   "secondary_bus_number", "subordinate_bus_number"});
+    else
+      d->prefetch({"vendor", "device", "subsystem_vendor", "subsystem_device", "class", "revision", "numa_node",
+                   cpus_file, "current_link_speed", "max_link_speed", "current_link_width", "max_link_width",
+                   "sriov_totalvfs", "sriov_numvfs", "secondary_bus_number", "subordinate_bus_number"});
+
+    // A field the uevent does not hold well-formed is read from its file.
     std::optional<parse::PciUevent> ev;
-    if (d->on_live_sysfs() && !ctx.fs().recording() && has("uevent"))
+    if (by_uevent)
       if (auto text = ctx.read(*d, "uevent")) ev = parse::pci_uevent(*text);
     auto put_uint = [&](std::string_view file, const char* attr, std::uint64_t max,
                         std::optional<std::uint32_t> from_uevent = std::nullopt) {

@@ -178,8 +178,12 @@ def host_bridge(t, hb):
 
 
 def pci(t, chain, vendor, device, cls, node, local_cpus, ncpus, driver=None, speed=None, width=None,
-        max_speed=None, max_width=None, sub=None, rev=0, bridge=None, extra=None):
-    """chain: ["pci0000:00", "0000:00:01.0", ...]; the last element is this function."""
+        max_speed=None, max_width=None, sub=None, rev=0, bridge=None, extra=None, uevent=False):
+    """chain: ["pci0000:00", "0000:00:01.0", ...]; the last element is this function.
+    uevent: also write the function's uevent, as the kernel prints it (the
+    driver core's DRIVER= while one is bound, then pci_uevent() of
+    drivers/pci/pci-driver.c). The committed test trees leave it out, so
+    their PCI attributes are read from the attribute files."""
     path = "/sys/devices/" + "/".join(chain)
     bdf = chain[-1]
     t.f(f"{path}/vendor", f"0x{vendor:04x}")
@@ -227,6 +231,13 @@ def pci(t, chain, vendor, device, cls, node, local_cpus, ncpus, driver=None, spe
     if driver:
         t.ln(f"{path}/driver", f"/sys/bus/pci/drivers/{driver}")
         t.ln(f"/sys/bus/pci/drivers/{driver}/{bdf}", path)
+    if uevent:
+        lines = [f"DRIVER={driver}"] if driver else []
+        lines += [f"PCI_CLASS={cls:04X}", f"PCI_ID={vendor:04X}:{device:04X}", f"PCI_SUBSYS_ID={sv:04X}:{sd:04X}",
+                  f"PCI_SLOT_NAME={bdf}",
+                  f"MODALIAS=pci:v{vendor:08X}d{device:08X}sv{sv:08X}sd{sd:08X}"
+                  f"bc{cls >> 16:02X}sc{(cls >> 8) & 0xff:02X}i{cls & 0xff:02X}"]
+        t.f(f"{path}/uevent", "\n".join(lines))
     for k, v in (extra or {}).items():
         t.f(f"{path}/{k}", v)
     return path
