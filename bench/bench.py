@@ -476,6 +476,18 @@ def write_report(r, out_dir):
         L.append("| providers together | " + " | ".join(
             f"{fmt(sum(u for _, u in pt[n]['providers']), 1)} | "
             f"{100 * sum(u for _, u in pt[n]['providers']) / pt[n]['total_us']:.0f}%" for n in names) + " |")
+        # accelmap_bench --provider-times also splits the rest: discover()'s own
+        # work (merging the parts, normalising), build_snapshot and the frees.
+        def phase(n, name):
+            return dict(pt[n].get("phases") or []).get(name)
+        if all(pt[n].get("phases") for n in names):
+            rows = [("discover() outside the providers (merge, normalise)",
+                     lambda n: phase(n, "discover") - sum(u for _, u in pt[n]["providers"])),
+                    ("build_snapshot", lambda n: phase(n, "build_snapshot")),
+                    ("freeing the facts and the snapshot", lambda n: phase(n, "free facts and snapshot"))]
+            for label, get in rows:
+                L.append(f"| {label} | " + " | ".join(
+                    f"{fmt(get(n), 1)} | {100 * get(n) / pt[n]['total_us']:.0f}%" for n in names) + " |")
         L.append("| discovery + snapshot | " + " | ".join(
             f"{fmt(pt[n]['total_us'], 1)} | 100% ({pt[n]['runs']} runs)" for n in names) + " |")
         L.append("")
