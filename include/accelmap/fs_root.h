@@ -179,6 +179,7 @@ class FsDir {
   /// Not thread-safe: call it before sharing the FsDir.
   void prefetch(std::initializer_list<std::string_view> names);
   void prefetch(const std::vector<std::string>& names);
+  void prefetch(const std::vector<std::string_view>& names) { prefetch_names(names); }
 
  private:
   friend class FsRoot;

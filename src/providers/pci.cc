@@ -283,15 +283,14 @@ class PciProvider final : public Provider {
     // field by field (docs/PERFORMANCE.md).
     const bool by_uevent = has("uevent");
     // Only one of local_cpulist and local_cpus is read (below): the other is not fetched.
-    const std::string_view cpus_file = has("local_cpulist") ? "local_cpulist" : "local_cpus";
-    if (by_uevent)
-      d->prefetch({"uevent", "revision", "numa_node", cpus_file, "current_link_speed", "max_link_speed",
-                   "current_link_width", "max_link_width", "sriov_totalvfs", "sriov_numvfs",
-                   "secondary_bus_number", "subordinate_bus_number"});
-    else
-      d->prefetch({"vendor", "device", "subsystem_vendor", "subsystem_device", "class", "revision", "numa_node",
-                   cpus_file, "current_link_speed", "max_link_speed", "current_link_width", "max_link_width",
-                   "sriov_totalvfs", "sriov_numvfs", "secondary_bus_number", "subordinate_bus_number"});
+    std::vector<std::string_view> wanted = {"revision", "numa_node",
+                                            has("local_cpulist") ? "local_cpulist" : "local_cpus",
+                                            "current_link_speed", "max_link_speed", "current_link_width",
+                                            "max_link_width", "sriov_totalvfs", "sriov_numvfs",
+                                            "secondary_bus_number", "subordinate_bus_number"};
+    if (by_uevent) wanted.push_back("uevent");
+    else wanted.insert(wanted.end(), {"vendor", "device", "subsystem_vendor", "subsystem_device", "class"});
+    d->prefetch(wanted);
 
     // A field the uevent does not hold well-formed is read from its file.
     std::optional<parse::PciUevent> ev;
