@@ -161,11 +161,16 @@ class KfdProvider final : public Provider {
     std::vector<std::pair<const Node*, const std::vector<std::string>*>> gpus;
     for (const Node& n : nodes)
       if (n.gpu) gpus.emplace_back(&n, &packages[n.package]);
+    // Each GPU's io_links and p2p_links are read in the same parts; the links
+    // are written after, on this thread.
+    std::vector<std::vector<LinkRead>> links(gpus.size());
     ctx.in_parts(gpus.size(), 64, [&](const ProbeContext& part, std::size_t begin, std::size_t end) {
-      for (std::size_t i = begin; i < end; ++i) write_gpu(part, *gpus[i].first, *gpus[i].second);
+      for (std::size_t i = begin; i < end; ++i) {
+        write_gpu(part, *gpus[i].first, *gpus[i].second);
+        links[i] = read_links(part, *gpus[i].first);
+      }
     });
-    for (const Node& n : nodes)
-      if (n.gpu) write_links(ctx, n, gpu_by_index, cpu_numa);
+    for (std::size_t i = 0; i < gpus.size(); ++i) write_links(ctx, *gpus[i].first, links[i], gpu_by_index, cpu_numa);
   }
 
  private:
@@ -251,37 +256,56 @@ class KfdProvider final : public Provider {
     }
   }
 
-  static void write_links(const ProbeContext& ctx, const Node& n, const std::map<std::uint32_t, const Node*>& gpus,
-                          const std::map<std::uint32_t, std::int64_t>& cpu_numa) {
-    std::optional<std::pair<std::uint64_t, std::int64_t>> nearest_cpu;  // (weight, numa)
+  // One link as its node's io_links (direct) or p2p_links folder says it.
+  struct LinkRead {
+    std::string path;  // .../properties
+    Props props;
+    bool direct = true;
+  };
+
+  // A node's links, io_links first, each folder in listing order.
+  static std::vector<LinkRead> read_links(const ProbeContext& ctx, const Node& n) {
+    std::vector<LinkRead> out;
     for (std::string_view table : {"io_links", "p2p_links"}) {
-      const bool direct = table == "io_links";
       std::optional<FsDir> links = ctx.open_dir(n.dir + "/" + std::string(table));
       if (!links) continue;
       prefetch_properties(*links);
       for (const DirEntry& e : links->entries()) {
         if (!small_number(e.name)) continue;
-        const std::string path = n.dir + "/" + std::string(table) + "/" + e.name + "/properties";
         auto p = read_props(ctx, *links, e.name + "/properties");
         if (!p) continue;
-        auto to = get(*p, "node_to");
-        if (!to || *to > UINT32_MAX) {
-          ctx.warn(path, "no node_to");
-          continue;
-        }
-        std::uint64_t weight = get(*p, "weight").value_or(0);
-        if (auto cpu = cpu_numa.find(static_cast<std::uint32_t>(*to)); cpu != cpu_numa.end()) {
-          if (direct && cpu->second >= 0 && (!nearest_cpu || weight < nearest_cpu->first))
-            nearest_cpu = std::make_pair(weight, cpu->second);
-          continue;
-        }
-        auto peer = gpus.find(static_cast<std::uint32_t>(*to));
-        if (peer == gpus.end()) {
-          ctx.warn(path, "node_to " + std::to_string(*to) + " is not a node of the topology", Severity::kInfo);
-          continue;
-        }
-        write_link(ctx, n, *peer->second, *p, direct, path);
+        out.push_back({n.dir + "/" + std::string(table) + "/" + e.name + "/properties", std::move(*p),
+                       table == "io_links"});
       }
+    }
+    return out;
+  }
+
+  static void write_links(const ProbeContext& ctx, const Node& n, const std::vector<LinkRead>& links,
+                          const std::map<std::uint32_t, const Node*>& gpus,
+                          const std::map<std::uint32_t, std::int64_t>& cpu_numa) {
+    std::optional<std::pair<std::uint64_t, std::int64_t>> nearest_cpu;  // (weight, numa)
+    for (const LinkRead& link : links) {
+      const std::string& path = link.path;
+      const Props* p = &link.props;
+      const bool direct = link.direct;
+      auto to = get(*p, "node_to");
+      if (!to || *to > UINT32_MAX) {
+        ctx.warn(path, "no node_to");
+        continue;
+      }
+      std::uint64_t weight = get(*p, "weight").value_or(0);
+      if (auto cpu = cpu_numa.find(static_cast<std::uint32_t>(*to)); cpu != cpu_numa.end()) {
+        if (direct && cpu->second >= 0 && (!nearest_cpu || weight < nearest_cpu->first))
+          nearest_cpu = std::make_pair(weight, cpu->second);
+        continue;
+      }
+      auto peer = gpus.find(static_cast<std::uint32_t>(*to));
+      if (peer == gpus.end()) {
+        ctx.warn(path, "node_to " + std::to_string(*to) + " is not a node of the topology", Severity::kInfo);
+        continue;
+      }
+      write_link(ctx, n, *peer->second, *p, direct, path);
     }
     if (nearest_cpu)
       ctx.facts().object(n.key, "accelerator").set("numa_node", nearest_cpu->second, Unit::kNone,
