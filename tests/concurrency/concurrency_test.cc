@@ -54,10 +54,13 @@ TEST(Concurrency, ThreadsShareOneRootAndOneSnapshot) {
 // One discovery whose pci provider works in parts on several threads: the
 // parts share the root (its batch readers, one per thread) and write their own
 // fact sets, absorbed in order.
-// Trees with PCI functions, idxd, uacce and QAT devices to split.
+// Trees with PCI functions, idxd, uacce and QAT devices, FPGA regions and KFD
+// GPU nodes with links (xGMI hives, partitions) to split.
 TEST(Concurrency, ProviderPartsOnThreadsShareOneRoot) {
   for (const std::string& dir : {testing::source_dir() + "/demo/root", testing::source_dir() + "/tests/trees/kunpeng-hisi",
-                                testing::source_dir() + "/tests/trees/qat-4xxx"}) {
+                                testing::source_dir() + "/tests/trees/qat-4xxx",
+                                testing::source_dir() + "/tests/trees/fpga-n3000-after",
+                                testing::corpus_root("rocm-mi210-2hives"), testing::corpus_root("rocm-mi308x-cpx")}) {
     auto root = FsRoot::open(dir);
     ASSERT_TRUE(root) << dir;
     DiscoverOptions one, parts;
