@@ -50,15 +50,39 @@ int hwloc_load_once() {
   return n;
 }
 
+// Where one accelmap_once() spent its time, microseconds: opening the root,
+// discover() (the providers, their merge and the facts' normalisation),
+// build_snapshot() and freeing the snapshot and the root.
+struct Phases {
+  double open = 0, discover = 0, build_snapshot = 0, free = 0;
+};
+
 // accelmap with every provider: open the root, discover, build the snapshot.
-std::size_t accelmap_once(const std::string& dir, const accelmap::DiscoverOptions& opt, bool* diagnostics) {
+// `phases`, when given, is added this discovery's times.
+std::size_t accelmap_once(const std::string& dir, const accelmap::DiscoverOptions& opt, bool* diagnostics,
+                          Phases* phases = nullptr) {
+  using Clock = std::chrono::steady_clock;
+  auto us = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
+  const auto t0 = Clock::now();
   auto root = accelmap::FsRoot::open(dir);
   if (!root) return 0;
+  const auto t1 = Clock::now();
   auto facts = accelmap::discover(*root, opt);
   if (!facts) return 0;
   if (diagnostics) *diagnostics = !facts->diagnostics().empty();
+  const auto t2 = Clock::now();
   auto snap = accelmap::build_snapshot(std::move(*facts));
-  return snap ? 1 : 0;
+  if (!snap) return 0;
+  const auto t3 = Clock::now();
+  snap.reset();  // the facts were moved into it
+  { accelmap::FsRoot closing = std::move(*root); }
+  if (phases) {
+    phases->open += us(t1 - t0);
+    phases->discover += us(t2 - t1);
+    phases->build_snapshot += us(t3 - t2);
+    phases->free += us(Clock::now() - t3);
+  }
+  return 1;
 }
 
 // Peak resident memory of this process image. Not getrusage: its ru_maxrss
@@ -83,9 +107,8 @@ long peak_rss_kb() {
 // both, so the time outside the providers is visible too.
 int provider_times(const std::string& dir, const std::string& pci_ids, unsigned threads) {
   using Clock = std::chrono::steady_clock;
-  auto us = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
   std::vector<std::pair<std::string, double>> sums;  // run order, microseconds
-  double phases[4] = {0, 0, 0, 0};                    // open, discover, build_snapshot, free
+  Phases phases;
   accelmap::DiscoverOptions opt;
   opt.pci_ids_path = pci_ids;
   opt.threads = threads;
@@ -96,29 +119,8 @@ int provider_times(const std::string& dir, const std::string& pci_ids, unsigned 
     if (it == sums.end()) it = sums.insert(sums.end(), {std::string(name), 0.0});
     it->second += std::chrono::duration<double, std::micro>(t).count();
   };
-  auto once = [&]() {
-    const auto t0 = Clock::now();
-    auto root = accelmap::FsRoot::open(dir);
-    if (!root) return false;
-    const auto t1 = Clock::now();
-    auto facts = accelmap::discover(*root, opt);
-    if (!facts) return false;
-    const auto t2 = Clock::now();
-    auto snap = accelmap::build_snapshot(std::move(*facts));
-    const auto t3 = Clock::now();
-    snap.reset();  // the facts were moved into it
-    { accelmap::FsRoot closing = std::move(*root); }
-    const auto t4 = Clock::now();
-    if (counting) {
-      phases[0] += us(t1 - t0);
-      phases[1] += us(t2 - t1);
-      phases[2] += us(t3 - t2);
-      phases[3] += us(t4 - t3);
-    }
-    return true;
-  };
   for (int i = 0; i < 3; ++i)
-    if (!once()) {
+    if (accelmap_once(dir, opt, nullptr) == 0) {
       std::fprintf(stderr, "accelmap_bench: cannot discover %s\n", dir.c_str());
       return 1;
     }
@@ -126,16 +128,16 @@ int provider_times(const std::string& dir, const std::string& pci_ids, unsigned 
   int runs = 0;
   const auto start = Clock::now();
   while (runs < 3 || Clock::now() - start < std::chrono::seconds(1)) {
-    if (!once()) return 1;
+    if (accelmap_once(dir, opt, nullptr, &phases) == 0) return 1;
     ++runs;
   }
-  const double total = us(Clock::now() - start) / runs;
+  const double total = std::chrono::duration<double, std::micro>(Clock::now() - start).count() / runs;
   std::printf("{\"runs\": %d, \"total_us\": %.2f, \"providers\": [", runs, total);
   for (std::size_t i = 0; i < sums.size(); ++i)
     std::printf("%s[\"%s\", %.2f]", i ? ", " : "", sums[i].first.c_str(), sums[i].second / runs);
   std::printf("], \"phases\": [[\"open root\", %.2f], [\"discover\", %.2f], [\"build_snapshot\", %.2f], "
               "[\"free facts and snapshot\", %.2f]]}\n",
-              phases[0] / runs, phases[1] / runs, phases[2] / runs, phases[3] / runs);
+              phases.open / runs, phases.discover / runs, phases.build_snapshot / runs, phases.free / runs);
   return 0;
 }
 

@@ -645,7 +645,8 @@ int expect_uevent_agrees(const std::string& root_dir) {
       EXPECT_FALSE(driver.has_value()) << root_dir << dir;
     }
     const Attr* vendor = o->find("vendor_id");
-    if (!vendor) continue;  // a recording without the function's ids: compared as missing above
+    EXPECT_NE(vendor, nullptr) << root_dir << dir;
+    if (!vendor) continue;
     const bool has_uevent = root->exists(dir + "/uevent");
     EXPECT_TRUE(vendor->source.str().ends_with(has_uevent ? "/uevent" : "/vendor")) << vendor->source;
     by_uevent += has_uevent ? 1 : 0;

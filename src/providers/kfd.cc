@@ -285,16 +285,13 @@ class KfdProvider final : public Provider {
                           const std::map<std::uint32_t, const Node*>& gpus,
                           const std::map<std::uint32_t, std::int64_t>& cpu_numa) {
     std::optional<std::pair<std::uint64_t, std::int64_t>> nearest_cpu;  // (weight, numa)
-    for (const LinkRead& link : links) {
-      const std::string& path = link.path;
-      const Props* p = &link.props;
-      const bool direct = link.direct;
-      auto to = get(*p, "node_to");
+    for (const auto& [path, p, direct] : links) {
+      auto to = get(p, "node_to");
       if (!to || *to > UINT32_MAX) {
         ctx.warn(path, "no node_to");
         continue;
       }
-      std::uint64_t weight = get(*p, "weight").value_or(0);
+      std::uint64_t weight = get(p, "weight").value_or(0);
       if (auto cpu = cpu_numa.find(static_cast<std::uint32_t>(*to)); cpu != cpu_numa.end()) {
         if (direct && cpu->second >= 0 && (!nearest_cpu || weight < nearest_cpu->first))
           nearest_cpu = std::make_pair(weight, cpu->second);
@@ -305,7 +302,7 @@ class KfdProvider final : public Provider {
         ctx.warn(path, "node_to " + std::to_string(*to) + " is not a node of the topology", Severity::kInfo);
         continue;
       }
-      write_link(ctx, n, *peer->second, *p, direct, path);
+      write_link(ctx, n, *peer->second, p, direct, path);
     }
     if (nearest_cpu)
       ctx.facts().object(n.key, "accelerator").set("numa_node", nearest_cpu->second, Unit::kNone,
