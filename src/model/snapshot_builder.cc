@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cmath>
 #include <set>
+#include <stdexcept>
+#include <iterator>
 #include <unordered_map>
 
 #include "accelmap/snapshot.h"
@@ -62,6 +64,62 @@ std::vector<const Accelerator*> Snapshot::accelerators_on(std::string_view pci_k
   if (it != accel_by_pci_.end())
     for (std::size_t i : it->second) out.push_back(&accelerators_[i]);
   return out;
+}
+
+bool AcceleratorDetails::is_field(std::string_view name) noexcept {
+  // Sorted: the attributes that Accelerator has fields for (build_accelerators).
+  static constexpr std::string_view kFields[] = {"device_type", "driver",  "family",       "hive_id",
+                                                 "model",       "numa_node", "package",    "partition_of",
+                                                 "pci",         "state",   "vendor"};
+  return std::binary_search(std::begin(kFields), std::end(kFields), name);
+}
+
+AcceleratorDetails::const_iterator::const_iterator(AttrMap::const_iterator read, AttrMap::const_iterator read_end,
+                                                   AttrMap::const_iterator joined,
+                                                   AttrMap::const_iterator joined_end) noexcept
+    : read_(read), read_end_(read_end), joined_(joined), joined_end_(joined_end) {
+  skip_hidden();
+}
+
+bool AcceleratorDetails::const_iterator::read_first() const noexcept {
+  return read_ != read_end_ && (joined_ == joined_end_ || read_->first < joined_->first);
+}
+
+void AcceleratorDetails::const_iterator::skip_hidden() noexcept {
+  // Both ranges are sorted and walked together, so a read name that a joined one
+  // hides meets it here: joined_ never passes a name that read_ has not reached.
+  while (read_ != read_end_ &&
+         (is_field(read_->first.view()) || (joined_ != joined_end_ && joined_->first == read_->first)))
+    ++read_;
+}
+
+AcceleratorDetails::const_iterator& AcceleratorDetails::const_iterator::operator++() noexcept {
+  if (read_first()) ++read_;
+  else ++joined_;
+  skip_hidden();
+  return *this;
+}
+
+AcceleratorDetails::const_iterator AcceleratorDetails::begin() const noexcept {
+  if (!read_) return {{}, {}, joined_.begin(), joined_.end()};
+  return {read_->begin(), read_->end(), joined_.begin(), joined_.end()};
+}
+
+AcceleratorDetails::const_iterator AcceleratorDetails::end() const noexcept {
+  if (!read_) return {{}, {}, joined_.end(), joined_.end()};
+  return {read_->end(), read_->end(), joined_.end(), joined_.end()};
+}
+
+const Attr* AcceleratorDetails::find(std::string_view name) const noexcept {
+  if (auto it = joined_.find(name); it != joined_.end()) return &it->second;
+  if (!read_ || is_field(name)) return nullptr;
+  auto it = read_->find(name);
+  return it != read_->end() ? &it->second : nullptr;
+}
+
+const Attr& AcceleratorDetails::at(std::string_view name) const {
+  if (const Attr* a = find(name)) return *a;
+  throw std::out_of_range("accelerator has no detail " + std::string(name));
 }
 
 namespace {
@@ -614,9 +672,6 @@ class SnapshotBuilder {
   }
 
   void build_accelerators(const FactSet& f) {
-    static const std::set<std::string, std::less<>> kCommon = {
-        "family", "device_type", "pci", "vendor", "model", "driver", "state", "numa_node",
-        "partition_of", "package", "hive_id"};
     const std::vector<const Object*> accelerators = f.of_kind("accelerator");
     snap_->accelerators_.reserve(accelerators.size());
     for (const Object* o : accelerators) {
@@ -646,9 +701,7 @@ class SnapshotBuilder {
         }
         if (a.driver.empty()) a.driver = p->driver;
       }
-      for (const auto& [name, attr] : o->attrs)
-        if (!kCommon.count(name.view())) a.details.emplace(name, attr);
-      a.details.shrink_to_fit();  // added one by one: give back the growth room (~7 MB at 10,000 devices)
+      a.details.read_ = &o->attrs;  // f is snap_->facts_: the snapshot keeps it, unchanged
       snap_->accel_index_[a.key] = snap_->accelerators_.size();
       snap_->accelerators_.push_back(std::move(a));
     }
@@ -729,22 +782,21 @@ class SnapshotBuilder {
     for (std::size_t i = 0; i < accs.size(); ++i) {
       const Accelerator& a = accs[i];
       if (a.key.rfind("drm:", 0) == 0 || a.family != "gpu") continue;
-      auto minor = a.details.find("drm_render_minor");
-      const auto* m = minor != a.details.end() ? minor->second.value.as_int() : nullptr;
-      if (minor != a.details.end()) {
+      const Attr* minor = a.details.find("drm_render_minor");
+      const auto* m = minor ? minor->value.as_int() : nullptr;
+      if (minor) {
         // A minor that is not a number matches no render node (as "renderD" + it never did).
         if (m) by_render["renderD" + std::to_string(*m)].push_back(i);
       }
       if (a.pci.empty() || !a.package.empty()) continue;
       by_pci[a.pci].push_back(i);
-      if (minor == a.details.end()) by_pci_without_minor[a.pci].push_back(i);
+      if (!minor) by_pci_without_minor[a.pci].push_back(i);
     }
     for (std::size_t d = 0; d < accs.size(); ++d) {
       Accelerator& card = accs[d];
       if (card.key.rfind("drm:", 0) != 0) continue;
-      auto rn = card.details.find("render_node");
-      std::optional<std::string_view> render =
-          rn != card.details.end() ? rn->second.value.as_string() : std::nullopt;
+      const Attr* rn = card.details.find("render_node");
+      std::optional<std::string_view> render = rn ? rn->value.as_string() : std::nullopt;
       // A GPU that names its render minor matches by it; one that does not (or
       // any GPU, when the card has no render node) by the PCI function.
       std::vector<std::size_t> cands;
@@ -771,8 +823,14 @@ class SnapshotBuilder {
           std::sort(it->via.begin(), it->via.end());
         }
       }
-      for (const auto& [k, v] : card.details) gpu.details.emplace("drm_" + k.str(), v);
-      gpu.details["drm_card"] = Attr{card.key, Unit::kNone, Provenance::kDerived, Source("joined by accelmap")};
+      // The card's details join the GPU's under "drm_", where the GPU has no such
+      // detail already; which card it was replaces any earlier word.
+      for (const auto& [k, v] : card.details) {
+        std::string name = "drm_" + k.str();
+        if (!gpu.details.find(name)) gpu.details.joined_.emplace(std::move(name), v);
+      }
+      gpu.details.joined_.insert_or_assign(
+          "drm_card", Attr{card.key, Unit::kNone, Provenance::kDerived, Source("joined by accelmap")});
       drop[d] = 1;
     }
     // Compacted in place: a second array of accelerators was the peak of a large machine's build.
