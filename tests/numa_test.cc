@@ -185,11 +185,29 @@ TEST(HmatProvider, TakesTheNodeListingsAnEarlierProviderKept) {
   ListingMemo kept_without_access;
   kept_without_access[node1] = std::vector<DirEntry>{};
   EXPECT_EQ(run(&kept_without_access).find("hmat:numa:1:access0"), nullptr);
+  // Asked by name, the classes are asked from 0 until one is not there: node1's
+  // access1 is found after its access0, and node0 (no classes) costs one question.
+  const std::string a1 = kNode + "node1/access1/initiators/";
+  make_link(root, a1 + "node0", "../../../node0");
+  write_file(root, a1 + "read_latency", "90\n");
   ListingMemo kept_unlisted;
   kept_unlisted[node1] = std::nullopt;
+  kept_unlisted["/" + kNode + "node0"] = std::nullopt;
   const FactSet by_name = run(&kept_unlisted);
   ASSERT_NE(by_name.find("hmat:numa:1:access0"), nullptr);
   EXPECT_EQ(by_name.find("hmat:numa:1:access0")->get_int("read_bandwidth"), 5000);
+  ASSERT_NE(by_name.find("hmat:numa:1:access1"), nullptr);
+  EXPECT_EQ(by_name.find("hmat:numa:1:access1")->get_int("read_latency"), 90);
+  EXPECT_EQ(by_name.of_kind("hmat_access").size(), 2u);
+  EXPECT_TRUE(by_name.diagnostics().empty()) << diagnostics_text(by_name);
+  // A class after a gap (which the kernel never leaves: a target gets 0 and 1
+  // together) is found by a listing only: asked by name, node0's stops at access0.
+  const std::string gap = kNode + "node0/access2/initiators/";
+  make_link(root, gap + "node1", "../../../node1");
+  write_file(root, gap + "read_latency", "300\n");
+  EXPECT_NE(run(nullptr).find("hmat:numa:0:access2"), nullptr);
+  EXPECT_EQ(run(&kept_unlisted).find("hmat:numa:0:access2"), nullptr);
+  std::filesystem::remove_all(root + "/" + kNode + "node0/access2");
   // In a whole pass numa keeps the listings hmat then reads: the same object as hmat's alone.
   const FactSet pass = discover_with(root, "numa,hmat"), alone = discover_with(root, "hmat");
   ASSERT_NE(pass.find("hmat:numa:1:access0"), nullptr);

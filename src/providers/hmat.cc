@@ -61,7 +61,12 @@ class HmatProvider final : public Provider {
       // folder of hundreds of memory blocks costs more to list (~0.5 ms for
       // 1,042 entries) than asking for the access classes the kernel makes
       // (drivers/base/node.c: 0 local, 1 CPU; up to kProbedAccessClasses here).
-      // numa has just opened every node's folder: what it saw is kept for us.
+      // A memory target gets its classes together and from 0
+      // (drivers/acpi/numa/hmat.c registers LOCAL then CPU for each target), so
+      // the asking stops at the first class that is not there: one failed open
+      // for a node without HMAT figures instead of eight. A class that exists
+      // only on an initiator's side holds targets/, which this provider does
+      // not read. numa has just opened every node's folder: what it saw is kept for us.
       std::vector<DirEntry> own;
       const std::vector<DirEntry>* listing = &own;
       bool unlisted = false;
@@ -75,7 +80,7 @@ class HmatProvider final : public Provider {
       }
       if (unlisted) {
         for (std::uint32_t c = 0; c < kProbedAccessClasses; ++c)
-          probe_access(ctx, *node, c, ndir + "/access" + std::to_string(c));
+          if (!probe_access(ctx, *node, c, ndir + "/access" + std::to_string(c))) break;
         probe_caches(ctx, *node, ndir + "/memory_side_cache");
         continue;
       }
@@ -87,7 +92,8 @@ class HmatProvider final : public Provider {
   }
 
  private:
-  static void probe_access(const ProbeContext& ctx, std::uint32_t target, std::uint32_t access_class,
+  // False when the node has no such access class.
+  static bool probe_access(const ProbeContext& ctx, std::uint32_t target, std::uint32_t access_class,
                            const std::string& adir) {
     const std::string idir = adir + "/initiators";
     IdSet initiators;
@@ -95,13 +101,13 @@ class HmatProvider final : public Provider {
     // One open + listing; the figures are then read relative to it. Not
     // opened (an error, or a capture): ctx.list words the error as before.
     DirReader id(ctx, idir, DirReader::Capture::kPaths);
-    if (id.missing()) return;  // no such access class: asked once, not twice
+    if (id.missing()) return false;  // no such access class: asked once, not twice
     for (const DirEntry& e : id.entries()) {
       if (auto n = numbered_name(e.name, "node")) initiators.ids.push_back(*n);
       else if (e.name.ends_with("_bandwidth") || e.name.ends_with("_latency")) has_values = true;
     }
     // Initiator-only nodes have an accessY/ with targets/ and an empty initiators/.
-    if (initiators.ids.empty() && !has_values) return;
+    if (initiators.ids.empty() && !has_values) return true;
     std::sort(initiators.ids.begin(), initiators.ids.end());
 
     const std::string key =
@@ -126,6 +132,7 @@ class HmatProvider final : public Provider {
       }
       o.set(f.name, *v == 0 ? Value{} : Value{static_cast<std::int64_t>(*v)}, f.unit, Provenance::kFirmware, path);
     }
+    return true;
   }
 
   static void probe_caches(const ProbeContext& ctx, std::uint32_t node, const std::string& cdir) {
