@@ -205,6 +205,28 @@ TEST_F(Confined, DirReadsMatchPathReads) {
     expect_same(*fs, *d, n);
 }
 
+// A live sysfs folder is listed in one getdents call when it fits (the call
+// that would answer 0 is saved): the listing must still be the whole folder.
+TEST(LiveSysfs, OneCallListingsAreWhole) {
+  auto fs = FsRoot::open("/");
+  ASSERT_TRUE(fs);
+  int compared = 0;
+  for (const char* dir : {"/sys/bus/pci/devices", "/sys/devices/system/cpu", "/sys/devices/system/node/node0",
+                          "/sys/devices/system/memory", "/sys/kernel/slab", "/sys/module", "/sys/class/tty"}) {
+    std::error_code ec;
+    std::set<std::string> expected;
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) expected.insert(e.path().filename().string());
+    if (ec) continue;
+    auto d = fs->open_dir(dir);
+    ASSERT_TRUE(d) << dir << ": " << d.error().message();
+    std::set<std::string> listed;
+    for (const DirEntry& e : d->entries()) listed.insert(e.name);
+    EXPECT_EQ(listed, expected) << dir;
+    ++compared;
+  }
+  if (compared == 0) GTEST_SKIP() << "no sysfs at /sys";
+}
+
 TEST_F(Confined, DirLinksStayInsideRoot) {
   auto fs = FsRoot::open(root);
   ASSERT_TRUE(fs);

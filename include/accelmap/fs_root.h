@@ -363,9 +363,10 @@ class FsRoot {
   bool on_live_sysfs(int dirfd) const;
   // Reads every entry of the open directory `fd` (not closed), sorted.
   // `stat_typed` (optional) receives, sorted, the names getdents reported as
-  // DT_UNKNOWN (typed here by an fstatat instead).
+  // DT_UNKNOWN (typed here by an fstatat instead). `sysfs`: `fd` is a live
+  // sysfs folder (on_live_sysfs), whose getdents lists all it can fit in one call.
   Result<std::vector<DirEntry>> list_fd(int fd, std::string_view path,
-                                        std::vector<std::string>* stat_typed = nullptr) const;
+                                        std::vector<std::string>* stat_typed = nullptr, bool sysfs = false) const;
   // Reads the opened regular file `fd` (not closed) under the size limit;
   // messages name dir + "/" + leaf (just dir when leaf is empty).
   // `known_regular`: the caller knows the file is regular (see FsDir::read_text),

@@ -552,8 +552,8 @@ Result<std::vector<DirEntry>> FsRoot::list_dir_at(std::string_view path, int* fd
   return out;
 }
 
-Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path,
-                                               std::vector<std::string>* stat_typed) const {
+Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path, std::vector<std::string>* stat_typed,
+                                               bool sysfs) const {
   // getdents64 on our own fd (not fdopendir, which takes the fd over) so that
   // FsDir can keep the directory open for the reads that follow.
   std::vector<DirEntry> out;
@@ -588,6 +588,12 @@ Result<std::vector<DirEntry>> FsRoot::list_fd(int fd, std::string_view path,
       out.push_back({std::string(name), t});
     }
     if (truncated) break;
+    // kernfs's readdir (fs/kernfs/dir.c kernfs_fop_readdir) emits entries until
+    // one does not fit or there are none left: a call that left room for the
+    // largest entry (a 255-byte name: 280 bytes) listed the rest, and the call
+    // that would answer 0 is saved (one a folder; a live PCI function is one).
+    constexpr long kLargestEntry = 280;
+    if (sysfs && n + kLargestEntry <= static_cast<long>(sizeof(buf))) break;
   }
   if (truncated)
     return Status(StatusCode::kIoError, std::string(path) + ": more than " +
@@ -646,7 +652,7 @@ Result<FsDir> FsRoot::open_dir(std::string_view path, Listing listing, Links lin
 Result<FsDir> FsRoot::listed_dir(int fd, std::string path, bool sysfs) const {
   Fd guard(fd);
   std::vector<std::string> stat_typed;
-  auto entries = list_fd(fd, path, &stat_typed);
+  auto entries = list_fd(fd, path, &stat_typed, sysfs);
   if (!entries) return entries.error();
   FsDir d(this, guard.release(), std::move(path), std::move(*entries), sysfs);
   d.stat_typed_ = std::move(stat_typed);
