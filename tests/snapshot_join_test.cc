@@ -1,6 +1,8 @@
 // The snapshot builder joins what separate interfaces say about one device.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "accelmap/snapshot.h"
 
 namespace accelmap {
@@ -41,6 +43,37 @@ TEST(SnapshotJoin, DrmCardFoldsIntoKfdNodeByRenderMinor) {
   EXPECT_EQ(a->driver, "amdgpu");
   EXPECT_EQ(a->details.at("drm_card").value.as_string(), "drm:card0");
   EXPECT_EQ(s->find_accelerator("kfd:node2")->functions.size(), 1u);
+}
+
+// An accelerator's details are its own attributes less the Accelerator fields,
+// plus what a folded card joined as "drm_...", once each and in name order: a
+// card's detail the GPU already has under that name is left out, and the joined
+// "drm_card" hides a stale one of the GPU's own.
+TEST(SnapshotJoin, DetailsMergeTheReadAndTheJoinedInNameOrder) {
+  FactSet f;
+  gpu(f, "drm:card0", "pci:0000:03:00.0", {"gpu.compute"});
+  Object& card = f.object("drm:card0", "accelerator");
+  card.set("render_node", std::string("renderD128"), Unit::kNone, Provenance::kKernel, "");
+  card.set("zeta", std::int64_t{1}, Unit::kNone, Provenance::kKernel, "");
+  gpu(f, "kfd:node1", "pci:0000:03:00.0", {"gpu.compute"});
+  Object& kfd = f.object("kfd:node1", "accelerator");
+  kfd.set("drm_render_minor", std::int64_t{128}, Unit::kNone, Provenance::kKernel, "");
+  kfd.set("alpha", std::int64_t{2}, Unit::kNone, Provenance::kKernel, "");
+  kfd.set("drm_zeta", std::int64_t{7}, Unit::kNone, Provenance::kKernel, "");
+  kfd.set("drm_card", std::string("stale"), Unit::kNone, Provenance::kKernel, "");
+  auto s = build_snapshot(f);
+  ASSERT_EQ(s->accelerators().size(), 1u);
+  const Accelerator& a = s->accelerators()[0];
+  std::vector<std::string> names;
+  for (const auto& [name, attr] : a.details) names.push_back(name.str());
+  EXPECT_EQ(names, (std::vector<std::string>{"alpha", "drm_card", "drm_render_minor", "drm_render_node", "drm_zeta"}));
+  EXPECT_EQ(a.details.at("drm_card").value.as_string(), "drm:card0");
+  EXPECT_EQ(*a.details.at("drm_zeta").value.as_int(), 7);
+  EXPECT_EQ(a.details.at("drm_render_node").value.as_string(), "renderD128");
+  EXPECT_EQ(a.details.find("family"), nullptr);  // a field of Accelerator
+  EXPECT_EQ(a.details.find("nope"), nullptr);
+  EXPECT_THROW(a.details.at("nope"), std::out_of_range);
+  EXPECT_FALSE(a.details.empty());
 }
 
 TEST(SnapshotJoin, DrmCardFoldsIntoTheOnlyGpuOnItsPciFunction) {

@@ -7,9 +7,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cmath>
-#include <set>
-#include <stdexcept>
 #include <iterator>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "accelmap/snapshot.h"
