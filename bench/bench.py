@@ -280,7 +280,7 @@ def memory_profile(bench, root, pci_ids, out_dir, top=12):
     if not data:
         return {"error": "heaptrack wrote no data"}
     txt = subprocess.run(["heaptrack_print", "-f", data[0], "--print-peaks", "1", "--print-allocators", "0",
-                          "--print-temporary", "0", "--print-leaks", "0", "-n", "40"],
+                          "--print-temporary", "0", "--print-leaks", "0", "-n", "400"],
                          capture_output=True, text=True).stdout
     m = re.search(r"peak heap memory consumption: ([\d.]+)([KMG]?)", txt)
     scale = {"": 1 / 2**20, "K": 1 / 2**10, "M": 1, "G": 2**10}
@@ -288,6 +288,9 @@ def memory_profile(bench, root, pci_ids, out_dir, top=12):
     # Call sites: "<size> consumed over <n> calls from:" followed by "at FILE:LINE"
     # frames, innermost first. Keep the frames in the repository's src/.
     sites = []
+    # Which stage of the pipeline holds the peak: a call stack through src/model/
+    # made a snapshot row; any other through src/ made facts (or discovery's own).
+    stages = {"facts": 0.0, "snapshot": 0.0}
     for block in re.split(r"\n(?=\s*[\d.]+[KMG]?B? consumed over)", txt.split("PEAK MEMORY CONSUMERS", 1)[-1]):
         h = re.match(r"\s*([\d.]+)([KMG]?)B? consumed over (\d+) calls from:", block)
         if not h:
@@ -295,7 +298,9 @@ def memory_profile(bench, root, pci_ids, out_dir, top=12):
         frames = re.findall(r"at (\S+/src/\S+:\d+)", block.split("peak memory consumed over", 1)[0])
         if not frames:
             continue
-        sites.append({"mb": float(h.group(1)) * scale[h.group(2)], "calls": int(h.group(3)),
+        mb = float(h.group(1)) * scale[h.group(2)]
+        stages["snapshot" if any("/src/model/" in f for f in frames) else "facts"] += mb
+        sites.append({"mb": mb, "calls": int(h.group(3)),
                       "frames": [re.sub(r".*/src/", "src/", f) for f in frames[:3]]})
     # One row per allocating line (several call stacks reach most of them), named
     # by its source text and the callers of its largest stack.
@@ -313,7 +318,8 @@ def memory_profile(bench, root, pci_ids, out_dir, top=12):
                 row["code"] = f.read().splitlines()[int(line) - 1].strip()[:90]
         except (OSError, IndexError, ValueError):
             row["code"] = ""
-    return {"tree": root, "command": "heaptrack " + " ".join(cmd), "peak_heap_mb": peak_mb, "sites": rows}
+    return {"tree": root, "command": "heaptrack " + " ".join(cmd), "peak_heap_mb": peak_mb, "sites": rows,
+            "stages_mb": stages}
 
 
 # ------------------------------------------------------------------ report
@@ -499,8 +505,14 @@ def write_report(r, out_dir):
         L.append(f"## Memory profile\n\nNot measured: {mp['error']}.\n")
     elif mp:
         L.append(f"## Memory profile (where the peak heap of one discovery and snapshot of {mp['tree']} is)\n")
-        L.append(f"`{mp['command']}`: peak heap {fmt(mp['peak_heap_mb'], 1)} MB. The largest call sites at "
-                 "the peak, by the frames in accelmap's source that made them (innermost first):\n")
+        L.append(f"`{mp['command']}`: peak heap {fmt(mp['peak_heap_mb'], 1)} MB.")
+        st = mp.get("stages_mb")
+        if st:
+            L.append(f"By stage, from the call stacks heaptrack lists (the rest are smaller ones): the facts "
+                     f"(providers, src/facts) {fmt(st['facts'], 1)} MB, the snapshot's rows (src/model) "
+                     f"{fmt(st['snapshot'], 1)} MB; both are alive at the peak, the end of build_snapshot.")
+        L.append("\nThe largest call sites at the peak, by the frames in accelmap's source that made them "
+                 "(innermost first):\n")
         L.append("| MB at peak | allocations | made at | code |\n|---:|---:|---|---|")
         for e in mp["sites"]:
             code = e.get("code", "").replace("|", "\\|")
