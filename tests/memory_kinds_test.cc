@@ -67,8 +67,8 @@ TEST(MemoryKinds, CxlExpanderWithRegion) {
     if (r.key == "cxl:region0") region = &r;
   ASSERT_NE(region, nullptr);
   EXPECT_EQ(region->numa_node, 1u);
-  EXPECT_EQ(region->members, (std::vector<std::string>{"cxl:mem0"}));
-  EXPECT_EQ(region->devices, (std::vector<std::string>{"pci:0000:35:00.0"}));
+  EXPECT_EQ(region->members, (std::vector<std::string_view>{"cxl:mem0"}));
+  EXPECT_EQ(region->devices, (std::vector<std::string_view>{"pci:0000:35:00.0"}));
   EXPECT_EQ(*region->capacity.value, 4LL << 30);
 }
 

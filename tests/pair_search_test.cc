@@ -49,7 +49,7 @@ std::vector<std::string> representatives(const PathIndex& x) {
   for (std::uint32_t f = 0; f < x.function_count(); ++f) {
     std::string sig;
     for (const Offer& o : x.offers(f))
-      sig += std::string(accs[o.accelerator].key) + "/" + accs[o.accelerator].functions[o.function].state + "/" +
+      sig += std::string(accs[o.accelerator].key) + "/" + std::string(accs[o.accelerator].functions[o.function].state) + "/" +
              std::to_string(o.instances_free) + " ";
     by_offers.emplace(sig, x.function_name(f));
   }

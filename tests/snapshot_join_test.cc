@@ -39,7 +39,7 @@ TEST(SnapshotJoin, DrmCardFoldsIntoKfdNodeByRenderMinor) {
   ASSERT_NE(a, nullptr);
   ASSERT_EQ(a->functions.size(), 2u);
   EXPECT_EQ(a->functions[1].name, "gpu.graphics");
-  EXPECT_EQ(a->functions[0].via, (std::vector<std::string>{"from drm:card0", "from kfd:node1"}));
+  EXPECT_EQ(a->functions[0].via, (std::vector<std::string_view>{"from drm:card0", "from kfd:node1"}));
   EXPECT_EQ(a->driver, "amdgpu");
   EXPECT_EQ(a->details.at("drm_card").value.as_string(), "drm:card0");
   EXPECT_EQ(s->find_accelerator("kfd:node2")->functions.size(), 1u);

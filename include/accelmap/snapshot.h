@@ -14,16 +14,28 @@
 // Ordering: every vector is sorted by id / natural key order, so iteration
 // (and therefore all output) is deterministic.
 //
+// Texts: every text in a row (a key, a name, a driver, a list of keys) is a
+// std::string_view into the Snapshot itself: into its facts() where the text
+// is there word for word, else into a store of its own. They stay valid as
+// long as the Snapshot; copy one into a std::string to keep it longer. Why
+// views: a std::string is 32 bytes plus a block for a text over 15 characters
+// (nearly every key), and the copies were 15 of the 47 MB that the rows of a
+// 10,000-device machine took (docs/PERFORMANCE.md); a view is 16 bytes and
+// never allocates.
+//
 // Thread-safety: immutable after construction; safe to share between threads.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "accelmap/facts.h"
@@ -81,13 +93,13 @@ struct MemorySideCache {
   int level = 0;
   Measured<std::int64_t> size;       ///< bytes
   Measured<std::int64_t> line_size;  ///< bytes
-  std::string indexing;              ///< "direct-mapped", "indexed", "other"
-  std::string write_policy;          ///< "write-back", "write-through", "other"
+  std::string_view indexing;              ///< "direct-mapped", "indexed", "other"
+  std::string_view write_policy;          ///< "write-back", "write-through", "other"
 };
 
 struct NumaNode {
   std::uint32_t id = 0;
-  std::string key;  ///< "numa:N"
+  std::string_view key;  ///< "numa:N"
   bool online = true;
   bool has_cpu = false;
   bool has_memory = false;
@@ -97,27 +109,27 @@ struct NumaNode {
   Measured<std::int64_t> capacity;      ///< bytes
   std::vector<std::pair<std::uint32_t, std::int64_t>> distances;  ///< (node, SLIT distance), relative
   MemoryKind kind = MemoryKind::kUnknown;
-  std::string kind_reason;  ///< why the kind was chosen, in one sentence
+  std::string_view kind_reason;  ///< why the kind was chosen, in one sentence
   std::optional<int> tier;  ///< smaller is faster
   bool tier_derived = false;  ///< true when accelmap derived it (no kernel memory_tiering)
-  std::string owner;          ///< device key that owns this memory (GPU), if any
+  std::string_view owner;          ///< device key that owns this memory (GPU), if any
   std::vector<MemoryAccess> access;  ///< by access class
   std::vector<MemorySideCache> caches;
-  std::vector<std::string> dax;  ///< dax device keys whose memory is this node
+  std::vector<std::string_view> dax;  ///< dax device keys whose memory is this node
 };
 
 /// Memory that is not (or not only) a NUMA node: DAX devices, CXL regions.
 struct MemoryRegion {
-  std::string key;   ///< "dax:dax0.0", "cxl:region0"
+  std::string_view key;   ///< "dax:dax0.0", "cxl:region0"
   MemoryKind kind = MemoryKind::kUnknown;
-  std::string kind_reason;
+  std::string_view kind_reason;
   Measured<std::int64_t> capacity;  ///< bytes
   std::optional<std::uint32_t> numa_node;  ///< node it is onlined as (system-ram mode)
   std::optional<std::int64_t> near_node;   ///< closest CPU node (dax numa_node)
-  std::string mode;     ///< "system-ram", "devdax", "ram", "pmem"
-  std::string parent;   ///< dax: the platform/ndbus/cxl parent path
-  std::vector<std::string> members;  ///< cxl region: memdev keys; dax: its CXL region
-  std::vector<std::string> devices;  ///< PCI keys of the devices backing it
+  std::string_view mode;     ///< "system-ram", "devdax", "ram", "pmem"
+  std::string_view parent;   ///< dax: the platform/ndbus/cxl parent path
+  std::vector<std::string_view> members;  ///< cxl region: memdev keys; dax: its CXL region
+  std::vector<std::string_view> devices;  ///< PCI keys of the devices backing it
 };
 
 enum class PciRole : std::uint8_t {
@@ -138,43 +150,43 @@ struct PciLink {
 };
 
 struct PciDevice {
-  std::string key;          ///< "pci:0000:3b:00.0" or "hostbridge:0000:3a"
-  std::string bdf;          ///< "0000:3b:00.0" ("" for host bridges)
+  std::string_view key;          ///< "pci:0000:3b:00.0" or "hostbridge:0000:3a"
+  std::string_view bdf;          ///< "0000:3b:00.0" ("" for host bridges)
   PciRole role = PciRole::kEndpoint;
   std::int64_t domain = 0, bus = 0, device = 0, function = 0;
-  std::string parent;       ///< key of the upstream bridge or host bridge; "" at the top / flat trees
-  std::vector<std::string> children;  ///< keys, sorted
+  std::string_view parent;       ///< key of the upstream bridge or host bridge; "" at the top / flat trees
+  std::vector<std::string_view> children;  ///< keys, sorted
   std::optional<std::int64_t> vendor_id, device_id, subsystem_vendor_id, subsystem_device_id, class_code,
       revision;
-  std::string vendor_name, device_name, subsystem_name, class_name;
-  std::string driver;
+  std::string_view vendor_name, device_name, subsystem_name, class_name;
+  std::string_view driver;
   std::optional<std::int64_t> numa_node;  ///< unknown when the kernel says -1
   IdSet local_cpus;
   bool local_cpus_known = false;
   PciLink current_link, max_link;
   std::optional<std::int64_t> sriov_totalvfs, sriov_numvfs;
-  std::string physfn;                   ///< key of the PF, for a VF
-  std::vector<std::string> virtfns;     ///< keys of the VFs, for a PF
-  std::string sysfs_path;
+  std::string_view physfn;                   ///< key of the PF, for a VF
+  std::vector<std::string_view> virtfns;     ///< keys of the VFs, for a PF
+  std::string_view sysfs_path;
 };
 
 /// One function an accelerator offers, in the catalog's vocabulary.
 struct Function {
-  std::string name;   ///< canonical, e.g. "compress.deflate"
-  std::string state;  ///< "available", "not-configured", "isolated", "failed", "unknown"
+  std::string_view name;   ///< canonical, e.g. "compress.deflate"
+  std::string_view state;  ///< "available", "not-configured", "isolated", "failed", "unknown"
   std::optional<std::int64_t> instances_free, instances_total;  ///< count, where the kernel says
-  std::vector<std::string> via;     ///< the source words that gave it ("qat.service=dc")
-  std::vector<std::string> queues;  ///< e.g. idxd work queues that can run it
+  std::vector<std::string_view> via;     ///< the source words that gave it ("qat.service=dc")
+  std::vector<std::string_view> queues;  ///< e.g. idxd work queues that can run it
   Provenance provenance = Provenance::kKernel;  ///< kernel (stated) or nominal (a table says)
 };
 
 /// Memory that belongs to a device (GPU HBM, VE HBM, CXL device memory).
 struct DeviceMemory {
-  std::string key;
-  std::string kind;  ///< "hbm", "gddr", "ddr", "lpddr", "unknown"
+  std::string_view key;
+  std::string_view kind;  ///< "hbm", "gddr", "ddr", "lpddr", "unknown"
   Measured<std::int64_t> size;  ///< bytes
   std::optional<std::int64_t> width_bits, clock_mhz;
-  std::vector<std::string> shared_by;  ///< accelerator keys sharing this memory (partitions)
+  std::vector<std::string_view> shared_by;  ///< accelerator keys sharing this memory (partitions)
   std::optional<std::int64_t> numa_node;  ///< when it is also a NUMA node
 };
 
@@ -242,14 +254,14 @@ class AcceleratorDetails {
 
 /// An accelerator: anything that offers functions (GPU, NPU, engine, FPGA region, ...).
 struct Accelerator {
-  std::string key;          ///< "kfd:node2", "uacce:hisi_zip-0", "idxd:dsa0", "qat:0000:3d:00.0"
-  std::string family;       ///< "gpu", "npu", "uacce", "dsa", "iaa", "qat", "dma", "crypto", "fpga", "cxl", "ve", "rdma", ...
-  std::string device_type;  ///< human words: "GPU", "compression engine"
-  std::string pci;          ///< key of its PCI function; "" when it has none
-  std::string vendor, model, driver, state;
+  std::string_view key;          ///< "kfd:node2", "uacce:hisi_zip-0", "idxd:dsa0", "qat:0000:3d:00.0"
+  std::string_view family;       ///< "gpu", "npu", "uacce", "dsa", "iaa", "qat", "dma", "crypto", "fpga", "cxl", "ve", "rdma", ...
+  std::string_view device_type;  ///< human words: "GPU", "compression engine"
+  std::string_view pci;          ///< key of its PCI function; "" when it has none
+  std::string_view vendor, model, driver, state;
   std::optional<std::int64_t> numa_node;  ///< the device's own, else its PCI function's
-  std::string partition_of, package;      ///< for partitions of one physical package
-  std::string hive_id;                    ///< xGMI hive (a 64-bit id, kept as decimal text); "" = none
+  std::string_view partition_of, package;      ///< for partitions of one physical package
+  std::string_view hive_id;                    ///< xGMI hive (a 64-bit id, kept as decimal text); "" = none
   std::vector<Function> functions;        ///< sorted by name
   std::vector<DeviceMemory> memory;
   /// Family-specific attributes as read (name -> attribute), for JSON and `ls -o`.
@@ -258,14 +270,14 @@ struct Accelerator {
 
 /// A direct device-to-device link (xGMI, NVLink, PCIe peer path, intra-package).
 struct DeviceLink {
-  std::string key, a, b;
-  std::string type;  ///< "xgmi", "pcie", "nvlink", "cxl", "c2c", "intra-package"
+  std::string_view key, a, b;
+  std::string_view type;  ///< "xgmi", "pcie", "nvlink", "cxl", "c2c", "intra-package"
   Measured<std::int64_t> bandwidth_min, bandwidth_max;  ///< MB/s
   std::optional<std::int64_t> weight, hops;
 };
 
 struct MachineInfo {
-  std::string product_name, sys_vendor, kernel_release, cpu_model;
+  std::string_view product_name, sys_vendor, kernel_release, cpu_model;
 };
 
 class Snapshot {
@@ -306,14 +318,19 @@ class Snapshot {
   std::vector<NumaNode> numa_nodes_;
   std::vector<MemoryRegion> memory_regions_;
   std::vector<PciDevice> pci_;
-  std::map<std::string, std::size_t, std::less<>> pci_index_;
+  /// (key, index into pci_), sorted by key: pci_ itself is in tree order.
+  std::vector<std::pair<std::string_view, std::size_t>> pci_index_;
   std::vector<Accelerator> accelerators_;
-  std::map<std::string, std::size_t, std::less<>> accel_index_;
-  std::map<std::string, std::vector<std::size_t>, std::less<>> accel_by_pci_;  // pci key -> accelerators
+  /// (PCI key, index into accelerators_), sorted: several partitions may share one function.
+  std::vector<std::pair<std::string_view, std::size_t>> accel_by_pci_;
   std::vector<DeviceLink> links_;
   std::vector<Diagnostic> diagnostics_;
   std::string tiering_source_;
   FactSet facts_;
+  /// The row texts that are not in facts_ word for word (made-up models, joined
+  /// keys, reasons). A deque never moves what it holds, so views into its
+  /// strings stay valid.
+  std::deque<std::string> texts_;
 };
 
 /// Pure: the same facts always give an identical snapshot. Never fails;

@@ -19,7 +19,7 @@ constexpr std::size_t kFunctionsShown = 5;
 std::string accelerator_memory_summary(const Accelerator& a) {
   std::int64_t total = 0;
   bool known = false;
-  std::set<std::string> kinds;
+  std::set<std::string_view> kinds;
   for (const auto& m : a.memory) {
     if (m.size.known()) {
       total += *m.size.value;
@@ -29,7 +29,7 @@ std::string accelerator_memory_summary(const Accelerator& a) {
   }
   if (a.memory.empty()) return "-";
   std::string s = known ? format_bytes(total) : "size unknown";
-  for (const auto& k : kinds) s += " " + k;
+  for (std::string_view k : kinds) (s += ' ') += k;
   bool shared = std::any_of(a.memory.begin(), a.memory.end(), [](const DeviceMemory& m) { return !m.shared_by.empty(); });
   if (shared) s += " (shared)";
   return s;
@@ -37,9 +37,9 @@ std::string accelerator_memory_summary(const Accelerator& a) {
 
 std::string accelerator_function_summary(const Accelerator& a) {
   std::vector<std::string> avail;
-  std::map<std::string, std::size_t> other;  // state -> count
+  std::map<std::string_view, std::size_t> other;  // state -> count
   for (const auto& f : a.functions) {
-    if (f.state == "available") avail.push_back(f.name);
+    if (f.state == "available") avail.emplace_back(f.name);
     else ++other[f.state];
   }
   std::string s;
@@ -61,21 +61,21 @@ std::string accelerator_function_summary(const Accelerator& a) {
       break;
     }
   }
-  for (const auto& [state, n] : other) s += (s.empty() ? "" : " ") + std::string("(") + std::to_string(n) + " " + state + ")";
+  for (const auto& [state, n] : other) s += (s.empty() ? "" : " ") + std::string("(") + std::to_string(n) + " " + std::string(state) + ")";
   return s.empty() ? "-" : s;
 }
 
 namespace {
 
 std::string cell(const Accelerator& a, const std::string& col) {
-  auto dash = [](const std::string& s) { return s.empty() ? std::string("-") : s; };
-  if (col == "key") return a.key;
+  auto dash = [](std::string_view s) { return s.empty() ? std::string("-") : std::string(s); };
+  if (col == "key") return std::string(a.key);
   if (col == "type") return dash(a.device_type);
   if (col == "family") return dash(a.family);
   if (col == "vendor") return dash(a.vendor);
   if (col == "model") return dash(a.model);
   if (col == "driver") return dash(a.driver);
-  if (col == "pci") return a.pci.empty() ? "-" : a.pci.substr(4);
+  if (col == "pci") return a.pci.empty() ? "-" : std::string(a.pci.substr(4));
   if (col == "numa") return a.numa_node ? std::to_string(*a.numa_node) : "-";
   if (col == "memory") return accelerator_memory_summary(a);
   if (col == "state") return dash(a.state);
@@ -153,8 +153,8 @@ struct Offer {
   const Accelerator* device;
   const Function* function;
 };
-std::map<std::string, std::vector<Offer>> offers_by_function(const Snapshot& snap) {
-  std::map<std::string, std::vector<Offer>> by;
+std::map<std::string_view, std::vector<Offer>> offers_by_function(const Snapshot& snap) {
+  std::map<std::string_view, std::vector<Offer>> by;
   for (const auto& a : snap.accelerators())
     for (const auto& f : a.functions) by[f.name].push_back({&a, &f});
   return by;
@@ -173,11 +173,11 @@ std::string render_functions_table(const Snapshot& snap, bool color) {
       const auto& o = offers[i];
       avail += o.function->state == "available";
       if (i >= kNamed) continue;
-      where += (where.empty() ? "" : ", ") + o.device->key;
-      if (o.function->state != "available") where += " (" + o.function->state + ")";
+      (where += where.empty() ? "" : ", ") += o.device->key;
+      if (o.function->state != "available") ((where += " (") += o.function->state) += ")";
     }
     if (offers.size() > kNamed) where += ", ... " + std::to_string(offers.size() - kNamed) + " more (--json lists all)";
-    rows.push_back({name, std::to_string(avail) + "/" + std::to_string(offers.size()), where});
+    rows.push_back({std::string(name), std::to_string(avail) + "/" + std::to_string(offers.size()), where});
   }
   if (rows.empty()) return "No accelerator functions found.\n";
   return table({"FUNCTION", "AVAILABLE", "OFFERED BY"}, rows, color);

@@ -36,12 +36,12 @@ namespace {
 class Writer {
  public:
   explicit Writer(const TextOptions& o) : o_(o) {}
-  std::string bold(const std::string& s) const { return wrap("1", s); }
-  std::string dim(const std::string& s) const { return wrap("2", s); }
-  std::string cyan(const std::string& s) const { return wrap("36", s); }
-  std::string green(const std::string& s) const { return wrap("32", s); }
-  std::string yellow(const std::string& s) const { return wrap("33", s); }
-  std::string magenta(const std::string& s) const { return wrap("35", s); }
+  std::string bold(std::string_view s) const { return wrap("1", s); }
+  std::string dim(std::string_view s) const { return wrap("2", s); }
+  std::string cyan(std::string_view s) const { return wrap("36", s); }
+  std::string green(std::string_view s) const { return wrap("32", s); }
+  std::string yellow(std::string_view s) const { return wrap("33", s); }
+  std::string magenta(std::string_view s) const { return wrap("35", s); }
   std::string tee() const { return o_.unicode ? "├─ " : "|- "; }
   std::string elbow() const { return o_.unicode ? "└─ " : "`- "; }
   std::string pipe() const { return o_.unicode ? "│  " : "|  "; }
@@ -50,8 +50,8 @@ class Writer {
   std::string out;
 
  private:
-  std::string wrap(const char* code, const std::string& s) const {
-    return o_.color ? "\033[" + std::string(code) + "m" + s + "\033[0m" : s;
+  std::string wrap(const char* code, std::string_view s) const {
+    return o_.color ? "\033[" + std::string(code) + "m" + std::string(s) + "\033[0m" : std::string(s);
   }
   const TextOptions& o_;
 };
@@ -141,7 +141,8 @@ void render_node(Writer& w, const Snapshot& snap, const NumaNode& n, const std::
     w.out += sub + "memory-side cache L" + std::to_string(c.level) + ": " +
              (c.size.known() ? format_bytes(*c.size.value) : w.dim("size unknown")) +
              (c.line_size.known() ? ", " + std::to_string(*c.line_size.value) + " B lines" : "") +
-             (c.indexing.empty() ? "" : ", " + c.indexing) + (c.write_policy.empty() ? "" : ", " + c.write_policy) +
+             (c.indexing.empty() ? "" : ", " + std::string(c.indexing)) +
+             (c.write_policy.empty() ? "" : ", " + std::string(c.write_policy)) +
              "\n";
   }
   if (n.distances.size() > 1) {
@@ -162,18 +163,18 @@ void render_pci(Writer& w, const Snapshot& snap, const PciDevice& d, const std::
     line += w.bold(std::string("Host bridge ") + buf);
   } else {
     line += w.cyan(d.bdf);
-    std::string name = !d.device_name.empty() ? d.device_name : !d.class_name.empty() ? d.class_name : "";
-    std::string vendor = d.vendor_name;
+    std::string name(!d.device_name.empty() ? d.device_name : d.class_name);
+    std::string vendor(d.vendor_name);
     if (d.role != PciRole::kEndpoint) line += " " + w.dim(std::string(pci_role_name(d.role)));
     line += " " + (vendor.empty() ? std::string() : vendor + " ") + (name.empty() ? "device" : name);
     line += w.dim(" [" + hex4(d.vendor_id) + ":" + hex4(d.device_id) + "]");
-    if (!d.driver.empty()) line += w.dot() + "driver " + d.driver;
+    if (!d.driver.empty()) (line += w.dot() + "driver ") += d.driver;
     if (d.numa_node) line += w.dot() + "NUMA " + std::to_string(*d.numa_node);
     std::string link = link_text(d);
     if (!link.empty()) line += w.dot() + link;
     if (!d.virtfns.empty()) line += w.dot() + std::to_string(d.virtfns.size()) + " VFs";
-    for (const Accelerator* a : snap.accelerators_on(d.key)) line += w.dot() + w.green(w.arrow() + a->key);
-    if (!d.physfn.empty()) line += w.dot() + "VF of " + d.physfn.substr(4);
+    for (const Accelerator* a : snap.accelerators_on(d.key)) line += w.dot() + w.green(w.arrow() + std::string(a->key));
+    if (!d.physfn.empty()) (line += w.dot() + "VF of ") += d.physfn.substr(4);
   }
   w.out += line + "\n";
   std::string child_prefix = top ? std::string() : prefix + (last ? "   " : w.pipe());
@@ -190,12 +191,12 @@ std::string render_text(const Snapshot& snap, const TextOptions& options) {
   const MachineInfo& m = snap.machine();
   std::string title = "Machine";
   std::string desc;
-  auto add = [&](const std::string& s) {
-    if (!s.empty()) desc += (desc.empty() ? "" : w.dot()) + s;
+  auto add = [&](std::string_view s) {
+    if (!s.empty()) (desc += desc.empty() ? "" : w.dot()) += s;
   };
-  add(m.sys_vendor.empty() ? m.product_name : m.sys_vendor + " " + m.product_name);
+  add(m.sys_vendor.empty() ? std::string(m.product_name) : std::string(m.sys_vendor) + " " + std::string(m.product_name));
   add(m.cpu_model);
-  add(m.kernel_release.empty() ? "" : "Linux " + m.kernel_release);
+  add(m.kernel_release.empty() ? "" : "Linux " + std::string(m.kernel_release));
   w.out += w.bold(title) + (desc.empty() ? "" : "  " + desc) + "\n";
   std::int64_t total = 0;
   bool total_known = true;
@@ -254,9 +255,9 @@ std::string render_text(const Snapshot& snap, const TextOptions& options) {
       for (std::size_t i = 0; i < list.size(); ++i) {
         const Accelerator& a = *list[i];
         bool last = i + 1 == list.size();
-        std::string line = std::string(last ? w.elbow() : w.tee()) + w.cyan(a.key) + "  " + a.device_type;
-        std::string model = a.model.empty() ? a.vendor : a.model;
-        if (!model.empty()) line += w.dot() + model;
+        std::string line = std::string(last ? w.elbow() : w.tee()) + w.cyan(a.key) + "  " + std::string(a.device_type);
+        std::string_view model = a.model.empty() ? a.vendor : a.model;
+        if (!model.empty()) (line += w.dot()) += model;
         if (!a.memory.empty()) line += w.dot() + accelerator_memory_summary(a);
         if (!a.state.empty() && a.state != "enabled" && a.state != "up" && a.state != "operating")
           line += w.dot() + w.yellow(a.state);
@@ -265,10 +266,10 @@ std::string render_text(const Snapshot& snap, const TextOptions& options) {
       }
     }
     if (!snap.device_links().empty()) {
-      std::map<std::string, std::size_t> by_type;
+      std::map<std::string_view, std::size_t> by_type;
       for (const auto& l : snap.device_links()) ++by_type[l.type];
       std::string t;
-      for (const auto& [type, n] : by_type) t += (t.empty() ? "" : ", ") + std::to_string(n) + " " + type;
+      for (const auto& [type, n] : by_type) (t += (t.empty() ? "" : ", ") + std::to_string(n) + " ") += type;
       w.out += w.dim("Device links: " + t) + "\n";
     }
   }
@@ -279,11 +280,11 @@ std::string render_text(const Snapshot& snap, const TextOptions& options) {
     for (const auto& r : snap.memory_regions()) {
       std::string line = "  " + w.cyan(r.key) + "  " + kind_text(w, r.kind) + "  " +
                          (r.capacity.known() ? format_bytes(*r.capacity.value) : w.dim("size unknown"));
-      if (!r.mode.empty()) line += w.dot() + r.mode;
+      if (!r.mode.empty()) line += w.dot() + std::string(r.mode);
       if (r.numa_node) line += w.dot() + "NUMA " + std::to_string(*r.numa_node);
       else if (r.near_node) line += w.dot() + "near NUMA " + std::to_string(*r.near_node);
-      for (const auto& mem : r.members) line += w.dot() + mem;
-      for (const auto& dev : r.devices) line += w.dot() + "device " + dev.substr(4);
+      for (std::string_view mem : r.members) line += w.dot() + std::string(mem);
+      for (std::string_view dev : r.devices) (line += w.dot() + "device ") += dev.substr(4);
       w.out += line + "\n";
     }
   }

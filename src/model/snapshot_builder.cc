@@ -47,21 +47,36 @@ const NumaNode* Snapshot::find_numa(std::uint32_t id) const {
   return it != numa_nodes_.end() && it->id == id ? &*it : nullptr;
 }
 
-const PciDevice* Snapshot::find_pci(std::string_view key) const {
-  auto it = pci_index_.find(key);
-  return it == pci_index_.end() ? nullptr : &pci_[it->second];
+namespace {
+
+// The first (key, index) pair of a sorted index whose key is not less than `key`.
+using KeyIndex = std::vector<std::pair<std::string_view, std::size_t>>;
+KeyIndex::const_iterator first_of(const KeyIndex& index, std::string_view key) {
+  return std::lower_bound(index.begin(), index.end(), key,
+                          [](const std::pair<std::string_view, std::size_t>& e, std::string_view k) { return e.first < k; });
 }
 
-const Accelerator* Snapshot::find_accelerator(std::string_view key) const {
-  auto it = accel_index_.find(key);
-  return it == accel_index_.end() ? nullptr : &accelerators_[it->second];
+// The accelerator `key` in `accs`, which is in natural key order (of_kind's order).
+template <typename Accelerators>
+auto find_by_key(Accelerators& accs, std::string_view key) -> decltype(&accs[0]) {
+  auto it = std::lower_bound(accs.begin(), accs.end(), key,
+                             [](const Accelerator& a, std::string_view k) { return natural_less(a.key, k); });
+  return it != accs.end() && it->key == key ? &*it : nullptr;
 }
+
+}  // namespace
+
+const PciDevice* Snapshot::find_pci(std::string_view key) const {
+  auto it = first_of(pci_index_, key);
+  return it != pci_index_.end() && it->first == key ? &pci_[it->second] : nullptr;
+}
+
+const Accelerator* Snapshot::find_accelerator(std::string_view key) const { return find_by_key(accelerators_, key); }
 
 std::vector<const Accelerator*> Snapshot::accelerators_on(std::string_view pci_key) const {
   std::vector<const Accelerator*> out;
-  auto it = accel_by_pci_.find(pci_key);
-  if (it != accel_by_pci_.end())
-    for (std::size_t i : it->second) out.push_back(&accelerators_[i]);
+  for (auto it = first_of(accel_by_pci_, pci_key); it != accel_by_pci_.end() && it->first == pci_key; ++it)
+    out.push_back(&accelerators_[it->second]);
   return out;
 }
 
@@ -140,8 +155,11 @@ Measured<T> measured(const Object& o, std::string_view name) {
   return m;
 }
 
-std::string str(const Object& o, std::string_view name) {
-  return std::string(o.get_string(name).value_or(std::string_view()));
+// The text attribute `name` as a view into `o` ("" when absent or not a text).
+// The builder reads the Snapshot's own facts, which never change afterwards,
+// so the view lives as long as the Snapshot.
+std::string_view str(const Object& o, std::string_view name) {
+  return o.get_string(name).value_or(std::string_view());
 }
 
 std::optional<std::uint32_t> node_id_of(std::string_view key) {
@@ -206,6 +224,9 @@ class SnapshotBuilder {
   }
 
  private:
+  // A text made while building (no attribute holds it word for word), kept by the Snapshot.
+  std::string_view keep(std::string text) { return snap_->texts_.emplace_back(std::move(text)); }
+
   void note(std::string path, std::string message) {
     snap_->diagnostics_.push_back({Severity::kWarning, "snapshot", std::move(path), std::move(message)});
   }
@@ -327,7 +348,7 @@ class SnapshotBuilder {
       r.parent = str(*o, "parent_path");
       r.near_node = o->get_int("numa_node");
       auto target = o->get_int("target_node");
-      std::string pk = str(*o, "parent_kind");
+      std::string_view pk = str(*o, "parent_kind");
       if (pk == "hmem") {
         r.kind = MemoryKind::kSpecificPurpose;
         r.kind_reason = "DAX device below platform/hmem: EFI soft-reserved (specific-purpose) memory";
@@ -356,9 +377,9 @@ class SnapshotBuilder {
       r.capacity = measured<std::int64_t>(*o, "size");
       r.mode = str(*o, "mode");
       r.kind = r.mode == "pmem" ? MemoryKind::kCxlPmem : MemoryKind::kCxl;
-      r.kind_reason = "CXL region in " + (r.mode.empty() ? std::string("unknown") : r.mode) + " mode";
-      if (const auto* m = o->get_strings("memdevs")) r.members = *m;
-      for (const std::string& md : r.members)
+      r.kind_reason = keep("CXL region in " + std::string(r.mode.empty() ? "unknown" : r.mode) + " mode");
+      if (const auto* m = o->get_strings("memdevs")) r.members.assign(m->begin(), m->end());
+      for (std::string_view md : r.members)
         if (const Object* mo = f.find(md))
           if (std::optional<std::string_view> pci = mo->get_string("pci")) r.devices.emplace_back(*pci);
       if (const auto* dax = o->get_strings("dax")) {
@@ -392,9 +413,11 @@ class SnapshotBuilder {
       if (!n) continue;
       n->kind = MemoryKind::kDevice;
       n->owner = str(*o, "pci");
-      std::string model = str(*o, "model");
-      n->kind_reason = "memory of GPU " + (model.empty() ? n->owner : model + " (" + n->owner + ")") +
-                       ", per " + (o->find("numa_memory_node") ? o->find("numa_memory_node")->source.str() : "numa_status");
+      std::string_view model = str(*o, "model");
+      n->kind_reason = keep("memory of GPU " +
+                            (model.empty() ? std::string(n->owner) : std::string(model) + " (" + std::string(n->owner) + ")") +
+                            ", per " +
+                            (o->find("numa_memory_node") ? o->find("numa_memory_node")->source.str() : "numa_status"));
     }
     // 2. DRAM reference bandwidth: nodes with CPUs whose memory is not carved
     //    from a DAX device (those are the ones being classified).
@@ -413,15 +436,15 @@ class SnapshotBuilder {
         }
       if (backing) {
         n.kind = backing->kind;
-        n.kind_reason = backing->kind_reason + " (" + backing->key + ")";
+        std::string reason = std::string(backing->kind_reason) + " (" + std::string(backing->key) + ")";
         if (n.kind == MemoryKind::kSpecificPurpose && dram_bw) {
           if (auto bw = best_read_bandwidth(n); bw && *bw > *dram_bw) {
             n.kind = MemoryKind::kHbm;
-            n.kind_reason += "; HMAT read bandwidth " + std::to_string(static_cast<long long>(*bw)) +
-                             " MB/s exceeds DRAM's " + std::to_string(static_cast<long long>(*dram_bw)) +
-                             " MB/s, so high-bandwidth memory";
+            reason += "; HMAT read bandwidth " + std::to_string(static_cast<long long>(*bw)) + " MB/s exceeds DRAM's " +
+                      std::to_string(static_cast<long long>(*dram_bw)) + " MB/s, so high-bandwidth memory";
           }
         }
+        n.kind_reason = keep(std::move(reason));
         continue;
       }
       if (!n.has_memory) continue;
@@ -434,9 +457,9 @@ class SnapshotBuilder {
       // way (SRAT lists it as plain memory). Only HMAT can tell it apart.
       if (auto bw = best_read_bandwidth(n); bw && dram_bw && *bw > 1.5 * *dram_bw) {
         n.kind = MemoryKind::kHbm;
-        n.kind_reason = "memory-only node whose HMAT read bandwidth " + std::to_string(static_cast<long long>(*bw)) +
-                        " MB/s is over 1.5x DRAM's " + std::to_string(static_cast<long long>(*dram_bw)) +
-                        " MB/s: high-bandwidth memory (derived)";
+        n.kind_reason = keep("memory-only node whose HMAT read bandwidth " + std::to_string(static_cast<long long>(*bw)) +
+                             " MB/s is over 1.5x DRAM's " + std::to_string(static_cast<long long>(*dram_bw)) +
+                             " MB/s: high-bandwidth memory (derived)");
       } else {
         n.kind_reason = "memory-only node with no DAX, CXL or device owner in sysfs; kind not published";
       }
@@ -556,7 +579,7 @@ class SnapshotBuilder {
     for (const Object* o : functions) {
       PciDevice d;
       d.key = o->key;
-      d.bdf = o->key.substr(4);
+      d.bdf = std::string_view(o->key).substr(4);  // a view of the key, not of a temporary copy
       d.domain = o->get_int("domain").value_or(0);
       d.bus = o->get_int("bus").value_or(0);
       d.device = o->get_int("device").value_or(0);
@@ -588,16 +611,17 @@ class SnapshotBuilder {
       d.role = is_bridge_class(d.class_code) ? PciRole::kBridge : PciRole::kEndpoint;
       all.push_back(std::move(d));
     }
-    std::map<std::string, std::size_t, std::less<>> idx;
+    std::unordered_map<std::string_view, std::size_t> idx;
+    idx.reserve(all.size());
     for (std::size_t i = 0; i < all.size(); ++i) idx[all[i].key] = i;
     for (auto& d : all) {
       if (!d.parent.empty() && !idx.count(d.parent)) {
-        note(d.key, "parent " + d.parent + " was not found; shown at the top level");
-        d.parent.clear();
+        note(std::string(d.key), "parent " + std::string(d.parent) + " was not found; shown at the top level");
+        d.parent = {};
       }
       if (!d.physfn.empty() && !idx.count(d.physfn)) {
-        note(d.key, "physical function " + d.physfn + " was not found");
-        d.physfn.clear();
+        note(std::string(d.key), "physical function " + std::string(d.physfn) + " was not found");
+        d.physfn = {};
       }
     }
     for (auto& d : all) {
@@ -612,10 +636,10 @@ class SnapshotBuilder {
     // a bridge right below a host bridge is a root port; a bridge below a root
     // port or downstream port that itself has bridges below is a switch upstream
     // port, and the bridges below an upstream port are its downstream ports.
-    std::vector<std::string> roots;
+    std::vector<std::string_view> roots;
     for (const auto& d : all)
       if (d.parent.empty()) roots.push_back(d.key);
-    std::sort(roots.begin(), roots.end(), [&](const std::string& a, const std::string& b) {
+    std::sort(roots.begin(), roots.end(), [&](std::string_view a, std::string_view b) {
       bool ha = all[idx[a]].role == PciRole::kHostBridge, hb = all[idx[b]].role == PciRole::kHostBridge;
       if (ha != hb) return ha;  // host bridges first, then orphans
       return natural_less(a, b);
@@ -633,7 +657,7 @@ class SnapshotBuilder {
       PciDevice& d = all[i];
       if (d.role == PciRole::kBridge && !d.parent.empty()) {
         const PciDevice& p = all[idx[d.parent]];
-        bool has_bridge_child = std::any_of(d.children.begin(), d.children.end(), [&](const std::string& c) {
+        bool has_bridge_child = std::any_of(d.children.begin(), d.children.end(), [&](std::string_view c) {
           return is_bridge_class(all[idx[c]].class_code);
         });
         if (p.role == PciRole::kHostBridge) d.role = PciRole::kRootPort;
@@ -645,8 +669,8 @@ class SnapshotBuilder {
     }
     for (std::size_t i = 0; i < all.size(); ++i)
       if (!seen[i]) {
-        note(all[i].key, "part of a parent cycle; shown at the top level");
-        all[i].parent.clear();
+        note(std::string(all[i].key), "part of a parent cycle; shown at the top level");
+        all[i].parent = {};
         order.push_back(i);
       }
     // Put `all` in tree order in place: position k takes the device at order[k],
@@ -667,7 +691,10 @@ class SnapshotBuilder {
       }
     }
     snap_->pci_ = std::move(all);
-    for (std::size_t i = 0; i < snap_->pci_.size(); ++i) snap_->pci_index_[snap_->pci_[i].key] = i;
+    auto& index = snap_->pci_index_;
+    index.reserve(snap_->pci_.size());
+    for (std::size_t i = 0; i < snap_->pci_.size(); ++i) index.emplace_back(snap_->pci_[i].key, i);
+    std::sort(index.begin(), index.end());
   }
 
   void build_accelerators(const FactSet& f) {
@@ -696,22 +723,25 @@ class SnapshotBuilder {
           // lspci's convention for an id the database does not name.
           char id[16];
           std::snprintf(id, sizeof(id), "%04llx", static_cast<unsigned long long>(*p->device_id));
-          a.model = std::string("Device ") + id;
+          a.model = keep(std::string("Device ") + id);
         }
         if (a.driver.empty()) a.driver = p->driver;
       }
       a.details.read_ = &o->attrs;  // f is snap_->facts_: the snapshot keeps it, unchanged
-      snap_->accel_index_[a.key] = snap_->accelerators_.size();
       snap_->accelerators_.push_back(std::move(a));
     }
+    // of_kind gives natural key order ("kfd:node2" before "kfd:node10"): what
+    // find_by_key and "ordered by key" need. Checked, not assumed: is_sorted costs
+    // one pass, and the sort never runs on facts that keep of_kind's promise.
+    auto by_key = [](const Accelerator& x, const Accelerator& y) { return natural_less(x.key, y.key); };
+    if (!std::is_sorted(snap_->accelerators_.begin(), snap_->accelerators_.end(), by_key))
+      std::sort(snap_->accelerators_.begin(), snap_->accelerators_.end(), by_key);
     auto owner = [&](const Object& o) -> Accelerator* {
       std::optional<std::string_view> dev = o.get_string("device");
-      auto it = dev ? snap_->accel_index_.find(*dev) : snap_->accel_index_.end();
-      if (it == snap_->accel_index_.end()) {
+      Accelerator* a = dev ? find_by_key(snap_->accelerators_, *dev) : nullptr;
+      if (!a)
         note(o.key, "belongs to accelerator " + (dev ? std::string(*dev) : std::string("(none)")) + ", which was not found");
-        return nullptr;
-      }
-      return &snap_->accelerators_[it->second];
+      return a;
     };
     for (const Object* o : f.of_kind("function")) {
       Accelerator* a = owner(*o);
@@ -722,8 +752,8 @@ class SnapshotBuilder {
       if (fn.state.empty()) fn.state = "unknown";
       fn.instances_free = o->get_int("instances_free");
       fn.instances_total = o->get_int("instances_total");
-      if (const auto* v = o->get_strings("via")) fn.via = *v;
-      if (const auto* q = o->get_strings("queues")) fn.queues = *q;
+      if (const auto* v = o->get_strings("via")) fn.via.assign(v->begin(), v->end());
+      if (const auto* q = o->get_strings("queues")) fn.queues.assign(q->begin(), q->end());
       if (const Attr* n = o->find("name")) fn.provenance = n->provenance;
       a->functions.push_back(std::move(fn));
     }
@@ -737,7 +767,7 @@ class SnapshotBuilder {
       m.size = measured<std::int64_t>(*o, "size");
       m.width_bits = o->get_int("width");
       m.clock_mhz = o->get_int("clock_max");
-      if (const auto* sb = o->get_strings("shared_by")) m.shared_by = *sb;
+      if (const auto* sb = o->get_strings("shared_by")) m.shared_by.assign(sb->begin(), sb->end());
       m.numa_node = o->get_int("numa_node");
       a->memory.push_back(std::move(m));
     }
@@ -777,7 +807,8 @@ class SnapshotBuilder {
     // accelerator was quadratic: 1,250 cards x 8,750 accelerators at 10,000
     // devices). Folding changes none of the keys: render minor, PCI function,
     // package and family are not touched below.
-    std::unordered_map<std::string, std::vector<std::size_t>> by_render, by_pci, by_pci_without_minor;
+    std::unordered_map<std::string, std::vector<std::size_t>> by_render;
+    std::unordered_map<std::string_view, std::vector<std::size_t>> by_pci, by_pci_without_minor;
     for (std::size_t i = 0; i < accs.size(); ++i) {
       const Accelerator& a = accs[i];
       if (a.key.rfind("drm:", 0) == 0 || a.family != "gpu") continue;
@@ -799,7 +830,7 @@ class SnapshotBuilder {
       // A GPU that names its render minor matches by it; one that does not (or
       // any GPU, when the card has no render node) by the PCI function.
       std::vector<std::size_t> cands;
-      auto add = [&](const auto& index, const std::string& k) {
+      auto add = [&](const auto& index, const auto& k) {
         if (auto it = index.find(k); it != index.end()) cands.insert(cands.end(), it->second.begin(), it->second.end());
       };
       if (render) add(by_render, std::string(*render));
@@ -840,12 +871,9 @@ class SnapshotBuilder {
         ++kept;
       }
     accs.erase(accs.begin() + static_cast<std::ptrdiff_t>(kept), accs.end());
-    snap_->accel_index_.clear();
-    snap_->accel_by_pci_.clear();
-    for (std::size_t i = 0; i < accs.size(); ++i) {
-      snap_->accel_index_[accs[i].key] = i;
-      if (!accs[i].pci.empty()) snap_->accel_by_pci_[accs[i].pci].push_back(i);
-    }
+    for (std::size_t i = 0; i < accs.size(); ++i)
+      if (!accs[i].pci.empty()) snap_->accel_by_pci_.emplace_back(accs[i].pci, i);
+    std::sort(snap_->accel_by_pci_.begin(), snap_->accel_by_pci_.end());
   }
 
   std::shared_ptr<Snapshot> snap_;

@@ -100,11 +100,11 @@ class Builder {
       // One physical package: the package the driver names, else the partitioned parent,
       // else the PCI slot (functions of one device). Otherwise the device is alone.
       std::string group;
-      if (!a.package.empty()) group = "package:" + a.package;
-      else if (!a.partition_of.empty()) group = "partition:" + a.partition_of;
+      if (!a.package.empty()) group = "package:" + std::string(a.package);
+      else if (!a.partition_of.empty()) group = "partition:" + std::string(a.partition_of);
       else if (pci && pci->role == PciRole::kEndpoint && !pci->bdf.empty())
         group = "slot:" + std::to_string(pci->domain) + ":" + std::to_string(pci->bus) + ":" + std::to_string(pci->device);
-      else group = "self:" + a.key;
+      else group = "self:" + std::string(a.key);
       auto [it, fresh] = groups.emplace(group, static_cast<std::int32_t>(groups.size()));
       (void)fresh;
       p.package = it->second;
@@ -280,7 +280,7 @@ class Builder {
         p.bandwidth = from_measured(acc->read_bandwidth);
         p.latency = from_measured(acc->read_latency);
         p.hops = PathMetric::of(1, Provenance::kFirmware);
-        p.basis = intern("HMAT access0: generic initiator numa:" + std::to_string(*a.numa_node) + " is a best initiator of " + n->key);
+        p.basis = intern("HMAT access0: generic initiator numa:" + std::to_string(*a.numa_node) + " is a best initiator of " + std::string(n->key));
         return p;
       }
     }
@@ -304,7 +304,7 @@ class Builder {
     p.hops = PathMetric::of(hops + (p.cls == PathClass::kHostBridge ? 1 : p.cls == PathClass::kSameNode ? 2 : 3),
                             Provenance::kDerived);
     p.basis = intern(std::string(a.pci_chain.empty() ? "device on numa:" : "PCI path + CPU access from numa:") +
-                     std::to_string(via) + " to " + n->key + (cpu ? " (HMAT access" + std::to_string(cpu->access_class) + ")" : " (no HMAT)"));
+                     std::to_string(via) + " to " + std::string(n->key) + (cpu ? " (HMAT access" + std::to_string(cpu->access_class) + ")" : " (no HMAT)"));
     return p;
   }
 
@@ -343,7 +343,7 @@ class Builder {
     p.hops = PathMetric::of(static_cast<std::int64_t>(p.cls) == 0 ? 0 : p.cls == PathClass::kAcrossSockets ? 2 : 1,
                             Provenance::kDerived);
     p.basis = intern(acc ? "HMAT access" + std::to_string(acc->access_class) + " from numa:" + std::to_string(c.node)
-                         : std::string("no HMAT figures for numa:") + std::to_string(c.node) + " to " + n->key);
+                         : std::string("no HMAT figures for numa:") + std::to_string(c.node) + " to " + std::string(n->key));
     return p;
   }
 
@@ -435,8 +435,9 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
   for (const auto& [other, li] : link_at_) {
     (void)other;
     if (!link_basis_[li].empty()) continue;
-    link_basis_[li] = b.intern(links[li].type + " link " + links[li].key);
-    link_in_package_basis_[li] = b.intern("one package, " + links[li].type + " link " + links[li].key);
+    const std::string link = std::string(links[li].type) + " link " + std::string(links[li].key);
+    link_basis_[li] = b.intern(link);
+    link_in_package_basis_[li] = b.intern("one package, " + link);
   }
   // A PCI device is where two accelerators meet when both have it in their chains.
   const auto& pcis = s.pci_devices();
@@ -449,10 +450,10 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
     pci_basis_at_[d] = static_cast<std::int32_t>(pci_basis_.size());
     std::array<std::string_view, 3> texts{};
     if (pcis[d].role == PciRole::kHostBridge) {
-      texts[0] = b.intern("PCI path through host bridge " + pcis[d].key);
+      texts[0] = b.intern("PCI path through host bridge " + std::string(pcis[d].key));
     } else {
-      texts[1] = b.intern("PCI path below one switch/bridge " + pcis[d].key);
-      texts[2] = b.intern("PCI path across switches below " + pcis[d].key);
+      texts[1] = b.intern("PCI path below one switch/bridge " + std::string(pcis[d].key));
+      texts[2] = b.intern("PCI path across switches below " + std::string(pcis[d].key));
     }
     pci_basis_.push_back(texts);
   }
@@ -564,7 +565,7 @@ PathIndex::PathIndex(std::shared_ptr<const Snapshot> snapshot) : snap_(std::move
   // Functions: one sorted name table, the offers of each, and each list ranked per target.
   const auto& accs = s.accelerators();
   for (const auto& a : accs)
-    for (const auto& f : a.functions) function_names_.push_back(f.name);
+    for (const auto& f : a.functions) function_names_.emplace_back(f.name);
   std::sort(function_names_.begin(), function_names_.end());
   function_names_.erase(std::unique(function_names_.begin(), function_names_.end()), function_names_.end());
   {

@@ -35,8 +35,9 @@ struct Filter {
         std::find(policy.included.begin(), policy.included.end(), p.key) == policy.included.end())
       return drop(kIncluded);
     if (!policy.vendor.empty()) {
-      const std::string& v = index.snapshot().accelerators()[o.accelerator].vendor;
-      auto lower = [](std::string s) {
+      std::string_view v = index.snapshot().accelerators()[o.accelerator].vendor;
+      auto lower = [](std::string_view text) {
+        std::string s(text);
         for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
         return s;
       };
