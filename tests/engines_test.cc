@@ -36,7 +36,7 @@ std::string str_attr(const FactSet& f, const std::string& key, const std::string
 std::vector<std::string> strings_attr(const FactSet& f, const std::string& key, const std::string& attr) {
   const Object* o = f.find(key);
   if (!o || !o->get_strings(attr)) return {"<none>"};
-  return *o->get_strings(attr);
+  return o->get_strings(attr)->to_vector();
 }
 
 using testing::function_names;

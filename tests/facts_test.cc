@@ -88,8 +88,9 @@ TEST(Value, HoldsEachTypeAndCopiesWhatItOwns) {
   }
   Value list(std::vector<std::string>{"b", "a"});
   Value list_copy = list;
-  list.mutable_strings()->push_back("c");
-  EXPECT_EQ(list_copy.as_strings()->size(), 2u);  // a copy has a list of its own
+  EXPECT_NE(list.as_strings(), list_copy.as_strings());  // a copy has a list of its own
+  list = Value(std::vector<std::string>{"b", "a", "c"});
+  EXPECT_EQ(list_copy.as_strings()->size(), 2u);
   EXPECT_EQ(list.as_strings()->size(), 3u);
   EXPECT_NE(list, list_copy);
   EXPECT_EQ(Value(IdSet{{1, 2}}), Value(IdSet{{1, 2}}));
@@ -252,6 +253,34 @@ TEST(NaturalLess, NumbersCompareAsNumbers) {
   EXPECT_TRUE(natural_less("pci:0000:00:02.0", "pci:0000:00:10.0"));
   EXPECT_TRUE(natural_less("a", "ab"));
   EXPECT_FALSE(natural_less("a", "a"));
+}
+
+TEST(TextList, HoldsEveryTextInOneBlockInOrder) {
+  const std::vector<std::string> texts{"", "idxd.wq=wq0.0", "a text longer than any inline one", "", "x"};
+  Value v(texts);
+  const TextList* list = v.as_strings();
+  ASSERT_NE(list, nullptr);
+  ASSERT_EQ(list->size(), texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) EXPECT_EQ((*list)[i], texts[i]) << i;
+  EXPECT_EQ(*list, texts);
+  EXPECT_EQ(list->to_vector(), texts);
+  EXPECT_EQ(list->front(), "");
+  EXPECT_EQ(list->back(), "x");
+  EXPECT_EQ(std::distance(list->begin(), list->end()), 5);
+  EXPECT_EQ(*(list->begin() + 2), texts[2]);
+  // Made from views, copied, compared: the same list.
+  Value from_views = Value::strings({texts.begin(), texts.end()});
+  EXPECT_EQ(v, from_views);
+  Value copy = v;
+  EXPECT_EQ(copy, v);
+  EXPECT_NE(Value(std::vector<std::string>{"a", "b"}), Value(std::vector<std::string>{"ab"}));  // where texts end counts
+  EXPECT_NE(Value(std::vector<std::string>{"", "a"}), Value(std::vector<std::string>{"a", ""}));
+  const TextList* empty = Value::strings({}).as_strings();
+  ASSERT_NE(empty, nullptr);  // an empty list is still a list, not unknown
+  EXPECT_TRUE(Value::strings({}).as_strings()->empty());
+  std::ostringstream os;
+  os << *list;
+  EXPECT_EQ(os.str(), R"(["", "idxd.wq=wq0.0", "a text longer than any inline one", "", "x"])");
 }
 
 }  // namespace

@@ -18,9 +18,11 @@
 #pragma once
 
 #include <compare>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <iterator>
 #include <map>
 #include <new>
 #include <optional>
@@ -76,6 +78,93 @@ struct IdSet {
   friend bool operator==(const IdSet&, const IdSet&) = default;
 };
 
+/// A list of texts, read-only: what a Value of type kStrings holds
+/// (Value::as_strings). Indexes and iterates as std::string_view.
+///
+/// Why not std::vector<std::string>: a large machine has ~100,000 of these
+/// lists (an accelerator function's `via` and `queues`), nearly all of one or
+/// two texts, and a vector of strings cost three to four heap blocks (the
+/// vector, its array, each text over 15 characters) where this is one: the
+/// count, where each text ends, then the bytes.
+///
+/// Ownership: only a Value makes, owns and frees one; views into it are valid
+/// while that Value is neither changed nor destroyed. Thread-safety: immutable;
+/// const use from many threads at once is safe.
+class TextList {
+ public:
+  /// Walks the texts in order (random access).
+  class const_iterator {
+   public:
+    using value_type = std::string_view;
+    using reference = std::string_view;
+    using pointer = void;
+    using difference_type = std::ptrdiff_t;
+    using iterator_category = std::random_access_iterator_tag;
+    const_iterator() = default;
+    std::string_view operator*() const noexcept { return (*list_)[i_]; }
+    std::string_view operator[](difference_type n) const noexcept { return (*list_)[i_ + static_cast<std::size_t>(n)]; }
+    const_iterator& operator++() noexcept { ++i_; return *this; }
+    const_iterator operator++(int) noexcept { const_iterator b = *this; ++i_; return b; }
+    const_iterator& operator--() noexcept { --i_; return *this; }
+    const_iterator operator--(int) noexcept { const_iterator b = *this; --i_; return b; }
+    const_iterator& operator+=(difference_type n) noexcept { i_ += static_cast<std::size_t>(n); return *this; }
+    const_iterator& operator-=(difference_type n) noexcept { i_ -= static_cast<std::size_t>(n); return *this; }
+    friend const_iterator operator+(const_iterator a, difference_type n) noexcept { return a += n; }
+    friend const_iterator operator+(difference_type n, const_iterator a) noexcept { return a += n; }
+    friend const_iterator operator-(const_iterator a, difference_type n) noexcept { return a -= n; }
+    friend difference_type operator-(const const_iterator& a, const const_iterator& b) noexcept {
+      return static_cast<difference_type>(a.i_) - static_cast<difference_type>(b.i_);
+    }
+    friend bool operator==(const const_iterator& a, const const_iterator& b) noexcept { return a.i_ == b.i_; }
+    friend std::strong_ordering operator<=>(const const_iterator& a, const const_iterator& b) noexcept {
+      return a.i_ <=> b.i_;
+    }
+
+   private:
+    friend class TextList;
+    const_iterator(const TextList* list, std::size_t i) noexcept : list_(list), i_(i) {}
+    const TextList* list_ = nullptr;
+    std::size_t i_ = 0;
+  };
+  using iterator = const_iterator;
+  using value_type = std::string_view;
+  using size_type = std::size_t;
+
+  TextList(const TextList&) = delete;
+  TextList& operator=(const TextList&) = delete;
+
+  std::size_t size() const noexcept { return count_; }
+  bool empty() const noexcept { return count_ == 0; }
+  std::string_view operator[](std::size_t i) const noexcept {
+    const std::uint32_t begin = i == 0 ? 0 : ends()[i - 1];
+    return {bytes() + begin, ends()[i] - begin};
+  }
+  std::string_view front() const noexcept { return (*this)[0]; }
+  std::string_view back() const noexcept { return (*this)[count_ - 1]; }
+  const_iterator begin() const noexcept { return {this, 0}; }
+  const_iterator end() const noexcept { return {this, count_}; }
+  /// A copy of the texts, to change.
+  std::vector<std::string> to_vector() const { return {begin(), end()}; }
+
+  friend bool operator==(const TextList& a, const TextList& b) noexcept;
+  /// Same texts in the same order (reads like the vector this replaced).
+  friend bool operator==(const TextList& a, const std::vector<std::string>& b) noexcept;
+
+ private:
+  friend class Value;
+  explicit TextList(std::uint32_t count) noexcept : count_(count) {}
+  /// One block holding `texts` (nullptr never: an empty list is a block too).
+  template <typename Range>
+  static TextList* make(const Range& texts);
+  static void destroy(TextList* list) noexcept;
+  // The block: this header, count_ end offsets, then the bytes of every text.
+  const std::uint32_t* ends() const noexcept { return reinterpret_cast<const std::uint32_t*>(this + 1); }
+  const char* bytes() const noexcept { return reinterpret_cast<const char*>(ends() + count_); }
+  std::uint32_t count_;
+  std::uint32_t unused_ = 0;  ///< keeps the header 8 bytes, so the offsets after it are aligned
+};
+std::ostream& operator<<(std::ostream& os, const TextList& list);
+
 /// A typed value: unknown ("known to be unknown", JSON null), a bool, an
 /// integer, a double, a text, a set of ids, integers or texts.
 ///
@@ -118,7 +207,10 @@ class Value {
   Value(const char* text) : Value(std::string_view(text)) {}        // NOLINT
   Value(IdSet ids);                                                 // NOLINT
   Value(std::vector<std::int64_t> ints);                            // NOLINT
-  Value(std::vector<std::string> texts);                            // NOLINT
+  Value(const std::vector<std::string>& texts);                     // NOLINT
+  /// A list of texts (the type kStrings), from any range of texts.
+  static Value strings(const std::vector<std::string_view>& texts);
+  Value(const TextList& texts);                                     // NOLINT
 
   Value(const Value& other);
   Value(Value&& other) noexcept;
@@ -140,17 +232,13 @@ class Value {
   const std::vector<std::int64_t>* as_ints() const noexcept {
     return type_ == Type::kInts ? *slot<std::vector<std::int64_t>*>() : nullptr;
   }
-  const std::vector<std::string>* as_strings() const noexcept {
-    return type_ == Type::kStrings ? *slot<std::vector<std::string>*>() : nullptr;
-  }
-  /// The texts, to change in place; null when this is not a list of texts.
-  std::vector<std::string>* mutable_strings() noexcept {
-    return type_ == Type::kStrings ? *slot<std::vector<std::string>*>() : nullptr;
-  }
+  /// The texts; null when this is not a list of texts. To change one, make a
+  /// new Value (TextList::to_vector gives a copy to edit).
+  const TextList* as_strings() const noexcept { return type_ == Type::kStrings ? *slot<TextList*>() : nullptr; }
 
   /// Calls `f` with what this holds: std::monostate (unknown), bool,
   /// std::int64_t, double, std::string_view, const IdSet&,
-  /// const std::vector<std::int64_t>& or const std::vector<std::string>&.
+  /// const std::vector<std::int64_t>& or const TextList&.
   template <typename F>
   decltype(auto) visit(F&& f) const {
     switch (type_) {
@@ -404,7 +492,7 @@ struct Object {
   std::optional<std::string_view> get_string(std::string_view name) const;
   const IdSet* get_ids(std::string_view name) const;
   const std::vector<std::int64_t>* get_ints(std::string_view name) const;
-  const std::vector<std::string>* get_strings(std::string_view name) const;
+  const TextList* get_strings(std::string_view name) const;
   friend bool operator==(const Object&, const Object&) = default;
 };
 

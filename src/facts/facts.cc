@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <new>
 #include <ostream>
@@ -77,8 +78,54 @@ Value::Value(IdSet ids) : type_(Type::kIds) { ::new (storage_) IdSet*(new IdSet(
 Value::Value(std::vector<std::int64_t> ints) : type_(Type::kInts) {
   ::new (storage_) std::vector<std::int64_t>*(new std::vector<std::int64_t>(std::move(ints)));
 }
-Value::Value(std::vector<std::string> texts) : type_(Type::kStrings) {
-  ::new (storage_) std::vector<std::string>*(new std::vector<std::string>(std::move(texts)));
+template <typename Range>
+TextList* TextList::make(const Range& texts) {
+  std::size_t bytes = 0;
+  for (std::string_view t : texts) bytes += t.size();
+  const std::size_t count = texts.size();
+  if (count > UINT32_MAX || bytes > UINT32_MAX) throw std::length_error("a list of texts over 4 GiB");
+  void* p = ::operator new(sizeof(TextList) + count * sizeof(std::uint32_t) + bytes);
+  auto* list = ::new (p) TextList(static_cast<std::uint32_t>(count));
+  auto* ends = reinterpret_cast<std::uint32_t*>(list + 1);
+  char* out = reinterpret_cast<char*>(ends + count);
+  std::uint32_t end = 0;
+  std::size_t i = 0;
+  for (std::string_view t : texts) {
+    if (!t.empty()) std::memcpy(out + end, t.data(), t.size());
+    end += static_cast<std::uint32_t>(t.size());
+    ends[i++] = end;
+  }
+  return list;
+}
+
+void TextList::destroy(TextList* list) noexcept {
+  list->~TextList();
+  ::operator delete(list);
+}
+
+bool operator==(const TextList& a, const TextList& b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+bool operator==(const TextList& a, const std::vector<std::string>& b) noexcept {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+std::ostream& operator<<(std::ostream& os, const TextList& list) {
+  os << '[';
+  for (std::size_t i = 0; i < list.size(); ++i) os << (i ? ", \"" : "\"") << list[i] << '"';
+  return os << ']';
+}
+
+Value::Value(const std::vector<std::string>& texts) : type_(Type::kStrings) {
+  ::new (storage_) TextList*(TextList::make(texts));
+}
+Value::Value(const TextList& texts) : type_(Type::kStrings) { ::new (storage_) TextList*(TextList::make(texts)); }
+Value Value::strings(const std::vector<std::string_view>& texts) {
+  Value v;
+  ::new (v.storage_) TextList*(TextList::make(texts));
+  v.type_ = Type::kStrings;
+  return v;
 }
 
 Value::Value(const Value& other) { copy_from(other); }
@@ -136,7 +183,7 @@ void Value::release() noexcept {
       break;
     case Type::kIds: delete *slot<IdSet*>(); break;
     case Type::kInts: delete *slot<std::vector<std::int64_t>*>(); break;
-    case Type::kStrings: delete *slot<std::vector<std::string>*>(); break;
+    case Type::kStrings: TextList::destroy(*slot<TextList*>()); break;
     default: break;
   }
   type_ = Type::kUnknown;
@@ -391,7 +438,7 @@ const IdSet* Object::get_ids(std::string_view name) const { return value_of(*thi
 const std::vector<std::int64_t>* Object::get_ints(std::string_view name) const {
   return value_of(*this, name).as_ints();
 }
-const std::vector<std::string>* Object::get_strings(std::string_view name) const {
+const TextList* Object::get_strings(std::string_view name) const {
   return value_of(*this, name).as_strings();
 }
 

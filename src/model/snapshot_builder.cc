@@ -383,7 +383,7 @@ class SnapshotBuilder {
         if (const Object* mo = f.find(md))
           if (std::optional<std::string_view> pci = mo->get_string("pci")) r.devices.emplace_back(*pci);
       if (const auto* dax = o->get_strings("dax")) {
-        for (const std::string& d : *dax) {
+        for (std::string_view d : *dax) {
           const Object* dobj = f.find(d);
           auto t = dobj ? dobj->get_int("target_node") : std::nullopt;
           if (dobj && t && *t >= 0 && str(*dobj, "mode") == "system-ram") r.numa_node = static_cast<std::uint32_t>(*t);

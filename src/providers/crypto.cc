@@ -66,8 +66,8 @@ class CryptoRegistryProvider final : public Provider {
                  Severity::kInfo);
         for (const std::string& d : devices) {
           Object& o = ctx.facts().object(d, "accelerator");
-          std::vector<std::string> u = o.get_strings("unknown_crypto_drivers") ? *o.get_strings("unknown_crypto_drivers")
-                                                                              : std::vector<std::string>{};
+          const TextList* known = o.get_strings("unknown_crypto_drivers");
+          std::vector<std::string> u = known ? known->to_vector() : std::vector<std::string>{};
           u.emplace_back(r.driver);
           o.set("unknown_crypto_drivers", u, Unit::kNone, Provenance::kKernel, path);
         }

@@ -227,7 +227,7 @@ class CxlDevicesProvider final : public Provider {
     for (const Object* r : regions) {
       const auto* dax = r->get_strings("dax");
       if (!dax) continue;
-      for (const std::string& dk : *dax) {
+      for (std::string_view dk : *dax) {
         const Object* d = ctx.facts().find(dk);
         if (!d) continue;
         std::optional<std::string_view> mode = d->get_string("mode");

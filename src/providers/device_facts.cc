@@ -41,7 +41,7 @@ Object& add_function(const ProbeContext& ctx, const std::string& device_key, std
     f.set("device", device_key, Unit::kNone, provenance, path);
     f.set("name", std::string(function), Unit::kNone, provenance, path);
     f.set("state", std::string(state), Unit::kNone, provenance, path);
-    f.set("via", std::vector<std::string>{}, Unit::kNone, provenance, path);
+    f.set("via", Value::strings({}), Unit::kNone, provenance, path);
   } else {
     std::optional<std::string_view> old = f.get_string("state");
     std::string_view old_state = old ? std::string_view(*old) : kStateUnknown;
@@ -52,10 +52,14 @@ Object& add_function(const ProbeContext& ctx, const std::string& device_key, std
       f.set("name", std::string(function), Unit::kNone, provenance, path);
   }
   if (!via.empty()) {
-    std::vector<std::string>* v = f.attrs["via"].value.mutable_strings();
+    // A list of texts is one immutable block: a new word makes a new list, in order.
+    Value& list = f.attrs["via"].value;
+    const TextList* v = list.as_strings();
     if (v && std::find(v->begin(), v->end(), via) == v->end()) {
-      v->emplace_back(via);
-      std::sort(v->begin(), v->end());
+      std::vector<std::string_view> words(v->begin(), v->end());
+      words.push_back(via);
+      std::sort(words.begin(), words.end());
+      list = Value::strings(words);
     }
   }
   return f;

@@ -151,7 +151,7 @@ std::set<std::string> affected_keys(const Baseline& b, const std::vector<std::st
     for (const auto& [n, a] : obj.attrs) {
       if (auto s = a.value.as_string()) named_by[std::string(*s)].insert(obj.key);
       if (const auto* v = a.value.as_strings())
-        for (const auto& s : *v) named_by[s].insert(obj.key);
+        for (std::string_view s : *v) named_by[std::string(s)].insert(obj.key);
     }
   for (bool grew = true; grew;) {
     grew = false;
@@ -171,7 +171,7 @@ std::set<std::string> affected_keys(const Baseline& b, const std::vector<std::st
         bool hit = false;
         if (auto s = a.value.as_string()) hit = out.count(std::string(*s)) > 0;
         if (const auto* v = a.value.as_strings())
-          for (const auto& s : *v) hit = hit || out.count(s) > 0;
+          for (std::string_view s : *v) hit = hit || out.count(std::string(s)) > 0;
         if (hit) {
           out.insert(key);
           grew = true;
