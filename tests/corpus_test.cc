@@ -34,7 +34,7 @@ FactSet discover_tree(const std::string& dir, std::shared_ptr<AccessRecorder> re
 
 // Names of attributes in `facts` and the snapshot's accelerator details that are
 // not in accelmap's table of names (AttrName::is_builtin), and source leaves
-// (file names) longer than a Source keeps inline (7) that are not in it either:
+// (file names) longer than a Source keeps inline (Source::kLeafCapacity) that are not in it either:
 // each such attribute costs its own copy of the name, or a stem of its own, so a
 // provider that writes one needs the name added to src/facts/name_table.cc.
 // Leaves with a digit name one instance ("0000:3b:00.0", "index1", "dax0.0")
@@ -47,7 +47,7 @@ std::set<std::string> names_outside_the_table(const FactSet& facts) {
       const std::string src = a.source.str();
       const std::string leaf = src.substr(src.rfind('/') + 1);
       const bool instance = leaf.find_first_of("0123456789") != std::string::npos;
-      if (a.source.is_path() && leaf.size() > 7 && !instance && !AttrName(leaf).is_builtin())
+      if (a.source.is_path() && leaf.size() > Source::kLeafCapacity && !instance && !AttrName(leaf).is_builtin())
         out.insert("source leaf " + leaf);
     }
   auto snap = build_snapshot(facts);

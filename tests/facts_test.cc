@@ -132,7 +132,8 @@ TEST(Source, SpellsAndComparesAsItsText) {
   EXPECT_FALSE(Source("/sys/x/current_link_speed") == Source("/sys/x/current_link_width"));
   static_assert(sizeof(Source) == 16);
   static_assert(sizeof(Value) == 16);
-  static_assert(sizeof(Attr) == 40);
+  static_assert(sizeof(Attr) == 32);  // the unit and provenance sit in the Source's unused bytes
+  static_assert(sizeof(AttrMap::value_type) == 40);
 }
 
 TEST(Source, AttributesOfOneDirectoryShareItsStem) {

@@ -60,6 +60,8 @@ const char* severity_name(Severity s) noexcept {
 // ---- Value ----
 
 static_assert(sizeof(Value) == 16, "a Value is 16 bytes (see its comment)");
+static_assert(sizeof(Attr) == 32, "an Attr keeps its unit and provenance in its Source's unused bytes (see Attr)");
+static_assert(sizeof(AttrMap::value_type) == 40, "an attribute's slot is 40 bytes (see Attr)");
 
 Value::Value(std::string_view text) : type_(Type::kString) {
   if (text.size() <= kInlineText) {
@@ -401,7 +403,7 @@ void Object::set(AttrName name, Value value, Unit unit, Provenance provenance, s
 }
 
 void Object::set(AttrName name, Value value, Unit unit, Provenance provenance, const Source& source) {
-  attrs.insert_or_assign(std::move(name), Attr{std::move(value), unit, provenance, source});
+  attrs.insert_or_assign(std::move(name), Attr{std::move(value), source, unit, provenance});
 }
 
 const Attr* Object::find(std::string_view name) const {

@@ -15,8 +15,8 @@ namespace accelmap {
 namespace {
 
 // Every attribute name accelmap's providers and snapshot builder write
-// (docs/facts.md), and every sysfs file name longer than 7 characters that they
-// read (a Source's leaf; the name of one instance, with a digit in it, cannot
+// (docs/facts.md), and every sysfs file name longer than Source::kLeafCapacity
+// (5) characters that they read (a Source's leaf; the name of one instance, with a digit in it, cannot
 // be here). A name missing here still works (an attribute name owns
 // a copy of its text, a source keeps its leaf in its stem); the tests in
 // tests/corpus_test.cc find one that a provider writes on a recorded or hand-made tree.
@@ -55,8 +55,12 @@ constexpr std::string_view kNames[] = {
     "compute_units",
     "core_id",
     "cpu_model",
+    "cpuinfo",
+    "cpulist",
+    "cpumap",
     "cpus",
     "crat_type",
+    "crypto",
     "current_link_speed",
     "current_link_width",
     "cxl_region",
@@ -125,6 +129,7 @@ constexpr std::string_view kNames[] = {
     "mem_info_vram_vendor",
     "memdev",
     "memdevs",
+    "meminfo",
     "memory_side_cache",
     "memory_size",
     "mode",
@@ -197,6 +202,7 @@ constexpr std::string_view kNames[] = {
     "targets",
     "topology",
     "type",
+    "uevent",
     "unknown_algorithms",
     "unknown_crypto_drivers",
     "unknown_opcodes",

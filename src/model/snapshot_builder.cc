@@ -875,7 +875,7 @@ class SnapshotBuilder {
         if (!gpu.details.find(name)) gpu.details.joined_.emplace(std::move(name), v);
       }
       gpu.details.joined_.insert_or_assign(
-          "drm_card", Attr{card.key, Unit::kNone, Provenance::kDerived, Source("joined by accelmap")});
+          "drm_card", Attr{card.key, Source("joined by accelmap"), Unit::kNone, Provenance::kDerived});
       drop[d] = 1;
     }
     // Compacted in place: a second array of accelerators was the peak of a large machine's build.
