@@ -43,11 +43,14 @@
 namespace accelmap {
 
 /// A number that may be unknown, with where it came from.
+///
+/// The provenance sits in the Source's unused last bytes (see Attr), so a
+/// Measured<double> is 32 bytes, not 40: a PCI function's row holds six.
 template <typename T>
 struct Measured {
   std::optional<T> value;
+  [[no_unique_address]] Source source;  ///< shares its stem with the attribute it was read from (see Source)
   Provenance provenance = Provenance::kUnknown;
-  Source source;  ///< shares its stem with the attribute it was read from (see Source)
   bool known() const { return value.has_value(); }
   friend bool operator==(const Measured&, const Measured&) = default;
 };
