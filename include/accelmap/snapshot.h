@@ -30,7 +30,6 @@
 #include <cstdint>
 #include <deque>
 #include <iterator>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -96,8 +95,8 @@ struct MemorySideCache {
   int level = 0;
   Measured<std::int64_t> size;       ///< bytes
   Measured<std::int64_t> line_size;  ///< bytes
-  std::string_view indexing;              ///< "direct-mapped", "indexed", "other"
-  std::string_view write_policy;          ///< "write-back", "write-through", "other"
+  std::string_view indexing;         ///< "direct-mapped", "indexed", "other"
+  std::string_view write_policy;     ///< "write-back", "write-through", "other"
 };
 
 struct NumaNode {
@@ -115,7 +114,7 @@ struct NumaNode {
   std::string_view kind_reason;  ///< why the kind was chosen, in one sentence
   std::optional<int> tier;  ///< smaller is faster
   bool tier_derived = false;  ///< true when accelmap derived it (no kernel memory_tiering)
-  std::string_view owner;          ///< device key that owns this memory (GPU), if any
+  std::string_view owner;     ///< device key that owns this memory (GPU), if any
   std::vector<MemoryAccess> access;  ///< by access class
   std::vector<MemorySideCache> caches;
   std::vector<std::string_view> dax;  ///< dax device keys whose memory is this node
@@ -123,14 +122,14 @@ struct NumaNode {
 
 /// Memory that is not (or not only) a NUMA node: DAX devices, CXL regions.
 struct MemoryRegion {
-  std::string_view key;   ///< "dax:dax0.0", "cxl:region0"
+  std::string_view key;  ///< "dax:dax0.0", "cxl:region0"
   MemoryKind kind = MemoryKind::kUnknown;
   std::string_view kind_reason;
   Measured<std::int64_t> capacity;  ///< bytes
   std::optional<std::uint32_t> numa_node;  ///< node it is onlined as (system-ram mode)
   std::optional<std::int64_t> near_node;   ///< closest CPU node (dax numa_node)
-  std::string_view mode;     ///< "system-ram", "devdax", "ram", "pmem"
-  std::string_view parent;   ///< dax: the platform/ndbus/cxl parent path
+  std::string_view mode;  ///< "system-ram", "devdax", "ram", "pmem"
+  std::string_view parent;  ///< dax: the platform/ndbus/cxl parent path
   std::vector<std::string_view> members;  ///< cxl region: memdev keys; dax: its CXL region
   std::vector<std::string_view> devices;  ///< PCI keys of the devices backing it
 };
@@ -153,11 +152,11 @@ struct PciLink {
 };
 
 struct PciDevice {
-  std::string_view key;          ///< "pci:0000:3b:00.0" or "hostbridge:0000:3a"
-  std::string_view bdf;          ///< "0000:3b:00.0" ("" for host bridges)
+  std::string_view key;     ///< "pci:0000:3b:00.0" or "hostbridge:0000:3a"
+  std::string_view bdf;     ///< "0000:3b:00.0" ("" for host bridges)
   PciRole role = PciRole::kEndpoint;
   std::int64_t domain = 0, bus = 0, device = 0, function = 0;
-  std::string_view parent;       ///< key of the upstream bridge or host bridge; "" at the top / flat trees
+  std::string_view parent;  ///< key of the upstream bridge or host bridge; "" at the top / flat trees
   std::vector<std::string_view> children;  ///< keys, sorted
   std::optional<std::int64_t> vendor_id, device_id, subsystem_vendor_id, subsystem_device_id, class_code,
       revision;
@@ -168,17 +167,17 @@ struct PciDevice {
   bool local_cpus_known = false;
   PciLink current_link, max_link;
   std::optional<std::int64_t> sriov_totalvfs, sriov_numvfs;
-  std::string_view physfn;                   ///< key of the PF, for a VF
-  std::vector<std::string_view> virtfns;     ///< keys of the VFs, for a PF
+  std::string_view physfn;              ///< key of the PF, for a VF
+  std::vector<std::string_view> virtfns;  ///< keys of the VFs, for a PF
   std::string_view sysfs_path;
 };
 
 /// One function an accelerator offers, in the catalog's vocabulary.
 struct Function {
-  std::string_view name;   ///< canonical, e.g. "compress.deflate"
+  std::string_view name;  ///< canonical, e.g. "compress.deflate"
   std::string_view state;  ///< "available", "not-configured", "isolated", "failed", "unknown"
   std::optional<std::int64_t> instances_free, instances_total;  ///< count, where the kernel says
-  std::vector<std::string_view> via;     ///< the source words that gave it ("qat.service=dc")
+  std::vector<std::string_view> via;  ///< the source words that gave it ("qat.service=dc")
   std::vector<std::string_view> queues;  ///< e.g. idxd work queues that can run it
   Provenance provenance = Provenance::kKernel;  ///< kernel (stated) or nominal (a table says)
 };
@@ -257,14 +256,14 @@ class AcceleratorDetails {
 
 /// An accelerator: anything that offers functions (GPU, NPU, engine, FPGA region, ...).
 struct Accelerator {
-  std::string_view key;          ///< "kfd:node2", "uacce:hisi_zip-0", "idxd:dsa0", "qat:0000:3d:00.0"
-  std::string_view family;       ///< "gpu", "npu", "uacce", "dsa", "iaa", "qat", "dma", "crypto", "fpga", "cxl", "ve", "rdma", ...
+  std::string_view key;     ///< "kfd:node2", "uacce:hisi_zip-0", "idxd:dsa0", "qat:0000:3d:00.0"
+  std::string_view family;  ///< "gpu", "npu", "uacce", "dsa", "iaa", "qat", "dma", "crypto", "fpga", "cxl", "ve", "rdma", ...
   std::string_view device_type;  ///< human words: "GPU", "compression engine"
-  std::string_view pci;          ///< key of its PCI function; "" when it has none
+  std::string_view pci;     ///< key of its PCI function; "" when it has none
   std::string_view vendor, model, driver, state;
   std::optional<std::int64_t> numa_node;  ///< the device's own, else its PCI function's
-  std::string_view partition_of, package;      ///< for partitions of one physical package
-  std::string_view hive_id;                    ///< xGMI hive (a 64-bit id, kept as decimal text); "" = none
+  std::string_view partition_of, package;  ///< for partitions of one physical package
+  std::string_view hive_id;               ///< xGMI hive (a 64-bit id, kept as decimal text); "" = none
   std::vector<Function> functions;        ///< sorted by name
   std::vector<DeviceMemory> memory;
   /// Family-specific attributes as read (name -> attribute), for JSON and `ls -o`.

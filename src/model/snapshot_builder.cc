@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cmath>
 #include <iterator>
+#include <map>
 #include <stdexcept>
 #include <unordered_map>
 
