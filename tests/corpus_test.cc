@@ -32,16 +32,18 @@ FactSet discover_tree(const std::string& dir, std::shared_ptr<AccessRecorder> re
   return std::move(*facts);
 }
 
-// Names of attributes in `facts` and the snapshot's accelerator details that are
-// not in accelmap's table of names (AttrName::is_builtin), and source leaves
-// (file names) longer than a Source keeps inline (Source::kLeafCapacity) that are not in it either:
-// each such attribute costs its own copy of the name, or a stem of its own, so a
+// Names of attributes and kinds of objects in `facts`, and names of the snapshot's
+// accelerator details, that are not in accelmap's table of names
+// (AttrName::is_builtin), and source leaves (file names) longer than a Source
+// keeps inline (Source::kLeafCapacity) that are not in it either: each such
+// attribute or object costs its own copy of the name, or a stem of its own, so a
 // provider that writes one needs the name added to src/facts/name_table.cc.
 // Leaves with a digit name one instance ("0000:3b:00.0", "index1", "dax0.0")
 // and cannot be in a table: they are left out.
 std::set<std::string> names_outside_the_table(const FactSet& facts) {
   std::set<std::string> out;
-  for (const Object& o : facts.objects())
+  for (const Object& o : facts.objects()) {
+    if (!o.kind.is_builtin()) out.insert("kind " + o.kind.str());
     for (const auto& [name, a] : o.attrs) {
       if (!name.is_builtin()) out.insert(name.str());
       const std::string src = a.source.str();
@@ -50,6 +52,7 @@ std::set<std::string> names_outside_the_table(const FactSet& facts) {
       if (a.source.is_path() && leaf.size() > Source::kLeafCapacity && !instance && !AttrName(leaf).is_builtin())
         out.insert("source leaf " + leaf);
     }
+  }
   auto snap = build_snapshot(facts);
   for (const Accelerator& acc : snap->accelerators())
     for (const auto& [name, a] : acc.details)

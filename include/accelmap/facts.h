@@ -486,7 +486,10 @@ class AttrMap {
 /// One thing discovery found, e.g. key "pci:0000:3b:00.0", kind "pci_device".
 struct Object {
   std::string key;  ///< fixed when FactSet::object makes it (the FactSet is ordered by it)
-  std::string kind;  ///< fixed when FactSet::object makes it (of_kind indexes by it)
+  /// Fixed when FactSet::object makes it (of_kind indexes by it). A name, not a
+  /// std::string: accelmap's kinds are in its table of names (8 bytes, no copy),
+  /// and a large machine has over 100,000 objects.
+  AttrName kind;
   AttrMap attrs;
 
   /// Sets (or replaces) attribute `name`. A source given as text shares its
@@ -616,7 +619,7 @@ class FactSet {
   JournalLink journal_;
   // Kind -> its objects (pointers into objects_, whose nodes never move), in
   // of_kind's order. Not part of the value (==); rebuilt by a copy.
-  std::map<std::string, std::vector<const Object*>, std::less<>> by_kind_;
+  std::map<AttrName, std::vector<const Object*>, std::less<>> by_kind_;
 };
 
 /// Versioned JSON form (see docs/facts.md). Deterministic: same facts, same bytes.

@@ -489,7 +489,7 @@ Object& FactSet::object(const std::string& key, std::string_view kind) {
   const bool made = it != objects_.end() && it->key == key;
   if (journal_.to) journal(key, made ? it : objects_.end());
   if (!made) {
-    it = objects_.emplace_hint(it, Object{key, std::string(kind), {}});
+    it = objects_.emplace_hint(it, Object{key, AttrName(kind), {}});
     index(*it);
   }
   return mutable_object(it);

@@ -14,8 +14,8 @@ namespace accelmap {
 
 namespace {
 
-// Every attribute name accelmap's providers and snapshot builder write
-// (docs/facts.md), and every sysfs file name longer than Source::kLeafCapacity
+// Every attribute name accelmap's providers and snapshot builder write and every
+// object kind (docs/facts.md), and every sysfs file name longer than Source::kLeafCapacity
 // (5) characters that they read (a Source's leaf; the name of one instance, with a digit in it, cannot
 // be here). A name missing here still works (an attribute name owns
 // a copy of its text, a source keeps its leaf in its stem); the tests in
@@ -23,6 +23,7 @@ namespace {
 constexpr std::string_view kNames[] = {
     "a",
     "abstract_distance_chunk",
+    "accelerator",
     "access0_read_bandwidth",
     "access0_read_latency",
     "access0_write_bandwidth",
@@ -54,6 +55,7 @@ constexpr std::string_view kNames[] = {
     "compat_ids",
     "compute_units",
     "core_id",
+    "cpu",
     "cpu_model",
     "cpuinfo",
     "cpulist",
@@ -61,16 +63,22 @@ constexpr std::string_view kNames[] = {
     "cpus",
     "crat_type",
     "crypto",
+    "crypto_registry",
     "current_link_speed",
     "current_link_width",
+    "cxl_memdev",
     "cxl_region",
     "cxl_type",
     "dax",
+    "dax_device",
     "device",
     "device_id",
+    "device_link",
+    "device_memory",
     "device_minor",
     "device_name",
     "device_type",
+    "dfl_device",
     "die_id",
     "distance",
     "distance_nodes",
@@ -84,6 +92,9 @@ constexpr std::string_view kNames[] = {
     "feature_id",
     "firmware_version",
     "flags",
+    "fpga_bridge",
+    "fpga_manager",
+    "fpga_port",
     "function",
     "generation",
     "generic_initiator",
@@ -98,8 +109,10 @@ constexpr std::string_view kNames[] = {
     "has_normal_memory",
     "hca_type",
     "hive_id",
+    "hmat_access",
     "hops",
     "id",
+    "idxd_wq",
     "in_use",
     "indexing",
     "indirect",
@@ -118,6 +131,7 @@ constexpr std::string_view kNames[] = {
     "local_cpulist",
     "local_cpus",
     "location_id",
+    "machine",
     "manufacturer",
     "max_engines",
     "max_groups",
@@ -132,6 +146,7 @@ constexpr std::string_view kNames[] = {
     "meminfo",
     "memory_side_cache",
     "memory_size",
+    "memory_tier",
     "mode",
     "model",
     "name",
@@ -157,6 +172,8 @@ constexpr std::string_view kNames[] = {
     "parent_path",
     "partition_of",
     "pci",
+    "pci_device",
+    "pci_host_bridge",
     "physfn",
     "physical_package_id",
     "pmem_size",

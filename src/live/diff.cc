@@ -45,12 +45,12 @@ FactsDiff diff_facts(const FactSet& before, const FactSet& after) {
     const std::string& key = o.key;
     const Object* n = after.find(key);
     if (!n || n->kind != o.kind) {
-      d.removed.push_back({key, o.kind});
-      if (n) d.added.push_back({key, n->kind});
+      d.removed.push_back({key, o.kind.str()});
+      if (n) d.added.push_back({key, n->kind.str()});
       continue;
     }
     if (o.attrs == n->attrs) continue;
-    ObjectChange c{key, o.kind, {}};
+    ObjectChange c{key, o.kind.str(), {}};
     std::set<std::string_view> names;  // into o and n, which outlive it
     for (const auto& [name, a] : o.attrs) names.insert(name);
     for (const auto& [name, a] : n->attrs) names.insert(name);
@@ -66,7 +66,7 @@ FactsDiff diff_facts(const FactSet& before, const FactSet& after) {
     d.changed.push_back(std::move(c));
   }
   for (const Object& o : after.objects())
-    if (!before.find(o.key)) d.added.push_back({o.key, o.kind});
+    if (!before.find(o.key)) d.added.push_back({o.key, o.kind.str()});
   auto by_key = [](const auto& x, const auto& y) { return natural_less(x.key, y.key); };
   std::sort(d.added.begin(), d.added.end(), by_key);
   std::sort(d.removed.begin(), d.removed.end(), by_key);

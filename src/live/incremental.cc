@@ -103,7 +103,7 @@ ProviderDelta compute_delta(const FactJournal& touched, const FactSet& after, st
     const Object& o = *now;
     const Object* b = before ? &*before : nullptr;
     if (b && b->attrs == o.attrs) continue;
-    ProviderDelta::ObjectDelta od{key, o.kind, {}, {}};
+    ProviderDelta::ObjectDelta od{key, o.kind.str(), {}, {}};
     for (const auto& [name, a] : o.attrs) {
       const Attr* old = b ? b->find(name) : nullptr;
       if (!old || !(*old == a)) od.set.emplace(name, a);
