@@ -361,7 +361,8 @@ class Source {
 };
 std::ostream& operator<<(std::ostream& os, const Source& s);
 
-/// An attribute's name ("numa_node", "read_bandwidth").
+/// An attribute's name ("numa_node", "read_bandwidth"), or an object's kind
+/// ("pci_device", "function"): a word of accelmap's vocabulary.
 ///
 /// Why not std::string: a large machine has about a million attributes and
 /// some two hundred distinct names. A name from accelmap's own vocabulary (the
