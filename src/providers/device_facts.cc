@@ -41,7 +41,9 @@ Object& add_function(const ProbeContext& ctx, const std::string& device_key, std
     f.set("device", device_key, Unit::kNone, provenance, path);
     f.set("name", std::string(function), Unit::kNone, provenance, path);
     f.set("state", std::string(state), Unit::kNone, provenance, path);
-    f.set("via", Value::strings({}), Unit::kNone, provenance, path);
+    // Made with its first word: an empty list rebuilt at once below was one block
+    // too many for each of a large machine's ~60,000 functions.
+    f.set("via", via.empty() ? Value::strings({}) : Value::strings({via}), Unit::kNone, provenance, path);
   } else {
     std::optional<std::string_view> old = f.get_string("state");
     std::string_view old_state = old ? std::string_view(*old) : kStateUnknown;
