@@ -115,10 +115,25 @@ TEST(Source, SpellsAndComparesAsItsText) {
   EXPECT_TRUE(Source().empty());
   EXPECT_EQ(Source(), Source(""));
   EXPECT_FALSE(Source("/a/b") == Source("/a/bc"));
-  // A leaf too long to keep inline stays in the stem; the text is unchanged.
+  // A leaf too long to keep inline and not in the table names a folder: the
+  // text is unchanged, and it is not the same text as the folder with a '/'.
   const std::string long_leaf = "/sys/x/a_leaf_longer_than_twenty_three_characters";
   EXPECT_EQ(Source(long_leaf).str(), long_leaf);
   EXPECT_EQ(Source(long_leaf), Source(long_leaf));
+  EXPECT_EQ(Source(long_leaf), long_leaf);
+  EXPECT_FALSE(Source(long_leaf) == Source(long_leaf + "/"));
+  EXPECT_FALSE(Source(long_leaf + "/") == long_leaf);
+  EXPECT_EQ(Source(long_leaf + "/").str(), long_leaf + "/");
+  EXPECT_FALSE(Source(long_leaf).empty());
+  // Words: one in the table needs no stem; any other is kept whole.
+  EXPECT_FALSE(Source("pci.ids").empty());
+  EXPECT_EQ(Source("pci.ids"), Source("pci.ids"));
+  EXPECT_EQ(Source("pci.ids"), "pci.ids");
+  EXPECT_FALSE(Source("pci.ids").shares_stem_with(Source("pci.ids")));
+  EXPECT_EQ(Source("x"), "x");
+  EXPECT_EQ(Source("a_word_that_is_not_in_any_table").str(), "a_word_that_is_not_in_any_table");
+  EXPECT_FALSE(Source("x") == Source("pci.ids"));
+  EXPECT_FALSE(Source("x") == Source("/x"));
   // A long leaf in the table of names is kept as a pointer into it: same text, shared stem.
   const Source speed("/sys/devices/pci0000:00/0000:00:01.0/current_link_speed");
   const Source width("/sys/devices/pci0000:00/0000:00:01.0/current_link_width", speed);
@@ -152,6 +167,31 @@ TEST(Source, AttributesOfOneDirectoryShareItsStem) {
   Source moved = std::move(copy);
   EXPECT_TRUE(moved.shares_stem_with(vendor));
   EXPECT_EQ(moved, vendor);
+}
+
+TEST(Source, AFolderSharesTheStemOfItsFiles) {
+  const std::string dir = "/sys/devices/pci0000:00/0000:00:01.0";
+  Object o{"pci:0000:00:01.0", "pci_device", {}};
+  o.set("domain", std::int64_t{0}, Unit::kNone, Provenance::kKernel, dir);
+  o.set("vendor_id", std::int64_t{0x8086}, Unit::kNone, Provenance::kKernel, dir + "/vendor");
+  o.set("revision", std::int64_t{1}, Unit::kNone, Provenance::kKernel, dir + "/revision");
+  o.set("class_name", std::string("Bridge"), Unit::kNone, Provenance::kNominal, "pci.ids");
+  const Source& folder = o.find("domain")->source;
+  EXPECT_EQ(folder, dir);
+  EXPECT_EQ(folder.str(), dir);
+  EXPECT_TRUE(folder.is_path());
+  EXPECT_TRUE(o.find("vendor_id")->source.shares_stem_with(folder));
+  EXPECT_TRUE(o.find("revision")->source.shares_stem_with(folder));
+  EXPECT_EQ(o.find("vendor_id")->source, dir + "/vendor");
+  EXPECT_FALSE(folder == o.find("vendor_id")->source);
+  EXPECT_EQ(o.find("class_name")->source, "pci.ids");
+  EXPECT_FALSE(o.find("class_name")->source.is_path());
+  // Another object (a function of this device) shares it through source_for.
+  const Source fn = o.source_for(dir + "/driver");
+  EXPECT_TRUE(fn.shares_stem_with(folder));
+  EXPECT_EQ(fn, dir + "/driver");
+  EXPECT_FALSE(o.source_for("/sys/other/driver").shares_stem_with(folder));
+  EXPECT_EQ(o.source_for(dir), folder);
 }
 
 TEST(FactJournal, KeepsEachTouchedObjectAsItWasBeforeTheFirstAccess) {

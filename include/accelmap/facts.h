@@ -297,17 +297,21 @@ class Value {
 /// Why not a std::string: a large machine has about a hundred attributes per
 /// device, nearly all read from a handful of sysfs directories, and a private
 /// copy of the ~70-character path per attribute was the largest single cost of
-/// a FactSet. A Source keeps the text up to and including the last '/' (the
-/// whole text when there is none) as a shared, immutable stem, plus the leaf
-/// after it. Copies share the stem, so a Source copied into a Snapshot or from
-/// one attribute to another costs no new allocation for it; Object::set shares
-/// the stem with the object's other attributes read from the same directory.
+/// a FactSet. A Source keeps the text up to and including the last '/' as a
+/// shared, immutable stem, plus the leaf after it. Copies share the stem, so a
+/// Source copied into a Snapshot or from one attribute to another costs no new
+/// allocation for it; Object::set shares the stem with the object's other
+/// attributes read from the same directory (Object::source_for).
 ///
-/// A leaf of up to 15 characters lives inside the Source; a longer one that is
-/// in accelmap's table of names (see AttrName: "current_link_speed",
-/// "subordinate_bus_number") is a pointer into it; any other stays in the stem.
+/// A leaf of up to kLeafCapacity characters lives inside the Source; a longer
+/// one that is in accelmap's table of names (see AttrName: "current_link_speed",
+/// "subordinate_bus_number") is an index into it. A text whose leaf is neither
+/// names a folder of one instance ("/sys/devices/pci0000:00/0000:00:01.0"): its
+/// stem is the text and a '/', the very stem of the files read in that folder,
+/// so the folder costs no stem of its own. A word in the table ("pci.ids") has
+/// no stem at all; any other word is all stem.
 ///
-/// Compares and spells as its full text. Size: 24 bytes on LP64, leaf
+/// Compares and spells as its full text. Size: 16 bytes on LP64, leaf
 /// included (a std::string is 32). Ownership: the stem has an atomic reference count,
 /// so a Source stays valid on its own, away from the FactSet it came from; no
 /// table outlives it. Thread-safety: a value type; const use (copies included)
@@ -329,7 +333,7 @@ class Source {
   /// The full text ("" when none). Allocates; compare with == instead where that is all.
   std::string str() const;
   operator std::string() const { return str(); }  // NOLINT: a Source reads as its text
-  bool empty() const noexcept { return stem_ == nullptr; }
+  bool empty() const noexcept { return stem_ == nullptr && leaf_size_ == 0; }
   /// True when the text begins with '/' (an in-root path rather than a word).
   bool is_path() const noexcept { return !stem().empty() && stem().front() == '/'; }
   /// True when `other` holds the same stem object (not merely equal text).
@@ -345,17 +349,23 @@ class Source {
   static constexpr std::size_t kLeafCapacity = 5;
 
  private:
-  friend struct Object;  // Object::set looks for a stem to share
+  friend struct Object;  // Object::source_for looks for a stem to share
   struct Stem;           // immutable text with an atomic reference count (facts.cc)
+  struct Split;          // how a text divides into stem and leaf (facts.cc)
   /// leaf_size_ of a leaf kept as its index in the table of names (in leaf_).
   static constexpr std::uint8_t kTableLeaf = 0xff;
+  /// leaf_size_ of a folder's text: no leaf, and the text is the stem less its last '/'.
+  static constexpr std::uint8_t kDirLeaf = 0xfe;
+
+  /// The Source of `split`, sharing `like` when that is the stem it asks for.
+  Source(const Split& split, Stem* like);
 
   std::string_view stem() const noexcept;
   std::string_view leaf() const noexcept;
   void set_leaf(std::string_view leaf) noexcept;
   void release() noexcept;
 
-  Stem* stem_ = nullptr;  ///< the text up to its leaf; null exactly when the text is empty
+  Stem* stem_ = nullptr;  ///< the text up to its leaf; null for no text, or for a word that is all leaf
   char leaf_[kLeafCapacity] = {};  ///< the leaf, or the bytes of a table index (kTableLeaf)
   std::uint8_t leaf_size_ = 0;
 };
@@ -497,6 +507,10 @@ struct Object {
   /// directory stem with the object's other attributes where they agree (see Source).
   void set(AttrName name, Value value, Unit unit, Provenance provenance, std::string_view source);
   void set(AttrName name, Value value, Unit unit, Provenance provenance, const Source& source);
+  /// A Source of `text` that shares its stem with one of this object's
+  /// attributes where one has it (an object of the same device, say a
+  /// function's, writes its own attributes with it).
+  Source source_for(std::string_view text) const;
   const Attr* find(std::string_view name) const;
   /// Typed getters; nullopt when absent, null, or of another type.
   std::optional<std::int64_t> get_int(std::string_view name) const;

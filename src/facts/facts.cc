@@ -207,19 +207,6 @@ bool operator==(const Value& a, const Value& b) noexcept {
   return false;
 }
 
-namespace {
-// Where the stem of `text` ends: after its last '/' (or its whole length for a
-// word, or for a leaf too long to keep inside a Source and not in the table of
-// names). Depends on the text alone, so equal texts have equal stems.
-std::size_t stem_length(std::string_view text, std::size_t leaf_capacity) {
-  std::size_t slash = text.rfind('/');
-  if (slash == std::string_view::npos) return text.size();
-  std::string_view leaf = text.substr(slash + 1);
-  if (leaf.size() > leaf_capacity && !internal::table_name(leaf)) return text.size();
-  return slash + 1;
-}
-}  // namespace
-
 // One allocation: the header, then the text. Shared by every Source whose text
 // starts with it; freed by the last one.
 struct Source::Stem {
@@ -227,26 +214,67 @@ struct Source::Stem {
   std::uint32_t size;
   const char* text() const noexcept { return reinterpret_cast<const char*>(this + 1); }
 
-  static Stem* make(std::string_view text) {
-    void* p = ::operator new(sizeof(Stem) + text.size());
-    Stem* s = new (p) Stem{{1}, static_cast<std::uint32_t>(text.size())};
-    std::memcpy(reinterpret_cast<char*>(s + 1), text.data(), text.size());
+  /// `text`, and a '/' after it when `dir`.
+  static Stem* make(std::string_view text, bool dir) {
+    const std::size_t size = text.size() + (dir ? 1 : 0);
+    void* p = ::operator new(sizeof(Stem) + size);
+    Stem* s = new (p) Stem{{1}, static_cast<std::uint32_t>(size)};
+    char* bytes = reinterpret_cast<char*>(s + 1);
+    std::memcpy(bytes, text.data(), text.size());
+    if (dir) bytes[text.size()] = '/';
     return s;
   }
 };
 
+// How a text is kept (see Source). Depends on the text alone, so equal texts
+// split alike, and a Source's stem and leaf compare as its text.
+struct Source::Split {
+  std::string_view stem;  ///< the stem's text, less the '/' that `dir` adds; empty for no stem
+  bool dir = false;       ///< the text names a folder: its stem is the text and a '/'
+  std::string_view leaf;  ///< fits inside the Source, or is in the table of names
+
+  explicit Split(std::string_view text) noexcept {
+    const std::size_t slash = text.rfind('/');
+    // A word ("pci.ids"): only a leaf when it fits or is in the table, else all stem.
+    if (slash == std::string_view::npos) {
+      (fits(text) ? leaf : stem) = text;
+      return;
+    }
+    leaf = text.substr(slash + 1);
+    if (fits(leaf)) {
+      stem = text.substr(0, slash + 1);
+    } else {
+      // A folder named for one instance ("0000:3b:00.0", "wq0.1"): the stem
+      // of the files read in it, so that the folder and its files share one.
+      stem = text;
+      dir = true;
+      leaf = {};
+    }
+  }
+  static bool fits(std::string_view leaf) noexcept {
+    return leaf.size() <= kLeafCapacity || internal::table_name(leaf) != nullptr;
+  }
+  /// True when `s` is the stem this split asks for.
+  bool stem_is(const Stem* s) const noexcept {
+    if (s == nullptr || s->size != stem.size() + (dir ? 1 : 0)) return false;
+    return std::string_view(s->text(), stem.size()) == stem && (!dir || s->text()[stem.size()] == '/');
+  }
+};
+
 std::string_view Source::stem() const noexcept {
-  return stem_ ? std::string_view(stem_->text(), stem_->size) : std::string_view();
+  if (!stem_) return {};
+  return {stem_->text(), stem_->size - (leaf_size_ == kDirLeaf ? 1u : 0u)};
 }
 
 std::string_view Source::leaf() const noexcept {
+  if (leaf_size_ == kDirLeaf) return {};
   if (leaf_size_ != kTableLeaf) return {leaf_, leaf_size_};
   std::uint16_t index;
   std::memcpy(&index, leaf_, sizeof(index));
   return *internal::table_entry(index);
 }
 
-// `leaf` fits inside, or is in the table (stem_length made sure).
+// `leaf` fits inside, or is in the table (Split made sure).
 void Source::set_leaf(std::string_view leaf) noexcept {
   if (leaf.size() <= kLeafCapacity) {
     std::memcpy(leaf_, leaf.data(), leaf.size());
@@ -268,16 +296,21 @@ void Source::release() noexcept {
 
 Source::Source(std::string_view text) : Source(text, Source()) {}
 
-Source::Source(std::string_view text, const Source& like) {
-  if (text.empty()) return;
-  std::size_t n = stem_length(text, kLeafCapacity);
-  if (like.stem_ && like.stem() == text.substr(0, n)) {
-    stem_ = like.stem_;
+Source::Source(std::string_view text, const Source& like) : Source(Split(text), like.stem_) {}
+
+Source::Source(const Split& split, Stem* like) {
+  if (split.dir) {
+    leaf_size_ = kDirLeaf;
+  } else {
+    set_leaf(split.leaf);
+  }
+  if (split.stem.empty()) return;
+  if (split.stem_is(like)) {
+    stem_ = like;
     stem_->refs.fetch_add(1, std::memory_order_relaxed);
   } else {
-    stem_ = Stem::make(text.substr(0, n));
+    stem_ = Stem::make(split.stem, split.dir);
   }
-  set_leaf(text.substr(n));
 }
 
 Source::Source(const Source& other) noexcept : stem_(other.stem_), leaf_size_(other.leaf_size_) {
@@ -331,7 +364,9 @@ bool operator==(const Source& a, std::string_view text) noexcept {
 }
 
 bool operator==(const Source& a, const Source& b) noexcept {
-  // Both texts are split by the same rule, so equal texts have equal stems.
+  // Both texts are split by the same rule, so equal texts have equal stems, and
+  // a folder's text ("/x/dir") shares its stem with its files' ("/x/dir/" + leaf).
+  if ((a.leaf_size_ == Source::kDirLeaf) != (b.leaf_size_ == Source::kDirLeaf)) return false;
   return (a.stem_ == b.stem_ || a.stem() == b.stem()) && a.leaf() == b.leaf();
 }
 
@@ -387,19 +422,24 @@ std::size_t AttrMap::erase(std::string_view name) {
   return 1;
 }
 
-void Object::set(AttrName name, Value value, Unit unit, Provenance provenance, std::string_view source) {
+Source Object::source_for(std::string_view text) const {
   // Most attributes of an object are read from its own directory: share that
   // stem with an attribute that has it already. Objects have a few dozen
   // attributes, mostly from one or two directories, so a scan that skips runs
   // of the same stem is cheap.
-  std::string_view stem = source.substr(0, stem_length(source, Source::kLeafCapacity));
-  const Source* tried = nullptr;
+  const Source::Split split(text);
+  if (split.stem.empty()) return Source(split, nullptr);
+  const Source::Stem* tried = nullptr;
   for (const auto& [k, a] : attrs) {
-    if (!a.source.stem_ || (tried && a.source.stem_ == tried->stem_)) continue;
-    tried = &a.source;
-    if (a.source.stem() == stem) return set(std::move(name), std::move(value), unit, provenance, Source(source, a.source));
+    if (!a.source.stem_ || a.source.stem_ == tried) continue;
+    tried = a.source.stem_;
+    if (split.stem_is(a.source.stem_)) return Source(split, a.source.stem_);
   }
-  set(std::move(name), std::move(value), unit, provenance, Source(source));
+  return Source(split, nullptr);
+}
+
+void Object::set(AttrName name, Value value, Unit unit, Provenance provenance, std::string_view source) {
+  set(std::move(name), std::move(value), unit, provenance, source_for(source));
 }
 
 void Object::set(AttrName name, Value value, Unit unit, Provenance provenance, const Source& source) {

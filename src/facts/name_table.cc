@@ -17,8 +17,9 @@ namespace {
 // Every attribute name accelmap's providers and snapshot builder write and every
 // object kind (docs/facts.md), and every sysfs file name longer than Source::kLeafCapacity
 // (5) characters that they read (a Source's leaf; the name of one instance, with a digit in it, cannot
-// be here). A name missing here still works (an attribute name owns
-// a copy of its text, a source keeps its leaf in its stem); the tests in
+// be here), and the words providers give as a source ("pci.ids": such a Source
+// needs no stem). A name missing here still works (an attribute name owns
+// a copy of its text, a source keeps its leaf or its word in its stem); the tests in
 // tests/corpus_test.cc find one that a provider writes on a recorded or hand-made tree.
 constexpr std::string_view kNames[] = {
     "a",
@@ -172,6 +173,7 @@ constexpr std::string_view kNames[] = {
     "parent_path",
     "partition_of",
     "pci",
+    "pci.ids",
     "pci_device",
     "pci_host_bridge",
     "physfn",
@@ -183,6 +185,7 @@ constexpr std::string_view kNames[] = {
     "power_state",
     "product_name",
     "properties",
+    "qat_ids",
     "queues",
     "ram_size",
     "read_bandwidth",

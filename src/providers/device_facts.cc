@@ -38,12 +38,16 @@ Object& add_function(const ProbeContext& ctx, const std::string& device_key, std
   std::string key = "fn:" + device_key + ":" + std::string(function);
   Object& f = ctx.facts().object(key, "function");
   if (!f.find("device")) {
-    f.set("device", device_key, Unit::kNone, provenance, path);
-    f.set("name", std::string(function), Unit::kNone, provenance, path);
-    f.set("state", std::string(state), Unit::kNone, provenance, path);
+    // The device's object has as a rule read from the folder of `path` already:
+    // its functions share that stem (a large machine has ~60,000 functions).
+    const Object* device = ctx.facts().find(device_key);
+    const Source source = device ? device->source_for(path) : Source(path);
+    f.set("device", device_key, Unit::kNone, provenance, source);
+    f.set("name", std::string(function), Unit::kNone, provenance, source);
+    f.set("state", std::string(state), Unit::kNone, provenance, source);
     // Made with its first word: an empty list rebuilt at once below was one block
     // too many for each of a large machine's ~60,000 functions.
-    f.set("via", via.empty() ? Value::strings({}) : Value::strings({via}), Unit::kNone, provenance, path);
+    f.set("via", via.empty() ? Value::strings({}) : Value::strings({via}), Unit::kNone, provenance, source);
   } else {
     std::optional<std::string_view> old = f.get_string("state");
     std::string_view old_state = old ? std::string_view(*old) : kStateUnknown;
