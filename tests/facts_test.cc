@@ -324,5 +324,31 @@ TEST(TextList, HoldsEveryTextInOneBlockInOrder) {
   EXPECT_EQ(os.str(), R"(["", "idxd.wq=wq0.0", "a text longer than any inline one", "", "x"])");
 }
 
+TEST(TextListView, ViewsAListOrNone) {
+  Value v(std::vector<std::string>{"dsa.op=memmove", "idxd.wq=wq0.0"});
+  const TextListView view(v.as_strings());
+  EXPECT_EQ(view.size(), 2u);
+  EXPECT_FALSE(view.empty());
+  EXPECT_EQ(view[1], "idxd.wq=wq0.0");
+  EXPECT_EQ(view.front(), "dsa.op=memmove");
+  EXPECT_EQ(view.back(), "idxd.wq=wq0.0");
+  EXPECT_EQ(view, (std::vector<std::string_view>{"dsa.op=memmove", "idxd.wq=wq0.0"}));
+  EXPECT_FALSE(view == (std::vector<std::string_view>{"dsa.op=memmove"}));
+  std::vector<std::string_view> seen(view.begin(), view.end());
+  EXPECT_EQ(seen.size(), 2u);
+  // No list and an empty list read alike: nothing to iterate.
+  const TextListView none;
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(none.begin(), none.end());
+  EXPECT_EQ(none.list(), nullptr);
+  Value empty = Value::strings({});
+  EXPECT_EQ(none, TextListView(empty.as_strings()));
+  EXPECT_FALSE(none == view);
+  std::ostringstream os;
+  os << view << none;
+  EXPECT_EQ(os.str(), R"(["dsa.op=memmove", "idxd.wq=wq0.0"][])");
+  static_assert(sizeof(TextListView) == 8);
+}
+
 }  // namespace
 }  // namespace accelmap

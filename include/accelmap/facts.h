@@ -17,6 +17,7 @@
 // Thread-safety: plain values. A FactSet is built by one thread, then read by many.
 #pragma once
 
+#include <algorithm>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -164,6 +165,49 @@ class TextList {
   std::uint32_t unused_ = 0;  ///< keeps the header 8 bytes, so the offsets after it are aligned
 };
 std::ostream& operator<<(std::ostream& os, const TextList& list);
+
+/// A read-only view of a TextList, or of none (then empty): what a snapshot row
+/// holds for a list of texts (Function::via), indexing and iterating as
+/// std::string_view.
+///
+/// Why not std::vector<std::string_view>: the list is in the facts already,
+/// and a vector of views cost a 24-byte field and a heap block in each of a
+/// large machine's ~60,000 functions; a view is 8 bytes and never allocates.
+///
+/// Ownership: refers to a TextList it does not own (see TextList for how long
+/// that stays valid). Thread-safety: immutable; safe to share.
+class TextListView {
+ public:
+  using const_iterator = TextList::const_iterator;
+  using iterator = const_iterator;
+  using value_type = std::string_view;
+  using size_type = std::size_t;
+
+  TextListView() noexcept = default;
+  explicit TextListView(const TextList* list) noexcept : list_(list) {}
+
+  std::size_t size() const noexcept { return list_ ? list_->size() : 0; }
+  bool empty() const noexcept { return size() == 0; }
+  std::string_view operator[](std::size_t i) const noexcept { return (*list_)[i]; }
+  std::string_view front() const noexcept { return list_->front(); }
+  std::string_view back() const noexcept { return list_->back(); }
+  const_iterator begin() const noexcept { return list_ ? list_->begin() : const_iterator(); }
+  const_iterator end() const noexcept { return list_ ? list_->end() : const_iterator(); }
+  /// The list viewed; null for none.
+  const TextList* list() const noexcept { return list_; }
+
+  /// Same texts in the same order.
+  friend bool operator==(const TextListView& a, const TextListView& b) noexcept {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+  }
+  friend bool operator==(const TextListView& a, const std::vector<std::string_view>& b) noexcept {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+  }
+
+ private:
+  const TextList* list_ = nullptr;
+};
+std::ostream& operator<<(std::ostream& os, const TextListView& list);
 
 /// A typed value: unknown ("known to be unknown", JSON null), a bool, an
 /// integer, a double, a text, a set of ids, integers or texts.

@@ -177,8 +177,8 @@ struct Function {
   std::string_view name;  ///< canonical, e.g. "compress.deflate"
   std::string_view state;  ///< "available", "not-configured", "isolated", "failed", "unknown"
   std::optional<std::int64_t> instances_free, instances_total;  ///< count, where the kernel says
-  std::vector<std::string_view> via;  ///< the source words that gave it ("qat.service=dc")
-  std::vector<std::string_view> queues;  ///< e.g. idxd work queues that can run it
+  TextListView via;     ///< the source words that gave it ("qat.service=dc"), sorted
+  TextListView queues;  ///< e.g. idxd work queues that can run it
   Provenance provenance = Provenance::kKernel;  ///< kernel (stated) or nominal (a table says)
 };
 
@@ -330,9 +330,11 @@ class Snapshot {
   std::string tiering_source_;
   FactSet facts_;
   /// The row texts that are not in facts_ word for word (made-up models, joined
-  /// keys, reasons). A deque never moves what it holds, so views into its
-  /// strings stay valid.
+  /// keys, reasons), and the lists of texts that are not (a function's `via`
+  /// joined from two devices). A deque never moves what it holds, so views into
+  /// its strings and lists stay valid.
   std::deque<std::string> texts_;
+  std::deque<Value> lists_;
 };
 
 /// Pure: the same facts always give an identical snapshot. Never fails;

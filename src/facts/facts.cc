@@ -113,7 +113,9 @@ bool operator==(const TextList& a, const std::vector<std::string>& b) noexcept {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
-std::ostream& operator<<(std::ostream& os, const TextList& list) {
+std::ostream& operator<<(std::ostream& os, const TextList& list) { return os << TextListView(&list); }
+
+std::ostream& operator<<(std::ostream& os, const TextListView& list) {
   os << '[';
   for (std::size_t i = 0; i < list.size(); ++i) os << (i ? ", \"" : "\"") << list[i] << '"';
   return os << ']';

@@ -227,6 +227,9 @@ class SnapshotBuilder {
  private:
   // A text made while building (no attribute holds it word for word), kept by the Snapshot.
   std::string_view keep(std::string text) { return snap_->texts_.emplace_back(std::move(text)); }
+  TextListView keep(const std::vector<std::string_view>& texts) {
+    return TextListView(snap_->lists_.emplace_back(Value::strings(texts)).as_strings());
+  }
 
   void note(std::string path, std::string message) {
     snap_->diagnostics_.push_back({Severity::kWarning, "snapshot", std::move(path), std::move(message)});
@@ -768,8 +771,8 @@ class SnapshotBuilder {
       if (fn.state.empty()) fn.state = "unknown";
       fn.instances_free = o->get_int("instances_free");
       fn.instances_total = o->get_int("instances_total");
-      if (const auto* v = o->get_strings("via")) fn.via.assign(v->begin(), v->end());
-      if (const auto* q = o->get_strings("queues")) fn.queues.assign(q->begin(), q->end());
+      fn.via = TextListView(o->get_strings("via"));
+      fn.queues = TextListView(o->get_strings("queues"));
       if (const Attr* n = o->find("name")) fn.provenance = n->provenance;
       a->functions.push_back(std::move(fn));
     }
@@ -864,9 +867,11 @@ class SnapshotBuilder {
         if (it == gpu.functions.end()) {
           gpu.functions.push_back(f);
         } else {
+          std::vector<std::string_view> via(it->via.begin(), it->via.end());
           for (const auto& v : f.via)
-            if (std::find(it->via.begin(), it->via.end(), v) == it->via.end()) it->via.push_back(v);
-          std::sort(it->via.begin(), it->via.end());
+            if (std::find(via.begin(), via.end(), v) == via.end()) via.push_back(v);
+          std::sort(via.begin(), via.end());
+          it->via = keep(via);
         }
       }
       // The card's details join the GPU's under "drm_", where the GPU has no such
