@@ -188,7 +188,7 @@ struct DeviceMemory {
   std::string_view kind;  ///< "hbm", "gddr", "ddr", "lpddr", "unknown"
   Measured<std::int64_t> size;  ///< bytes
   std::optional<std::int64_t> width_bits, clock_mhz;
-  std::vector<std::string_view> shared_by;  ///< accelerator keys sharing this memory (partitions)
+  TextListView shared_by;  ///< accelerator keys sharing this memory (partitions)
   std::optional<std::int64_t> numa_node;  ///< when it is also a NUMA node
 };
 

@@ -786,7 +786,7 @@ class SnapshotBuilder {
       m.size = measured<std::int64_t>(*o, "size");
       m.width_bits = o->get_int("width");
       m.clock_mhz = o->get_int("clock_max");
-      if (const auto* sb = o->get_strings("shared_by")) m.shared_by.assign(sb->begin(), sb->end());
+      m.shared_by = TextListView(o->get_strings("shared_by"));
       m.numa_node = o->get_int("numa_node");
       a->memory.push_back(std::move(m));
     }
