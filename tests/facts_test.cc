@@ -64,13 +64,14 @@ TEST(FactsJson, RejectsWithReasons) {
   EXPECT_NE(wrong.error().message().find("severity"), std::string::npos);
 }
 
-TEST(Value, HoldsEachTypeAndCopiesWhatItOwns) {
+TEST(Value, HoldsEachTypeAndSharesOrCopiesWhatItOwns) {
   EXPECT_TRUE(Value{}.is_unknown());
   EXPECT_EQ(Value(true).type(), Value::Type::kBool);
   EXPECT_EQ(*Value(std::uint16_t{0x8086}).as_int(), 0x8086);  // any integer type is an int
   EXPECT_EQ(Value(std::int64_t{-1}).as_double(), nullptr);    // no conversion between types
   EXPECT_EQ(*Value(2.5).as_double(), 2.5);
-  // Texts of up to kInlineText bytes live inside; longer ones in a block the Value owns.
+  // Texts of up to kInlineText bytes live inside; longer ones in a block the Value
+  // shares with its copies.
   const std::string at_limit(Value::kInlineText, 'a'), past_limit(Value::kInlineText + 1, 'b');
   for (const std::string& text : {std::string(), at_limit, past_limit, std::string(300, 'c')}) {
     Value v(text);
@@ -81,15 +82,18 @@ TEST(Value, HoldsEachTypeAndCopiesWhatItOwns) {
     EXPECT_TRUE(v.is_unknown());  // NOLINT: a moved-from Value is unknown, by contract
     EXPECT_EQ(copy, moved);
     if (text.size() > Value::kInlineText) {
-      EXPECT_NE(copy.as_string()->data(), moved.as_string()->data());  // its own block
+      EXPECT_EQ(copy.as_string()->data(), moved.as_string()->data());  // one block
+    } else {
+      EXPECT_NE(copy.as_string()->data(), moved.as_string()->data());  // inside each
     }
-    copy = Value(std::int64_t{7});  // gives the text back (the sanitizer build checks)
+    copy = Value(std::int64_t{7});  // lets go of the text; the other keeps it (the sanitizer build checks)
     EXPECT_EQ(*copy.as_int(), 7);
+    EXPECT_EQ(*moved.as_string(), text);
   }
   Value list(std::vector<std::string>{"b", "a"});
   Value list_copy = list;
-  EXPECT_NE(list.as_strings(), list_copy.as_strings());  // a copy has a list of its own
-  list = Value(std::vector<std::string>{"b", "a", "c"});
+  EXPECT_EQ(list.as_strings(), list_copy.as_strings());  // a copy shares the list
+  list = Value(std::vector<std::string>{"b", "a", "c"});  // a new list; the copy keeps the old
   EXPECT_EQ(list_copy.as_strings()->size(), 2u);
   EXPECT_EQ(list.as_strings()->size(), 3u);
   EXPECT_NE(list, list_copy);
@@ -322,6 +326,47 @@ TEST(TextList, HoldsEveryTextInOneBlockInOrder) {
   std::ostringstream os;
   os << *list;
   EXPECT_EQ(os.str(), R"(["", "idxd.wq=wq0.0", "a text longer than any inline one", "", "x"])");
+}
+
+TEST(Value, CopiesShareALongTextOrAListOfTexts) {
+  const Value text("a text longer than fourteen bytes");
+  const Value copy = text;
+  EXPECT_EQ(copy, text);
+  EXPECT_EQ(copy.as_string()->data(), text.as_string()->data());  // one block
+  const Value list(std::vector<std::string>{"idxd.wq=wq0.0"});
+  Value list_copy = list;
+  EXPECT_EQ(list_copy.as_strings(), list.as_strings());
+  list_copy = Value("short");  // the other copy keeps the block
+  EXPECT_EQ(list.as_strings()->front(), "idxd.wq=wq0.0");
+  // The views of a moved Value's block stay valid: the block does not move.
+  Value moved = std::move(list_copy = list);
+  EXPECT_EQ(moved.as_strings(), list.as_strings());
+}
+
+TEST(FactSet, ShareGivesOneBlockForEqualTextsAndLists) {
+  FactSet f;
+  const std::string name = "crypto.cipher.aes-gcm";
+  const Value a = f.share(Value(name));
+  const Value b = f.share(Value(std::string(name)));
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.as_string()->data(), b.as_string()->data());
+  EXPECT_NE(f.share(Value("crypto.cipher.aes-cbc")).as_string()->data(), a.as_string()->data());
+  const Value l1 = f.share(Value::strings({"qat.service=sym", "x"}));
+  const Value l2 = f.share(Value::strings({"qat.service=sym", "x"}));
+  EXPECT_EQ(l1.as_strings(), l2.as_strings());
+  // Where texts end counts: not the same list.
+  const Value l3 = f.share(Value::strings({"qat.service=symx"}));
+  EXPECT_NE(l3.as_strings(), l1.as_strings());
+  EXPECT_EQ(l3.as_strings()->size(), 1u);
+  // Short texts and numbers come back as they are.
+  EXPECT_EQ(f.share(Value("gpu")), Value("gpu"));
+  EXPECT_EQ(f.share(Value(std::int64_t{7})), Value(std::int64_t{7}));
+  // normalize() forgets them: the blocks live on in the values that hold them.
+  f.normalize();
+  const Value c = f.share(Value(name));
+  EXPECT_EQ(c, a);
+  EXPECT_NE(c.as_string()->data(), a.as_string()->data());
+  EXPECT_EQ(*a.as_string(), name);
 }
 
 TEST(TextListView, ViewsAListOrNone) {

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -31,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -88,9 +90,10 @@ struct IdSet {
 /// vector, its array, each text over 15 characters) where this is one: the
 /// count, where each text ends, then the bytes.
 ///
-/// Ownership: only a Value makes, owns and frees one; views into it are valid
-/// while that Value is neither changed nor destroyed. Thread-safety: immutable;
-/// const use from many threads at once is safe.
+/// Ownership: only a Value makes, owns and frees one; copies of that Value
+/// share it (a reference count), and views into it are valid while one of them
+/// is neither changed nor destroyed. Thread-safety: immutable; const use from
+/// many threads at once is safe.
 class TextList {
  public:
   /// Walks the texts in order (random access).
@@ -153,7 +156,8 @@ class TextList {
 
  private:
   friend class Value;
-  explicit TextList(std::uint32_t count) noexcept : count_(count) {}
+  friend class FactSet;  // share() finds equal lists (contents())
+  explicit TextList(std::uint32_t count) noexcept : refs_(1), count_(count) {}
   /// One block holding `texts` (nullptr never: an empty list is a block too).
   template <typename Range>
   static TextList* make(const Range& texts);
@@ -161,8 +165,13 @@ class TextList {
   // The block: this header, count_ end offsets, then the bytes of every text.
   const std::uint32_t* ends() const noexcept { return reinterpret_cast<const std::uint32_t*>(this + 1); }
   const char* bytes() const noexcept { return reinterpret_cast<const char*>(ends() + count_); }
-  std::uint32_t count_;
-  std::uint32_t unused_ = 0;  ///< keeps the header 8 bytes, so the offsets after it are aligned
+  /// The count, the ends and the bytes: equal exactly for equal lists (FactSet::share).
+  std::string_view contents() const noexcept {
+    const std::uint32_t size = count_ == 0 ? 0 : ends()[count_ - 1];
+    return {reinterpret_cast<const char*>(&count_), sizeof count_ + count_ * sizeof(std::uint32_t) + size};
+  }
+  mutable std::atomic<std::uint32_t> refs_;  ///< the Values that share this block
+  std::uint32_t count_;  ///< right before the ends, for contents()
 };
 std::ostream& operator<<(std::ostream& os, const TextList& list);
 
@@ -224,8 +233,12 @@ std::ostream& operator<<(std::ostream& os, const TextListView& list);
 /// neither changed nor destroyed (an attribute added to the same object moves
 /// its values; see AttrMap).
 ///
-/// Ownership: a value type; a copy copies the text or list. Thread-safety: a
-/// value type; const use from many threads at once is safe.
+/// Ownership: a value type. A long text and a list of texts are immutable
+/// blocks with an atomic reference count, which copies share (a large machine
+/// repeats a function's name or a PCI vendor's tens of thousands of times, and
+/// FactSet::normalize makes equal ones one block); the other lists are copied.
+/// Thread-safety: a value type; const use (copies included) from many threads
+/// at once is safe.
 class Value {
  public:
   enum class Type : std::uint8_t { kUnknown, kBool, kInt, kDouble, kString, kIds, kInts, kStrings };
@@ -302,13 +315,16 @@ class Value {
   friend bool operator==(const Value& a, const Value& b) noexcept;
 
  private:
-  // A text longer than kInlineText: its length and bytes in one block.
+  // A text longer than kInlineText: its length and bytes in one block, shared
+  // by the copies of a Value (a reference count).
   struct LongText {
-    std::size_t size;
+    std::atomic<std::uint32_t> refs;
+    std::uint32_t size;
     char data[1];
   };
   /// text_size_ of a text kept in a LongText.
   static constexpr std::uint8_t kLongText = 0xff;
+  friend class FactSet;  // share() finds equal blocks
 
   // The object of type T that a constructor placed in storage_.
   template <typename T>
@@ -640,8 +656,15 @@ class FactSet {
   void absorb(FactSet&& other);
   const std::vector<Diagnostic>& diagnostics() const { return diagnostics_; }
   /// Sorts diagnostics (provider, path, message) so output never depends on probe order,
-  /// and shrinks (below).
+  /// shrinks (below), and forgets what share() kept.
   void normalize();
+  /// `value`, or an equal long text or list of texts that share() gave before:
+  /// then the two share one block (see Value). For what providers write again
+  /// and again (a function's name and `via`, a PCI vendor's name): a large
+  /// machine's ~100,000 copies become a few hundred blocks. Other values come
+  /// back as they are. What it keeps is not part of the value (==), is not
+  /// copied, and goes at normalize().
+  Value share(Value value);
   /// Gives back the spare room of every object's attributes (added one by one,
   /// a quarter on average). Not part of the value (==).
   void shrink();
@@ -676,6 +699,16 @@ class FactSet {
   ObjectSet objects_;
   std::vector<Diagnostic> diagnostics_;
   JournalLink journal_;
+  // What share() gave, by the bytes of its block; copies and moves as empty.
+  struct Shared {
+    std::unordered_map<std::string_view, Value> values;
+    Shared() = default;
+    Shared(const Shared&) noexcept {}
+    Shared(Shared&&) noexcept {}
+    Shared& operator=(const Shared&) noexcept { return *this; }
+    Shared& operator=(Shared&&) noexcept { return *this; }
+  };
+  Shared shared_;
   // Kind -> its objects (pointers into objects_, whose nodes never move), in
   // of_kind's order. Not part of the value (==); rebuilt by a copy.
   std::map<AttrName, std::vector<const Object*>, std::less<>> by_kind_;

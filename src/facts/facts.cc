@@ -11,6 +11,7 @@
 #include <ostream>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_map>
 
 namespace accelmap {
 
@@ -69,8 +70,9 @@ Value::Value(std::string_view text) : type_(Type::kString) {
     text_size_ = static_cast<std::uint8_t>(text.size());
     return;
   }
-  auto* t = static_cast<LongText*>(::operator new(offsetof(LongText, data) + text.size()));
-  t->size = text.size();
+  if (text.size() > UINT32_MAX) throw std::length_error("a text over 4 GiB");
+  auto* t = ::new (::operator new(offsetof(LongText, data) + text.size()))
+      LongText{{1}, static_cast<std::uint32_t>(text.size()), {}};
   std::memcpy(t->data, text.data(), text.size());
   ::new (storage_) LongText*(t);
   text_size_ = kLongText;
@@ -101,6 +103,7 @@ TextList* TextList::make(const Range& texts) {
 }
 
 void TextList::destroy(TextList* list) noexcept {
+  if (list->refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
   list->~TextList();
   ::operator delete(list);
 }
@@ -162,17 +165,16 @@ Value& Value::operator=(Value&& other) noexcept {
   return *this;
 }
 
-// What owns a block is copied through its constructor, which makes the block;
-// a number or an inline text is its bytes.
+// A long text or a list of texts is shared (one more reference); another block
+// is copied through its constructor; a number or an inline text is its bytes.
 void Value::copy_from(const Value& other) {
   switch (other.type_) {
     case Type::kString:
-      if (other.text_size_ == kLongText) *this = Value(other.text());
-      else break;
-      return;
+      if (other.text_size_ == kLongText) (*other.slot<LongText*>())->refs.fetch_add(1, std::memory_order_relaxed);
+      break;
+    case Type::kStrings: (*other.slot<TextList*>())->refs_.fetch_add(1, std::memory_order_relaxed); break;
     case Type::kIds: *this = Value(*other.as_ids()); return;
     case Type::kInts: *this = Value(*other.as_ints()); return;
-    case Type::kStrings: *this = Value(*other.as_strings()); return;
     default: break;
   }
   std::memcpy(storage_, other.storage_, sizeof storage_);
@@ -183,7 +185,13 @@ void Value::copy_from(const Value& other) {
 void Value::release() noexcept {
   switch (type_) {
     case Type::kString:
-      if (text_size_ == kLongText) ::operator delete(*slot<LongText*>());
+      if (text_size_ == kLongText) {
+        LongText* t = *slot<LongText*>();
+        if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+          t->~LongText();
+          ::operator delete(t);
+        }
+      }
       break;
     case Type::kIds: delete *slot<IdSet*>(); break;
     case Type::kInts: delete *slot<std::vector<std::int64_t>*>(); break;
@@ -577,10 +585,28 @@ void FactSet::shrink() {
   for (auto it = objects_.begin(); it != objects_.end(); ++it) mutable_object(it).attrs.shrink_to_fit();
 }
 
+Value FactSet::share(Value value) {
+  std::string_view contents;
+  if (value.type_ == Value::Type::kString && value.text_size_ == Value::kLongText) {
+    contents = value.text();
+  } else if (value.type_ == Value::Type::kStrings) {
+    contents = (*value.slot<TextList*>())->contents();
+  } else {
+    return value;  // kept inside the Value, or a block that is not shared
+  }
+  // Only a value of the same type is shared (a text whose bytes were a list's is not).
+  auto& seen = shared_.values;
+  if (auto it = seen.find(contents); it != seen.end() && it->second.type_ == value.type_) return it->second;
+  // The key views the block the kept copy shares, which lives as long as it.
+  seen.emplace(contents, value);
+  return value;
+}
+
 void FactSet::normalize() {
   // Attributes were added one by one, so each object's vector has spare room;
   // give it back once the facts are complete.
   shrink();
+  shared_.values.clear();
   std::sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
     return std::tie(a.provider, a.path, a.message, a.severity) < std::tie(b.provider, b.path, b.message, b.severity);
   });

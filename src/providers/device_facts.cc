@@ -27,27 +27,32 @@ bool is_bdf(std::string_view c) {
 
 Object& accelerator(const ProbeContext& ctx, const std::string& key, std::string_view family,
                     std::string_view device_type) {
-  Object& o = ctx.facts().object(key, "accelerator");
-  if (!o.find("family")) o.set("family", std::string(family), Unit::kNone, Provenance::kKernel, "");
-  if (!o.find("device_type")) o.set("device_type", std::string(device_type), Unit::kNone, Provenance::kKernel, "");
+  FactSet& facts = ctx.facts();
+  Object& o = facts.object(key, "accelerator");
+  if (!o.find("family")) o.set("family", facts.share(Value(family)), Unit::kNone, Provenance::kKernel, "");
+  if (!o.find("device_type"))
+    o.set("device_type", facts.share(Value(device_type)), Unit::kNone, Provenance::kKernel, "");
   return o;
 }
 
 Object& add_function(const ProbeContext& ctx, const std::string& device_key, std::string_view function,
                      std::string_view state, std::string_view via, const std::string& path, Provenance provenance) {
   std::string key = "fn:" + device_key + ":" + std::string(function);
-  Object& f = ctx.facts().object(key, "function");
+  FactSet& facts = ctx.facts();
+  Object& f = facts.object(key, "function");
   if (!f.find("device")) {
-    // The device's object has as a rule read from the folder of `path` already:
-    // its functions share that stem (a large machine has ~60,000 functions).
-    const Object* device = ctx.facts().find(device_key);
+    // A large machine has ~60,000 functions. The device's object has as a rule
+    // read from the folder of `path` already: its functions share that stem.
+    // Their device, name and via repeat: each is one block, shared.
+    const Object* device = facts.find(device_key);
     const Source source = device ? device->source_for(path) : Source(path);
-    f.set("device", device_key, Unit::kNone, provenance, source);
-    f.set("name", std::string(function), Unit::kNone, provenance, source);
+    f.set("device", facts.share(Value(device_key)), Unit::kNone, provenance, source);
+    f.set("name", facts.share(Value(function)), Unit::kNone, provenance, source);
     f.set("state", std::string(state), Unit::kNone, provenance, source);
     // Made with its first word: an empty list rebuilt at once below was one block
-    // too many for each of a large machine's ~60,000 functions.
-    f.set("via", via.empty() ? Value::strings({}) : Value::strings({via}), Unit::kNone, provenance, source);
+    // too many for each function.
+    f.set("via", facts.share(via.empty() ? Value::strings({}) : Value::strings({via})), Unit::kNone, provenance,
+          source);
   } else {
     std::optional<std::string_view> old = f.get_string("state");
     std::string_view old_state = old ? std::string_view(*old) : kStateUnknown;
@@ -55,7 +60,7 @@ Object& add_function(const ProbeContext& ctx, const std::string& device_key, std
       f.set("state", std::string(state), Unit::kNone, provenance, path);
     // A kernel statement outranks a table's.
     if (provenance == Provenance::kKernel && f.find("name")->provenance != Provenance::kKernel)
-      f.set("name", std::string(function), Unit::kNone, provenance, path);
+      f.set("name", facts.share(Value(function)), Unit::kNone, provenance, path);
   }
   if (!via.empty()) {
     // A list of texts is one immutable block: a new word makes a new list, in order.
@@ -65,7 +70,7 @@ Object& add_function(const ProbeContext& ctx, const std::string& device_key, std
       std::vector<std::string_view> words(v->begin(), v->end());
       words.push_back(via);
       std::sort(words.begin(), words.end());
-      list = Value::strings(words);
+      list = facts.share(Value::strings(words));
     }
   }
   return f;

@@ -239,7 +239,7 @@ class IdxdProvider final : public Provider {
       Object* f = &ctx.facts().object("fn:" + key + ":" + fn, "function");
       std::vector<std::string> q(queues.begin(), queues.end());
       std::sort(q.begin(), q.end(), [](const std::string& a, const std::string& b) { return natural_less(a, b); });
-      f->set("queues", q, Unit::kNone, Provenance::kDerived, cap_path);
+      f->set("queues", ctx.facts().share(Value(q)), Unit::kNone, Provenance::kDerived, cap_path);
       // Each enabled user WQ is a /dev/{dsa,iax}/wqN.M a process can open; a
       // shared one admits many processes (ENQCMD), so it counts once but is named.
       std::int64_t users = 0;

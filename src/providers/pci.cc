@@ -255,7 +255,7 @@ class PciProvider final : public Provider {
         }
       }
       if (!u.parent_key.empty()) {
-        o.set("parent", Value(u.parent_key), Unit::kNone, Provenance::kKernel, dir);
+        o.set("parent", facts.share(Value(u.parent_key)), Unit::kNone, Provenance::kKernel, dir);
       } else {
         ctx.warn(dir, "canonical path names no PCI bridge or pciDDDD:BB host bridge; no parent", Severity::kInfo);
       }

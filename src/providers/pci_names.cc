@@ -94,8 +94,10 @@ class PciNamesProvider final : public Provider {
       return;
     }
     const Source source(kSource);  // one stem for every name set below
-    auto put = [&source](Object& o, const char* attr, const std::string& value) {
-      if (!value.empty()) o.set(attr, Value(value), Unit::kNone, Provenance::kNominal, source);
+    // A few names for thousands of functions: each is one block, shared.
+    FactSet& facts = ctx.facts();
+    auto put = [&source, &facts](Object& o, const char* attr, const std::string& value) {
+      if (!value.empty()) o.set(attr, facts.share(Value(value)), Unit::kNone, Provenance::kNominal, source);
     };
     for (const std::string& key : keys) {
       Object& o = ctx.facts().object(key, "pci_device");
