@@ -41,13 +41,10 @@ void ProbeContext::in_parts(std::size_t items, std::size_t min_per_part,
     // resolve memo (for the providers after this one); the others learn their own.
     if (i == 0) part.memo_ = &resolve_memo();
     try {
+      // Not shrunk here: objects are made with the room the one before them
+      // ended with (FactSet::object), so little is spare, and what is can be
+      // meant for a later provider (pci keeps room for pci_names's names).
       work(part, items * i / n, items * (i + 1) / n);
-      // On the thread that made them: its malloc arena takes the old room
-      // back for its next part. Shrunk on the calling thread instead (by
-      // discover()'s normalize), every old vector would stay in this thread's
-      // arena where the snapshot build cannot reuse it (gen-10000 peak 306
-      // against 266 MB).
-      parts[i].shrink();
     } catch (const std::exception& e) {
       part.warn(std::string(), std::string("stopped: ") + e.what(), Severity::kError);
     }
