@@ -209,21 +209,27 @@ def syscalls(bench, roots, pci_ids):
     return res
 
 
-def peak_rss_mb(cmd):
+def peak_rss_mb(cmd, fields=("peak_rss_kb",)):
     """VmHWM the child reports after its one discovery (getrusage's ru_maxrss of a
-    child would include the forking Python's own memory from before exec)."""
+    child would include the forking Python's own memory from before exec), one
+    figure per field ("peak_rss_after_discover_kb": accelmap's before it built
+    the snapshot); then the child's exit status."""
     p = subprocess.run(cmd, capture_output=True, text=True)
-    m = re.search(r"peak_rss_kb=(\d+)", p.stdout)
-    return (int(m.group(1)) / 1024.0 if m else float("nan")), p.returncode
+    mb = []
+    for field in fields:
+        m = re.search(field + r"=(\d+)", p.stdout)
+        mb.append(int(m.group(1)) / 1024.0 if m else float("nan"))
+    return (*mb, p.returncode)
 
 
 def memory(bench, roots, pci_ids):
     base, _ = peak_rss_mb([bench, "--pci-ids", pci_ids, "--one-shot", "none", "/"])
     res = {"process_baseline_mb": base}
     for name, d in roots:
-        a, _ = peak_rss_mb([bench, "--pci-ids", pci_ids, "--one-shot", "accelmap", d])
+        a, facts, _ = peak_rss_mb([bench, "--pci-ids", pci_ids, "--one-shot", "accelmap", d],
+                                  ("peak_rss_kb", "peak_rss_after_discover_kb"))
         h, _ = peak_rss_mb([bench, "--pci-ids", pci_ids, "--one-shot", "hwloc", d])
-        res[name] = {"accelmap_mb": a, "hwloc_mb": h}
+        res[name] = {"accelmap_mb": a, "accelmap_facts_mb": facts, "hwloc_mb": h}
     return res
 
 
@@ -377,10 +383,13 @@ def write_report(r, out_dir):
                      f"{g['getdents']} | {g['readlink']} | {g['close']} |")
     L.append("\n## Peak memory (VmHWM of a child process doing one discovery, MB)\n")
     L.append(f"An empty benchmark process: {fmt(r['memory']['process_baseline_mb'], 1)} MB.\n")
-    L.append("| tree | accelmap | hwloc |\n|---|---:|---:|")
+    L.append("accelmap: the whole discovery (facts and snapshot), and the same run's peak before "
+             "the snapshot was built (the facts alone).\n")
+    L.append("| tree | accelmap | accelmap, facts alone | hwloc |\n|---|---:|---:|---:|")
     for name, e in r["memory"].items():
         if name != "process_baseline_mb":
-            L.append(f"| {name} | {fmt(e['accelmap_mb'], 1)} | {fmt(e['hwloc_mb'], 1)} |")
+            L.append(f"| {name} | {fmt(e['accelmap_mb'], 1)} | {fmt(e.get('accelmap_facts_mb', float('nan')), 1)} | "
+                     f"{fmt(e['hwloc_mb'], 1)} |")
     s = r["scaling"]
     L.append("\n## Scaling (synthetic machines, bench/gen/gen_machine.py)\n")
     L.append("| devices | accelmap ms | hwloc ms |\n|---:|---:|---:|")

@@ -7,7 +7,9 @@
 // therefore hits both sides alike, which is why ratios are the claim.
 //
 //   accelmap_bench --root NAME=DIR ... [--rounds N] [--pci-ids FILE] [--threads N] [benchmark flags]
-//   accelmap_bench --one-shot accelmap|hwloc|none DIR   (one discovery, for strace / rusage)
+//   accelmap_bench --one-shot accelmap|hwloc|none DIR   (one discovery, for strace / rusage;
+//                                                        prints peak_rss_kb, and for accelmap
+//                                                        peak_rss_after_discover_kb first)
 //   accelmap_bench --provider-times DIR   (where accelmap's time goes: mean wall
 //                                          per provider over ~1 s of discoveries, JSON)
 //
@@ -57,10 +59,25 @@ struct Phases {
   double open = 0, discover = 0, build_snapshot = 0, free = 0;
 };
 
+// Peak resident memory of this process image. Not getrusage: its ru_maxrss
+// keeps the high-water mark of the process before exec (the forking Python
+// driver), while VmHWM belongs to this address space only.
+long peak_rss_kb() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long kb = -1;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "VmHWM:", 6) == 0) kb = std::strtol(line + 6, nullptr, 10);
+  std::fclose(f);
+  return kb;
+}
+
 // accelmap with every provider: open the root, discover, build the snapshot.
-// `phases`, when given, is added this discovery's times.
+// `phases`, when given, is added this discovery's times; `rss_after_discover`,
+// when given, is set to peak_rss_kb() between discover() and build_snapshot().
 std::size_t accelmap_once(const std::string& dir, const accelmap::DiscoverOptions& opt, bool* diagnostics,
-                          Phases* phases = nullptr) {
+                          Phases* phases = nullptr, long* rss_after_discover = nullptr) {
   using Clock = std::chrono::steady_clock;
   auto us = [](Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); };
   const auto t0 = Clock::now();
@@ -71,6 +88,7 @@ std::size_t accelmap_once(const std::string& dir, const accelmap::DiscoverOption
   if (!facts) return 0;
   if (diagnostics) *diagnostics = !facts->diagnostics().empty();
   const auto t2 = Clock::now();
+  if (rss_after_discover) *rss_after_discover = peak_rss_kb();
   auto snap = accelmap::build_snapshot(std::move(*facts));
   if (!snap) return 0;
   const auto t3 = Clock::now();
@@ -85,19 +103,6 @@ std::size_t accelmap_once(const std::string& dir, const accelmap::DiscoverOption
   return 1;
 }
 
-// Peak resident memory of this process image. Not getrusage: its ru_maxrss
-// keeps the high-water mark of the process before exec (the forking Python
-// driver), while VmHWM belongs to this address space only.
-long peak_rss_kb() {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (!f) return -1;
-  char line[256];
-  long kb = -1;
-  while (std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, "VmHWM:", 6) == 0) kb = std::strtol(line + 6, nullptr, 10);
-  std::fclose(f);
-  return kb;
-}
 
 // Mean wall time of each provider (DiscoverOptions::on_provider_done) and of
 // the whole discovery + snapshot, over discoveries repeated for about a second
@@ -150,7 +155,10 @@ int one_shot(const std::string& what, const std::string& dir, const std::string&
     accelmap::DiscoverOptions opt;
     opt.pci_ids_path = pci_ids;
     opt.threads = threads;
-    rc = accelmap_once(dir, opt, nullptr) ? 0 : 1;
+    long after_discover = -1;
+    rc = accelmap_once(dir, opt, nullptr, nullptr, &after_discover) ? 0 : 1;
+    // The facts alone; the rest of the peak is the snapshot's rows.
+    std::printf("peak_rss_after_discover_kb=%ld\n", after_discover);
   } else if (what == "none") {
     rc = 0;
   }

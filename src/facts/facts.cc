@@ -544,8 +544,9 @@ Object& FactSet::object(const std::string& key, std::string_view kind) {
     it = objects_.emplace_hint(it, Object{key, AttrName(kind), {}});
     // Objects of one kind mostly end with as many attributes as the one before
     // them: room for that many at once. Grown one at a time (1, 2, 4, ... 32
-    // for a PCI function's 22) every step left a block behind, and at 10,000
-    // devices a fifth of the heap was such holes.
+    // for a PCI function's 22), every step moved them and left the old block
+    // behind: 582,121 blocks for the attributes of 116,611 objects at 10,000
+    // devices, 205,283 with this.
     if (const std::size_t expected = index(*it)) mutable_object(it).attrs.reserve(expected);
   }
   return mutable_object(it);
