@@ -341,6 +341,9 @@ TEST(Value, CopiesShareALongTextOrAListOfTexts) {
   // The views of a moved Value's block stay valid: the block does not move.
   Value moved = std::move(list_copy = list);
   EXPECT_EQ(moved.as_strings(), list.as_strings());
+  const Value ids(IdSet{{0, 8}});
+  const Value ids_copy = ids;
+  EXPECT_EQ(ids_copy.as_ids(), ids.as_ids());
 }
 
 TEST(FactSet, ShareGivesOneBlockForEqualTextsAndLists) {
@@ -358,6 +361,12 @@ TEST(FactSet, ShareGivesOneBlockForEqualTextsAndLists) {
   const Value l3 = f.share(Value::strings({"qat.service=symx"}));
   EXPECT_NE(l3.as_strings(), l1.as_strings());
   EXPECT_EQ(l3.as_strings()->size(), 1u);
+  // Sets of ids too (most PCI functions have the same local CPUs).
+  const Value ids1 = f.share(Value(IdSet{{0, 1, 2, 3}}));
+  const Value ids2 = f.share(Value(IdSet{{0, 1, 2, 3}}));
+  EXPECT_EQ(ids1.as_ids(), ids2.as_ids());
+  EXPECT_NE(f.share(Value(IdSet{{0, 1, 2}})).as_ids(), ids1.as_ids());
+  EXPECT_EQ(f.share(Value(IdSet{})).as_ids(), f.share(Value(IdSet{})).as_ids());
   // Short texts and numbers come back as they are.
   EXPECT_EQ(f.share(Value("gpu")), Value("gpu"));
   EXPECT_EQ(f.share(Value(std::int64_t{7})), Value(std::int64_t{7}));

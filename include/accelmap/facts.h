@@ -233,10 +233,11 @@ std::ostream& operator<<(std::ostream& os, const TextListView& list);
 /// neither changed nor destroyed (an attribute added to the same object moves
 /// its values; see AttrMap).
 ///
-/// Ownership: a value type. A long text and a list of texts are immutable
-/// blocks with an atomic reference count, which copies share (a large machine
-/// repeats a function's name or a PCI vendor's tens of thousands of times, and
-/// FactSet::normalize makes equal ones one block); the other lists are copied.
+/// Ownership: a value type. A long text, a list of texts and a set of ids are
+/// immutable blocks with an atomic reference count, which copies share (a large
+/// machine repeats a function's name, a PCI vendor's or a set of local CPUs
+/// tens of thousands of times, and FactSet::share makes equal ones one block);
+/// a list of integers is copied.
 /// Thread-safety: a value type; const use (copies included) from many threads
 /// at once is safe.
 class Value {
@@ -285,7 +286,7 @@ class Value {
     if (type_ != Type::kString) return std::nullopt;
     return text();
   }
-  const IdSet* as_ids() const noexcept { return type_ == Type::kIds ? *slot<IdSet*>() : nullptr; }
+  const IdSet* as_ids() const noexcept { return type_ == Type::kIds ? &(*slot<SharedIds*>())->ids : nullptr; }
   const std::vector<std::int64_t>* as_ints() const noexcept {
     return type_ == Type::kInts ? *slot<std::vector<std::int64_t>*>() : nullptr;
   }
@@ -324,6 +325,12 @@ class Value {
   };
   /// text_size_ of a text kept in a LongText.
   static constexpr std::uint8_t kLongText = 0xff;
+  // A set of ids, shared by the copies of a Value like a LongText (nearly every
+  // PCI function of a large machine has the same local CPUs).
+  struct SharedIds {
+    std::atomic<std::uint32_t> refs;
+    IdSet ids;
+  };
   friend class FactSet;  // share() finds equal blocks
 
   // The object of type T that a constructor placed in storage_.
@@ -660,11 +667,11 @@ class FactSet {
   /// Sorts diagnostics (provider, path, message) so output never depends on probe order,
   /// shrinks (below), and forgets what share() kept.
   void normalize();
-  /// `value`, or an equal long text or list of texts that share() gave before:
-  /// then the two share one block (see Value). For what providers write again
-  /// and again (a function's name and `via`, a PCI vendor's name): a large
-  /// machine's ~100,000 copies become a few hundred blocks. Other values come
-  /// back as they are. What it keeps is not part of the value (==), is not
+  /// `value`, or an equal long text, list of texts or set of ids that share()
+  /// gave before: then the two share one block (see Value). For what providers
+  /// write again and again (a function's name and `via`, a PCI vendor's name, a
+  /// PCI function's local CPUs): a large machine's ~120,000 copies become a few
+  /// thousand blocks. Other values come back as they are. What it keeps is not part of the value (==), is not
   /// copied, and goes at normalize().
   Value share(Value value);
   /// Gives back the spare room of the objects' attributes where over a third

@@ -78,7 +78,7 @@ Value::Value(std::string_view text) : type_(Type::kString) {
   text_size_ = kLongText;
 }
 
-Value::Value(IdSet ids) : type_(Type::kIds) { ::new (storage_) IdSet*(new IdSet(std::move(ids))); }
+Value::Value(IdSet ids) : type_(Type::kIds) { ::new (storage_) SharedIds*(new SharedIds{{1}, std::move(ids)}); }
 Value::Value(std::vector<std::int64_t> ints) : type_(Type::kInts) {
   ::new (storage_) std::vector<std::int64_t>*(new std::vector<std::int64_t>(std::move(ints)));
 }
@@ -165,15 +165,16 @@ Value& Value::operator=(Value&& other) noexcept {
   return *this;
 }
 
-// A long text or a list of texts is shared (one more reference); another block
-// is copied through its constructor; a number or an inline text is its bytes.
+// A long text, a list of texts or a set of ids is shared (one more reference);
+// a list of integers is copied through its constructor; a number or an inline
+// text is its bytes.
 void Value::copy_from(const Value& other) {
   switch (other.type_) {
     case Type::kString:
       if (other.text_size_ == kLongText) (*other.slot<LongText*>())->refs.fetch_add(1, std::memory_order_relaxed);
       break;
     case Type::kStrings: (*other.slot<TextList*>())->refs_.fetch_add(1, std::memory_order_relaxed); break;
-    case Type::kIds: *this = Value(*other.as_ids()); return;
+    case Type::kIds: (*other.slot<SharedIds*>())->refs.fetch_add(1, std::memory_order_relaxed); break;
     case Type::kInts: *this = Value(*other.as_ints()); return;
     default: break;
   }
@@ -193,7 +194,11 @@ void Value::release() noexcept {
         }
       }
       break;
-    case Type::kIds: delete *slot<IdSet*>(); break;
+    case Type::kIds: {
+      SharedIds* s = *slot<SharedIds*>();
+      if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete s;
+      break;
+    }
     case Type::kInts: delete *slot<std::vector<std::int64_t>*>(); break;
     case Type::kStrings: TextList::destroy(*slot<TextList*>()); break;
     default: break;
@@ -287,7 +292,7 @@ std::string_view Source::leaf() const noexcept {
 // `leaf` fits inside, or is in the table (Split made sure).
 void Source::set_leaf(std::string_view leaf) noexcept {
   if (leaf.size() <= kLeafCapacity) {
-    std::memcpy(leaf_, leaf.data(), leaf.size());
+    if (!leaf.empty()) std::memcpy(leaf_, leaf.data(), leaf.size());  // an empty view's data may be null
     leaf_size_ = static_cast<std::uint8_t>(leaf.size());
     return;
   }
@@ -604,10 +609,14 @@ Value FactSet::share(Value value) {
     contents = value.text();
   } else if (value.type_ == Value::Type::kStrings) {
     contents = (*value.slot<TextList*>())->contents();
+  } else if (value.type_ == Value::Type::kIds) {
+    const std::vector<std::uint32_t>& ids = value.as_ids()->ids;
+    contents = {reinterpret_cast<const char*>(ids.data()), ids.size() * sizeof(std::uint32_t)};
   } else {
     return value;  // kept inside the Value, or a block that is not shared
   }
   // Only a value of the same type is shared (a text whose bytes were a list's is not).
+  // An empty set of ids has no bytes: it is kept and shared like any other.
   auto& seen = shared_.values;
   if (auto it = seen.find(contents); it != seen.end() && it->second.type_ == value.type_) return it->second;
   // The key views the block the kept copy shares, which lives as long as it.

@@ -356,10 +356,13 @@ class PciProvider final : public Provider {
     // local_cpulist is the same set as local_cpus in a form that needs no word order.
     if (has("local_cpulist")) {
       std::string p = path_of("local_cpulist");
-      if (auto v = ctx.read_id_list(*d, "local_cpulist")) o.set("local_cpus", Value(std::move(*v)), Unit::kNone, Provenance::kKernel, p);
+      // The same set for most functions: one block, shared.
+      if (auto v = ctx.read_id_list(*d, "local_cpulist"))
+        o.set("local_cpus", facts.share(Value(std::move(*v))), Unit::kNone, Provenance::kKernel, p);
     } else if (has("local_cpus")) {
       std::string p = path_of("local_cpus");
-      if (auto v = ctx.read_hex_mask(*d, "local_cpus")) o.set("local_cpus", Value(std::move(*v)), Unit::kNone, Provenance::kKernel, p);
+      if (auto v = ctx.read_hex_mask(*d, "local_cpus"))
+        o.set("local_cpus", facts.share(Value(std::move(*v))), Unit::kNone, Provenance::kKernel, p);
     }
 
     auto put_speed = [&](std::string_view file, const char* attr, Provenance prov) {
