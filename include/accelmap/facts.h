@@ -170,7 +170,7 @@ class TextList {
     const std::uint32_t size = count_ == 0 ? 0 : ends()[count_ - 1];
     return {reinterpret_cast<const char*>(&count_), sizeof count_ + count_ * sizeof(std::uint32_t) + size};
   }
-  mutable std::atomic<std::uint32_t> refs_;  ///< the Values that share this block
+  std::atomic<std::uint32_t> refs_;  ///< the Values that share this block
   std::uint32_t count_;  ///< right before the ends, for contents()
 };
 std::ostream& operator<<(std::ostream& os, const TextList& list);
@@ -642,7 +642,9 @@ class FactSet {
   FactSet(FactSet&&) noexcept = default;
   FactSet& operator=(FactSet&&) noexcept = default;
 
-  /// Returns the object with `key`, creating it with `kind` if needed.
+  /// Returns the object with `key`, creating it with `kind` if needed, with room
+  /// for as many attributes as the object of its kind before it has (most
+  /// objects of a kind end with as many; see shrink()).
   Object& object(const std::string& key, std::string_view kind);
   const Object* find(std::string_view key) const;
   /// All objects of one kind, in natural key order ("numa:2" before "numa:10", "n1"
@@ -671,8 +673,8 @@ class FactSet {
   /// gave before: then the two share one block (see Value). For what providers
   /// write again and again (a function's name and `via`, a PCI vendor's name, a
   /// PCI function's local CPUs): a large machine's ~120,000 copies become a few
-  /// thousand blocks. Other values come back as they are. What it keeps is not part of the value (==), is not
-  /// copied, and goes at normalize().
+  /// thousand blocks. Other values come back as they are. What it keeps is not
+  /// part of the value (==), is not copied, and goes at normalize().
   Value share(Value value);
   /// Gives back the spare room of the objects' attributes where over a third
   /// of it is spare (an object that grew one attribute at a time), and of the
