@@ -409,11 +409,12 @@ class Source {
   friend bool operator==(const Source& a, std::string_view text) noexcept;
   friend bool operator==(const Source& a, const Source& b) noexcept;
 
-  /// Leaves up to this long live inside the Source ("class", "size", "mode");
-  /// the longer file names providers read are in the table of names. 5 leaves
-  /// the last two of a Source's 16 bytes unused, where an Attr keeps its unit
-  /// and provenance (see Attr), which makes an attribute's slot 40 bytes.
-  static constexpr std::size_t kLeafCapacity = 5;
+  /// Leaves up to this long live inside the Source ("cap", "irq"); the longer
+  /// file names providers read are in the table of names (a two-byte index).
+  /// 3 leaves the last four of a Source's 16 bytes unused: an Attr keeps its
+  /// unit and provenance there, and an AttrMap the attribute's name (see
+  /// AttrMap), which makes an attribute's slot 32 bytes.
+  static constexpr std::size_t kLeafCapacity = 3;
 
  private:
   friend struct Object;  // Object::source_for looks for a stem to share
@@ -429,7 +430,7 @@ class Source {
 
   std::string_view stem() const noexcept;
   std::string_view leaf() const noexcept;
-  void set_leaf(std::string_view leaf) noexcept;
+  void set_leaf(const Split& split) noexcept;
   void release() noexcept;
 
   Stem* stem_ = nullptr;  ///< the text up to its leaf; null for no text, or for a word that is all leaf

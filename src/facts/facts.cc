@@ -247,16 +247,19 @@ struct Source::Split {
   std::string_view stem;  ///< the stem's text, less the '/' that `dir` adds; empty for no stem
   bool dir = false;       ///< the text names a folder: its stem is the text and a '/'
   std::string_view leaf;  ///< fits inside the Source, or is in the table of names
+  /// The leaf's entry in the table of names where it is longer than fits inside
+  /// (kept so that set_leaf does not look it up again); else null.
+  const std::string_view* entry = nullptr;
 
   explicit Split(std::string_view text) noexcept {
     const std::size_t slash = text.rfind('/');
     // A word ("pci.ids"): only a leaf when it fits or is in the table, else all stem.
     if (slash == std::string_view::npos) {
-      (fits(text) ? leaf : stem) = text;
+      (keeps(text) ? leaf : stem) = text;
       return;
     }
     leaf = text.substr(slash + 1);
-    if (fits(leaf)) {
+    if (keeps(leaf)) {
       stem = text.substr(0, slash + 1);
     } else {
       // A folder named for one instance ("0000:3b:00.0", "wq0.1"): the stem
@@ -266,8 +269,11 @@ struct Source::Split {
       leaf = {};
     }
   }
-  static bool fits(std::string_view leaf) noexcept {
-    return leaf.size() <= kLeafCapacity || internal::table_name(leaf) != nullptr;
+  /// True when `leaf` fits inside the Source or is in the table (then `entry` is set).
+  bool keeps(std::string_view text) noexcept {
+    if (text.size() <= kLeafCapacity) return true;
+    entry = internal::table_name(text);
+    return entry != nullptr;
   }
   /// True when `s` is the stem this split asks for.
   bool stem_is(const Stem* s) const noexcept {
@@ -289,14 +295,15 @@ std::string_view Source::leaf() const noexcept {
   return *internal::table_entry(index);
 }
 
-// `leaf` fits inside, or is in the table (Split made sure).
-void Source::set_leaf(std::string_view leaf) noexcept {
-  if (leaf.size() <= kLeafCapacity) {
+// The leaf of `split`: inside, or its entry in the table (Split found it).
+void Source::set_leaf(const Split& split) noexcept {
+  if (split.entry == nullptr) {
+    const std::string_view leaf = split.leaf;
     if (!leaf.empty()) std::memcpy(leaf_, leaf.data(), leaf.size());  // an empty view's data may be null
     leaf_size_ = static_cast<std::uint8_t>(leaf.size());
     return;
   }
-  const std::uint16_t index = internal::table_index(internal::table_name(leaf));
+  const std::uint16_t index = internal::table_index(split.entry);
   std::memcpy(leaf_, &index, sizeof(index));
   leaf_size_ = kTableLeaf;
 }
@@ -317,7 +324,7 @@ Source::Source(const Split& split, Stem* like) {
   if (split.dir) {
     leaf_size_ = kDirLeaf;
   } else {
-    set_leaf(split.leaf);
+    set_leaf(split);
   }
   if (split.stem.empty()) return;
   if (split.stem_is(like)) {

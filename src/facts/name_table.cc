@@ -16,7 +16,7 @@ namespace {
 
 // Every attribute name accelmap's providers and snapshot builder write and every
 // object kind (docs/facts.md), and every sysfs file name longer than Source::kLeafCapacity
-// (5) characters that they read (a Source's leaf; the name of one instance, with a digit in it, cannot
+// (3) characters that they read (a Source's leaf; the name of one instance, with a digit in it, cannot
 // be here), and the words providers give as a source ("pci.ids": such a Source
 // needs no stem). A name missing here still works (an attribute name owns
 // a copy of its text, a source keeps its leaf or its word in its stem); the tests in
@@ -49,6 +49,7 @@ constexpr std::string_view kNames[] = {
     "cfg_services",
     "chan",
     "channels",
+    "class",
     "class_code",
     "class_name",
     "clock_max",
@@ -180,6 +181,7 @@ constexpr std::string_view kNames[] = {
     "physical_package_id",
     "pmem_size",
     "port_states",
+    "ports",
     "ports_num",
     "possible",
     "power_state",
