@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <memory>
 
 namespace accelmap {
@@ -152,7 +153,11 @@ TEST(Source, SpellsAndComparesAsItsText) {
   static_assert(sizeof(Source) == 16);
   static_assert(sizeof(Value) == 16);
   static_assert(sizeof(Attr) == 32);  // the unit and provenance sit in the Source's unused bytes
-  static_assert(sizeof(AttrMap::value_type) == 40);
+  // An AttrMap keeps each name in the last bytes of its Attr: one reserved
+  // attribute takes 32 bytes (the AttrMap static_asserts that too).
+  AttrMap m;
+  m.reserve(4);
+  EXPECT_GE(m.capacity(), 4u);
 }
 
 TEST(Source, AttributesOfOneDirectoryShareItsStem) {
@@ -196,6 +201,74 @@ TEST(Source, AFolderSharesTheStemOfItsFiles) {
   EXPECT_EQ(fn, dir + "/driver");
   EXPECT_FALSE(o.source_for("/sys/other/driver").shares_stem_with(folder));
   EXPECT_EQ(o.source_for(dir), folder);
+}
+
+TEST(AttrMap, KeepsAnyNameBesideItsAttributeAndCopiesFollowTheText) {
+  // accelmap's own names and others (a facts file of a newer accelmap), the empty one too.
+  AttrMap m;
+  m.insert_or_assign("numa_node", Attr{std::int64_t{1}, Source("/sys/x/numa_node"), Unit::kNone, Provenance::kKernel});
+  m.insert_or_assign(std::string("zz_from_a_newer_accelmap"), Attr{std::int64_t{2}, Source("derived"), Unit::kBytes,
+                                                                 Provenance::kUser});
+  m.insert_or_assign(std::string("aa_from_a_newer_accelmap"), Attr{std::string("x"), {}, Unit::kNone, Provenance::kNominal});
+  m.insert_or_assign("", Attr{true, {}, Unit::kNone, Provenance::kKernel});
+  std::vector<std::string> names;
+  for (const auto& [name, a] : m) names.push_back(name.str());
+  EXPECT_EQ(names, (std::vector<std::string>{"", "aa_from_a_newer_accelmap", "numa_node", "zz_from_a_newer_accelmap"}));
+  // The name's number sits beside the unit and provenance: neither disturbs the other.
+  const Attr& z = m.at("zz_from_a_newer_accelmap");
+  EXPECT_EQ(*z.value.as_int(), 2);
+  EXPECT_EQ(z.unit, Unit::kBytes);
+  EXPECT_EQ(z.provenance, Provenance::kUser);
+  EXPECT_EQ(z.source, "derived");
+  EXPECT_EQ(m.at("numa_node").source, "/sys/x/numa_node");
+
+  // Replacing an attribute (through at(), an iterator or a binding) keeps its name.
+  m.at("numa_node") = Attr{std::int64_t{3}, Source("/sys/y/numa_node"), Unit::kNone, Provenance::kFirmware};
+  for (auto&& [name, a] : m)
+    if (name == "aa_from_a_newer_accelmap") a.value = Value(std::int64_t{4});
+  m.find("zz_from_a_newer_accelmap")->second.unit = Unit::kNone;
+  names.clear();
+  for (auto it = m.begin(); it != m.end(); ++it) names.push_back(it->first.str());
+  EXPECT_EQ(names, (std::vector<std::string>{"", "aa_from_a_newer_accelmap", "numa_node", "zz_from_a_newer_accelmap"}));
+  EXPECT_EQ(*m.at("numa_node").value.as_int(), 3);
+  EXPECT_EQ(m.at("numa_node").provenance, Provenance::kFirmware);
+  EXPECT_EQ(*m.at("aa_from_a_newer_accelmap").value.as_int(), 4);
+  EXPECT_EQ(m.find("numa_node").name(), "numa_node");
+
+  // A copy has its own names; equality is by text, whatever the numbers.
+  AttrMap copy = m;
+  m.erase("zz_from_a_newer_accelmap");
+  EXPECT_EQ(copy.size(), 4u);
+  EXPECT_EQ(copy.at("zz_from_a_newer_accelmap").unit, Unit::kNone);
+  AttrMap other;  // the same attributes, inserted in another order: other numbers
+  for (auto it = copy.end(); it != copy.begin();) {
+    --it;
+    other.emplace(it->first, it->second);
+  }
+  EXPECT_EQ(other, copy);
+  other.erase("");
+  EXPECT_FALSE(other == copy);
+  EXPECT_EQ(m.erase("zz_from_a_newer_accelmap"), 0u);
+  EXPECT_EQ(m.count("zz_from_a_newer_accelmap"), 0u);
+  m.emplace(std::string("zz_from_a_newer_accelmap"), Attr{});  // back, as a new name
+  EXPECT_TRUE(m.at("zz_from_a_newer_accelmap").value.is_unknown());
+  EXPECT_THROW(m.at("no_such_attribute"), std::out_of_range);
+}
+
+TEST(AttrMap, RefusesMoreForeignNamesThanItCanNumber) {
+  // Names in increasing order: each one is appended, so this stays quick.
+  AttrMap m;
+  char name[16];
+  for (int i = 0; i < 32768; ++i) {
+    std::snprintf(name, sizeof name, "x%06d", i);
+    m.emplace(std::string(name), Attr{});
+  }
+  EXPECT_EQ(m.size(), 32768u);
+  EXPECT_THROW(m.emplace(std::string("y"), Attr{}), std::length_error);
+  EXPECT_EQ(m.size(), 32768u);
+  m.emplace("numa_node", Attr{});  // accelmap's own names need no number of their own
+  EXPECT_EQ(m.size(), 32769u);
+  EXPECT_EQ(m.find("x032767").name(), "x032767");
 }
 
 TEST(FactJournal, KeepsEachTouchedObjectAsItWasBeforeTheFirstAccess) {

@@ -26,6 +26,7 @@
 #include <iosfwd>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <new>
 #include <optional>
 #include <set>
@@ -484,6 +485,9 @@ class AttrName {
   friend std::strong_ordering operator<=>(const AttrName& a, const std::string& b) noexcept { return a.view() <=> b; }
 
  private:
+  friend class AttrMap;  // keeps a name as its place in the table
+  /// The name at `entry`, a place in the built-in table.
+  explicit AttrName(const std::string_view* entry) noexcept : text_(entry) {}
   void release() noexcept;
   /// Into the built-in table, or to an owned block (the view, then its text); null for "".
   const std::string_view* text_ = nullptr;
@@ -493,10 +497,12 @@ std::ostream& operator<<(std::ostream& os, const AttrName& n);
 /// One attribute: its value, where it came from, its unit and provenance.
 ///
 /// Member order and [[no_unique_address]] are for size: the unit and the
-/// provenance take the two bytes a Source leaves unused (its tail padding), so
-/// an Attr is 32 bytes where it was 40, and an attribute's slot in an AttrMap
-/// 40 where it was 48 (8.5 MB of a 10,000-device discovery's million
-/// attributes). Aggregate initialization follows the member order:
+/// provenance take two of the four bytes a Source leaves unused (its tail
+/// padding), so an Attr is 32 bytes where it was 40; an AttrMap keeps the
+/// attribute's name in the last two, so its slot is 32 bytes too (it was 48,
+/// then 40: 8.5 MB each step at a 10,000-device discovery's million
+/// attributes). Assigning an Attr writes its members only, never those last
+/// bytes. Aggregate initialization follows the member order:
 /// Attr{value, source, unit, provenance}.
 struct Attr {
   Value value;
@@ -506,32 +512,114 @@ struct Attr {
   friend bool operator==(const Attr&, const Attr&) = default;
 };
 
-/// An object's attributes by name: a vector of (AttrName, Attr) kept sorted by name,
-/// with the part of std::map's interface that facts use.
+namespace internal {
+/// accelmap's constant table of names (src/facts/name_table.cc). Not API:
+/// declared here so that an AttrMap reads one of its names by number inline.
+extern const std::string_view kNameTable[];
+}  // namespace internal
+
+/// An object's attributes by name, kept sorted by name, with the part of
+/// std::map's interface that facts use.
 ///
 /// Why not std::map: a large machine has about a million attributes, and a map
 /// spends a 32-byte tree node header and an allocation on each (over half the
 /// heap of a 10,000-device discovery). Objects have a few dozen attributes, so
 /// a sorted vector finds by binary search and inserts by a short move.
 ///
-/// Iteration is in name order. Unlike std::map, an insertion or erasure moves
-/// the elements: it invalidates iterators, references and pointers (Object::find
-/// results) into the same AttrMap; other objects' attributes are not touched.
-/// The names reached through iterators must not be changed (the order would break).
-/// Thread-safety: a value type.
+/// Why the name is not stored as an AttrName beside the Attr (a std::pair):
+/// that slot was 40 bytes. Here the name is a two-byte number kept in the
+/// Attr's unused last bytes (see Source::kLeafCapacity), which makes a slot 32
+/// bytes (8.5 MB of a 10,000-device discovery's million attributes): the
+/// position of one of accelmap's own names in its table, or of a name that is
+/// not (from a facts file of a newer accelmap) in a list this map keeps.
+///
+/// Iteration is in name order and gives `reference`, a pair of the name (an
+/// AttrName, no allocation for accelmap's own names) and a reference to the
+/// attribute, made as it is read: bind it as `const auto& [name, attr]` (or
+/// `auto&& [name, attr]` to change the attribute), and `it->second` reaches the
+/// attribute. Unlike std::map, an insertion or erasure moves the elements: it
+/// invalidates iterators, references and pointers (Object::find results) into
+/// the same AttrMap; other objects' attributes are not touched.
+///
+/// Errors: inserting a name that is not accelmap's into a map that already
+/// holds 32,768 such names throws std::length_error.
+/// Thread-safety: a value type; const use from many threads at once is safe.
 class AttrMap {
- public:
-  using value_type = std::pair<AttrName, Attr>;
-  using iterator = std::vector<value_type>::iterator;
-  using const_iterator = std::vector<value_type>::const_iterator;
+  // One attribute and its name's number, in the Attr's unused last bytes.
+  struct Slot {
+    [[no_unique_address]] Attr attr;
+    std::uint16_t name = 0;
+  };
+  static_assert(sizeof(Slot) == sizeof(Attr), "a slot keeps the name's number inside the Attr's 32 bytes");
 
-  iterator begin() noexcept { return items_.begin(); }
-  iterator end() noexcept { return items_.end(); }
-  const_iterator begin() const noexcept { return items_.begin(); }
-  const_iterator end() const noexcept { return items_.end(); }
+ public:
+  /// What insert_or_assign and emplace take.
+  using value_type = std::pair<AttrName, Attr>;
+  /// What iteration gives: the name and the attribute, in place.
+  using reference = std::pair<AttrName, Attr&>;
+  using const_reference = std::pair<AttrName, const Attr&>;
+
+  /// Walks the attributes in name order (bidirectional; `reference` is made as it is read).
+  template <bool kConst>
+  class basic_iterator {
+    using SlotPointer = std::conditional_t<kConst, const Slot*, Slot*>;
+
+   public:
+    using value_type = AttrMap::value_type;
+    using reference = std::conditional_t<kConst, AttrMap::const_reference, AttrMap::reference>;
+    using difference_type = std::ptrdiff_t;
+    using iterator_category = std::input_iterator_tag;  // `reference` is not a true reference
+    using iterator_concept = std::bidirectional_iterator_tag;
+    /// What operator-> gives: `it->second` is the attribute.
+    struct pointer {
+      reference ref;
+      const reference* operator->() const noexcept { return &ref; }
+    };
+
+    basic_iterator() = default;
+    /// A mutable iterator reads as a const one.
+    template <bool kOther, std::enable_if_t<kConst && !kOther, int> = 0>
+    basic_iterator(const basic_iterator<kOther>& other) noexcept  // NOLINT: like std::map's iterators
+        : slot_(other.slot_), map_(other.map_) {}
+
+    reference operator*() const { return {map_->name_at(*slot_), slot_->attr}; }
+    pointer operator->() const { return {**this}; }
+    /// The name's text, without making an AttrName (valid as long as the map's names).
+    std::string_view name() const noexcept { return map_->name_view(*slot_); }
+    basic_iterator& operator++() noexcept { ++slot_; return *this; }
+    basic_iterator operator++(int) noexcept { basic_iterator b = *this; ++slot_; return b; }
+    basic_iterator& operator--() noexcept { --slot_; return *this; }
+    basic_iterator operator--(int) noexcept { basic_iterator b = *this; --slot_; return b; }
+    friend bool operator==(const basic_iterator& a, const basic_iterator& b) noexcept { return a.slot_ == b.slot_; }
+
+   private:
+    friend class AttrMap;
+    template <bool>
+    friend class basic_iterator;
+    basic_iterator(SlotPointer slot, const AttrMap* map) noexcept : slot_(slot), map_(map) {}
+    SlotPointer slot_ = nullptr;
+    const AttrMap* map_ = nullptr;
+  };
+  using iterator = basic_iterator<false>;
+  using const_iterator = basic_iterator<true>;
+
+  AttrMap() = default;
+  AttrMap(const AttrMap& other);
+  AttrMap& operator=(const AttrMap& other);
+  AttrMap(AttrMap&&) noexcept = default;
+  AttrMap& operator=(AttrMap&&) noexcept = default;
+  ~AttrMap() = default;
+
+  iterator begin() noexcept { return {items_.data(), this}; }
+  iterator end() noexcept { return {items_.data() + items_.size(), this}; }
+  const_iterator begin() const noexcept { return {items_.data(), this}; }
+  const_iterator end() const noexcept { return {items_.data() + items_.size(), this}; }
   std::size_t size() const noexcept { return items_.size(); }
   bool empty() const noexcept { return items_.empty(); }
-  void clear() noexcept { items_.clear(); }
+  void clear() noexcept {
+    items_.clear();
+    foreign_.reset();
+  }
   /// Gives back the spare capacity (one allocation and move).
   void shrink_to_fit() { items_.shrink_to_fit(); }
   /// How many attributes fit before the next insertion moves them all.
@@ -557,11 +645,32 @@ class AttrMap {
   /// Removes the attribute `name`; the number removed (0 or 1).
   std::size_t erase(std::string_view name);
 
-  friend bool operator==(const AttrMap&, const AttrMap&) = default;
+  /// Same names with equal attributes.
+  friend bool operator==(const AttrMap& a, const AttrMap& b) noexcept;
 
  private:
-  iterator lower_bound(std::string_view name) noexcept;
-  std::vector<value_type> items_;
+  /// Numbers below this are positions in the table of names; kEmptyName is "";
+  /// from kForeignName on, positions in foreign_ (names that are not accelmap's).
+  static constexpr std::uint16_t kEmptyName = 0x7fff;
+  static constexpr std::uint16_t kForeignName = 0x8000;
+  std::string_view name_view(const Slot& slot) const noexcept {
+    if (slot.name < kEmptyName) [[likely]] return internal::kNameTable[slot.name];
+    return other_name_view(slot);
+  }
+  std::string_view other_name_view(const Slot& slot) const noexcept;
+  AttrName name_at(const Slot& slot) const {
+    if (slot.name < kEmptyName) [[likely]] return AttrName(&internal::kNameTable[slot.name]);
+    return other_name_at(slot);
+  }
+  AttrName other_name_at(const Slot& slot) const;
+  /// The number `name` is kept as here (adding it to foreign_ where it must).
+  std::uint16_t number_for(const AttrName& name);
+  Slot* lower_bound(std::string_view name) noexcept;
+  iterator insert_at(Slot* at, AttrName name, Attr attr);
+  std::vector<Slot> items_;
+  /// The names that are not accelmap's, by number - kForeignName; null while
+  /// there is none (nearly always). Not shrunk by erase().
+  std::unique_ptr<std::vector<AttrName>> foreign_;
 };
 
 /// One thing discovery found, e.g. key "pci:0000:3b:00.0", kind "pci_device".

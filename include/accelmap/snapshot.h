@@ -209,13 +209,15 @@ class AcceleratorDetails {
   class const_iterator {
    public:
     using value_type = AttrMap::value_type;
-    using reference = const value_type&;
-    using pointer = const value_type*;
+    /// The name and the attribute, as AttrMap's iteration gives them.
+    using reference = AttrMap::const_reference;
+    using pointer = AttrMap::const_iterator::pointer;
     using difference_type = std::ptrdiff_t;
-    using iterator_category = std::forward_iterator_tag;
+    using iterator_category = std::input_iterator_tag;  // `reference` is not a true reference
+    using iterator_concept = std::forward_iterator_tag;
     const_iterator() = default;
-    reference operator*() const noexcept { return *current(); }
-    pointer operator->() const noexcept { return current(); }
+    reference operator*() const { return read_first() ? *read_ : *joined_; }
+    pointer operator->() const { return {**this}; }
     const_iterator& operator++() noexcept;
     const_iterator operator++(int) noexcept {
       const_iterator before = *this;
@@ -231,7 +233,6 @@ class AcceleratorDetails {
     const_iterator(AttrMap::const_iterator read, AttrMap::const_iterator read_end, AttrMap::const_iterator joined,
                    AttrMap::const_iterator joined_end) noexcept;
     bool read_first() const noexcept;
-    pointer current() const noexcept { return read_first() ? &*read_ : &*joined_; }
     void skip_hidden() noexcept;  ///< past read attributes that are Accelerator fields or joined ones
     AttrMap::const_iterator read_{}, read_end_{}, joined_{}, joined_end_{};
   };

@@ -62,7 +62,6 @@ const char* severity_name(Severity s) noexcept {
 
 static_assert(sizeof(Value) == 16, "a Value is 16 bytes (see its comment)");
 static_assert(sizeof(Attr) == 32, "an Attr keeps its unit and provenance in its Source's unused bytes (see Attr)");
-static_assert(sizeof(AttrMap::value_type) == 40, "an attribute's slot is 40 bytes (see Attr)");
 
 Value::Value(std::string_view text) : type_(Type::kString) {
   if (text.size() <= kInlineText) {
@@ -394,14 +393,45 @@ bool operator==(const Source& a, const Source& b) noexcept {
 
 std::ostream& operator<<(std::ostream& os, const Source& s) { return os << s.str(); }
 
-AttrMap::iterator AttrMap::lower_bound(std::string_view name) noexcept {
-  return std::lower_bound(items_.begin(), items_.end(), name,
-                          [](const value_type& e, std::string_view n) { return e.first.view() < n; });
+AttrMap::AttrMap(const AttrMap& other)
+    : items_(other.items_),
+      foreign_(other.foreign_ ? std::make_unique<std::vector<AttrName>>(*other.foreign_) : nullptr) {}
+
+AttrMap& AttrMap::operator=(const AttrMap& other) {
+  if (this != &other) *this = AttrMap(other);
+  return *this;
+}
+
+std::string_view AttrMap::other_name_view(const Slot& slot) const noexcept {
+  if (slot.name == kEmptyName) return {};
+  return (*foreign_)[slot.name - kForeignName].view();
+}
+
+AttrName AttrMap::other_name_at(const Slot& slot) const {
+  if (slot.name == kEmptyName) return AttrName();
+  return (*foreign_)[slot.name - kForeignName];
+}
+
+std::uint16_t AttrMap::number_for(const AttrName& name) {
+  if (name.text_ == nullptr) return kEmptyName;
+  if (name.is_builtin()) return internal::table_index(name.text_);
+  // Only a name new to this map gets here (a replaced attribute keeps its
+  // number), so the list holds no name twice unless one was erased.
+  if (!foreign_) foreign_ = std::make_unique<std::vector<AttrName>>();
+  if (foreign_->size() >= 0x10000u - kForeignName)
+    throw std::length_error("more than 32768 attribute names that are not accelmap's in one object");
+  foreign_->push_back(name);
+  return static_cast<std::uint16_t>(kForeignName + foreign_->size() - 1);
+}
+
+AttrMap::Slot* AttrMap::lower_bound(std::string_view name) noexcept {
+  return std::lower_bound(items_.data(), items_.data() + items_.size(), name,
+                          [this](const Slot& e, std::string_view n) { return name_view(e) < n; });
 }
 
 AttrMap::iterator AttrMap::find(std::string_view name) noexcept {
-  auto it = lower_bound(name);
-  return it != items_.end() && it->first == name ? it : items_.end();
+  Slot* at = lower_bound(name);
+  return at != items_.data() + items_.size() && name_view(*at) == name ? iterator(at, this) : end();
 }
 
 AttrMap::const_iterator AttrMap::find(std::string_view name) const noexcept {
@@ -410,38 +440,51 @@ AttrMap::const_iterator AttrMap::find(std::string_view name) const noexcept {
 
 Attr& AttrMap::at(std::string_view name) {
   auto it = find(name);
-  if (it == items_.end()) throw std::out_of_range("no attribute " + std::string(name));
-  return it->second;
+  if (it == end()) throw std::out_of_range("no attribute " + std::string(name));
+  return it.slot_->attr;
 }
 
 const Attr& AttrMap::at(std::string_view name) const { return const_cast<AttrMap*>(this)->at(name); }
 
+AttrMap::iterator AttrMap::insert_at(Slot* at, AttrName name, Attr attr) {
+  const std::uint16_t number = number_for(name);
+  auto placed = items_.insert(items_.begin() + (at - items_.data()), Slot{std::move(attr), number});
+  return {&*placed, this};
+}
+
 Attr& AttrMap::operator[](std::string_view name) {
-  auto it = lower_bound(name);
-  if (it != items_.end() && it->first == name) return it->second;
-  return items_.emplace(it, AttrName(name), Attr{})->second;
+  Slot* at = lower_bound(name);
+  if (at != items_.data() + items_.size() && name_view(*at) == name) return at->attr;
+  return insert_at(at, AttrName(name), Attr{}).slot_->attr;
 }
 
 std::pair<AttrMap::iterator, bool> AttrMap::insert_or_assign(AttrName name, Attr attr) {
-  auto it = lower_bound(name);
-  if (it != items_.end() && it->first == name) {
-    it->second = std::move(attr);
-    return {it, false};
+  Slot* at = lower_bound(name);
+  if (at != items_.data() + items_.size() && name_view(*at) == name.view()) {
+    at->attr = std::move(attr);
+    return {iterator(at, this), false};
   }
-  return {items_.emplace(it, std::move(name), std::move(attr)), true};
+  return {insert_at(at, std::move(name), std::move(attr)), true};
 }
 
 std::pair<AttrMap::iterator, bool> AttrMap::emplace(AttrName name, Attr attr) {
-  auto it = lower_bound(name);
-  if (it != items_.end() && it->first == name) return {it, false};
-  return {items_.emplace(it, std::move(name), std::move(attr)), true};
+  Slot* at = lower_bound(name);
+  if (at != items_.data() + items_.size() && name_view(*at) == name.view()) return {iterator(at, this), false};
+  return {insert_at(at, std::move(name), std::move(attr)), true};
 }
 
 std::size_t AttrMap::erase(std::string_view name) {
   auto it = find(name);
-  if (it == items_.end()) return 0;
-  items_.erase(it);
+  if (it == end()) return 0;
+  items_.erase(items_.begin() + (it.slot_ - items_.data()));
   return 1;
+}
+
+bool operator==(const AttrMap& a, const AttrMap& b) noexcept {
+  if (a.items_.size() != b.items_.size()) return false;
+  for (std::size_t i = 0; i < a.items_.size(); ++i)
+    if (a.name_view(a.items_[i]) != b.name_view(b.items_[i]) || !(a.items_[i].attr == b.items_[i].attr)) return false;
+  return true;
 }
 
 Source Object::source_for(std::string_view text) const {

@@ -12,7 +12,7 @@
 
 namespace accelmap {
 
-namespace {
+namespace internal {
 
 // Every attribute name accelmap's providers and snapshot builder write and every
 // object kind (docs/facts.md), and every sysfs file name longer than Source::kLeafCapacity
@@ -21,7 +21,7 @@ namespace {
 // needs no stem). A name missing here still works (an attribute name owns
 // a copy of its text, a source keeps its leaf or its word in its stem); the tests in
 // tests/corpus_test.cc find one that a provider writes on a recorded or hand-made tree.
-constexpr std::string_view kNames[] = {
+constexpr std::string_view kNameTable[] = {
     "a",
     "abstract_distance_chunk",
     "accelerator",
@@ -249,8 +249,14 @@ constexpr std::string_view kNames[] = {
     "xgmi_device_id",
     "xgmi_physical_id",
 };
-constexpr std::size_t kNameCount = sizeof(kNames) / sizeof(kNames[0]);
-static_assert(kNameCount < 0xffff, "a Source keeps a table index in two bytes");
+
+}  // namespace internal
+
+namespace {
+
+constexpr const std::string_view* kNames = internal::kNameTable;
+constexpr std::size_t kNameCount = sizeof(internal::kNameTable) / sizeof(internal::kNameTable[0]);
+static_assert(kNameCount < 0x7fff, "a Source keeps a table index in two bytes, an AttrMap below 0x7fff");
 
 // Open addressing over a power of two at least four times the names: a lookup
 // hashes the text once and compares about one entry.
@@ -302,8 +308,6 @@ const std::string_view* make_owned(std::string_view text) {
 
 namespace internal {
 const std::string_view* table_name(std::string_view text) noexcept { return text.empty() ? nullptr : lookup(text); }
-std::uint16_t table_index(const std::string_view* entry) noexcept { return static_cast<std::uint16_t>(entry - kNames); }
-const std::string_view* table_entry(std::uint16_t index) noexcept { return &kNames[index]; }
 }  // namespace internal
 
 AttrName::AttrName(std::string_view text) {

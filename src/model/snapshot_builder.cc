@@ -97,14 +97,14 @@ AcceleratorDetails::const_iterator::const_iterator(AttrMap::const_iterator read,
 }
 
 bool AcceleratorDetails::const_iterator::read_first() const noexcept {
-  return read_ != read_end_ && (joined_ == joined_end_ || read_->first < joined_->first);
+  return read_ != read_end_ && (joined_ == joined_end_ || read_.name() < joined_.name());
 }
 
 void AcceleratorDetails::const_iterator::skip_hidden() noexcept {
   // Both ranges are sorted and walked together, so a read name that a joined one
   // hides meets it here: joined_ never passes a name that read_ has not reached.
   while (read_ != read_end_ &&
-         (is_field(read_->first.view()) || (joined_ != joined_end_ && joined_->first == read_->first)))
+         (is_field(read_.name()) || (joined_ != joined_end_ && joined_.name() == read_.name())))
     ++read_;
 }
 
