@@ -96,6 +96,13 @@ void set_instances(const ProbeContext& ctx, const std::string& device_key, std::
   std::string prefix = "fn:" + device_key + ":";
   for (Object* o : ctx.facts().with_prefix(prefix)) {
     if (o->kind != "function") continue;
+    // Room for exactly what comes: a function is made with the room of the one
+    // before it, which had no instances yet either, and growing one at a time
+    // doubles it (4 -> 8 slots where 6 are used, on ~19,000 functions at 10,000
+    // devices). The block given back is the size the next function takes.
+    const std::size_t more = (free_count && !o->find("instances_free") ? 1 : 0) +
+                             (total && !o->find("instances_total") ? 1 : 0);
+    o->attrs.reserve(o->attrs.size() + more);
     if (free_count && !o->find("instances_free"))
       o->set("instances_free", *free_count, Unit::kCount, Provenance::kKernel, path);
     if (total && !o->find("instances_total")) o->set("instances_total", *total, Unit::kCount, Provenance::kKernel, path);

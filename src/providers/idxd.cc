@@ -187,14 +187,22 @@ class IdxdProvider final : public Provider {
       const WorkQueue& wq = wqs[i];
       const DirReader& wd = wq_dirs[i];
       Object& w = ctx.facts().object("idxd:" + wq.name, "idxd_wq");
+      const auto name = str(wd, "name");
+      const auto driver_name = str(wd, "driver_name");
+      const auto size = wd.read_int("size");
+      // Room for exactly what is set below: a device's queues differ (a named,
+      // enabled one has two attributes more), and a queue is made with the room
+      // of the one before it, growing one at a time by doubling (8 of 12 slots).
+      w.attrs.reserve(w.attrs.size() + 1 + !wq.state.empty() + !wq.mode.empty() + !wq.type.empty() +
+                      wq.group_id.has_value() + name.has_value() + driver_name.has_value() + size.has_value() +
+                      wq.op_config.has_value());
       w.set("device", key, Unit::kNone, Provenance::kKernel, wq.dir);
       for (const auto& [attr, val] : {std::pair{"state", wq.state}, {"mode", wq.mode}, {"type", wq.type}})
         if (!val.empty()) w.set(attr, val, Unit::kNone, Provenance::kKernel, wq.dir + "/" + attr);
       if (wq.group_id) w.set("group_id", *wq.group_id, Unit::kNone, Provenance::kKernel, wq.dir + "/group_id");
-      for (std::string_view a : {"name", "driver_name"})
-        if (auto v = str(wd, a))
-          w.set(std::string(a), *v, Unit::kNone, Provenance::kKernel, wq.dir + "/" + std::string(a));
-      if (auto v = wd.read_int("size")) w.set("size", *v, Unit::kCount, Provenance::kKernel, wq.dir + "/size");
+      if (name) w.set("name", *name, Unit::kNone, Provenance::kKernel, wq.dir + "/name");
+      if (driver_name) w.set("driver_name", *driver_name, Unit::kNone, Provenance::kKernel, wq.dir + "/driver_name");
+      if (size) w.set("size", *size, Unit::kCount, Provenance::kKernel, wq.dir + "/size");
       if (wq.op_config) {
         std::vector<std::string> ops;
         for (std::uint32_t b : *wq.op_config) ops.push_back(opcode_word(b));
@@ -237,9 +245,6 @@ class IdxdProvider final : public Provider {
     for (const auto& [fn, queues] : queues_of) {
       // add_functions_from created it above.
       Object* f = &ctx.facts().object("fn:" + key + ":" + fn, "function");
-      std::vector<std::string> q(queues.begin(), queues.end());
-      std::sort(q.begin(), q.end(), [](const std::string& a, const std::string& b) { return natural_less(a, b); });
-      f->set("queues", ctx.facts().share(Value(q)), Unit::kNone, Provenance::kDerived, cap_path);
       // Each enabled user WQ is a /dev/{dsa,iax}/wqN.M a process can open; a
       // shared one admits many processes (ENQCMD), so it counts once but is named.
       std::int64_t users = 0;
@@ -249,6 +254,11 @@ class IdxdProvider final : public Provider {
         ++users;
         if (wq->mode == "shared") shared_here.push_back(wq->name);
       }
+      // Room for exactly the attributes set below (see set_instances).
+      f->attrs.reserve(f->attrs.size() + 2 + (shared_here.empty() ? 0 : 1));
+      std::vector<std::string> q(queues.begin(), queues.end());
+      std::sort(q.begin(), q.end(), [](const std::string& a, const std::string& b) { return natural_less(a, b); });
+      f->set("queues", ctx.facts().share(Value(q)), Unit::kNone, Provenance::kDerived, cap_path);
       f->set("instances_total", users, Unit::kCount, Provenance::kDerived, cap_path);
       if (!shared_here.empty()) f->set("shared_queues", shared_here, Unit::kNone, Provenance::kDerived, cap_path);
     }

@@ -219,7 +219,12 @@ class PciProvider final : public Provider {
         // attributes take the room given back (a block of this very size), where
         // made later every PCI function's old block stayed a hole in the heap
         // (16 MB at 10,000 devices).
-        if (o && names_asked) o->attrs.reserve(o->attrs.size() + kNames);
+        // A function that grew past the room it was made with (the one before
+        // it had fewer attributes) doubled it: give that back first.
+        if (o && names_asked) {
+          if (o->attrs.capacity() > o->attrs.size() + kNames) o->attrs.shrink_to_fit();
+          o->attrs.reserve(o->attrs.size() + kNames);
+        }
       }
     });
   }
