@@ -163,8 +163,10 @@ struct PciDevice {
   std::string_view vendor_name, device_name, subsystem_name, class_name;
   std::string_view driver;
   std::optional<std::int64_t> numa_node;  ///< unknown when the kernel says -1
-  IdSet local_cpus;
-  bool local_cpus_known = false;
+  /// The CPUs near it (local_cpulist, else the local_cpus mask); null when the
+  /// kernel gave none. Points into facts() (nearly every function of a large
+  /// machine has the same set: one block, no copy per row).
+  const IdSet* local_cpus = nullptr;
   PciLink current_link, max_link;
   std::optional<std::int64_t> sriov_totalvfs, sriov_numvfs;
   std::string_view physfn;              ///< key of the PF, for a VF

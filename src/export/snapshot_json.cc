@@ -180,7 +180,7 @@ std::string snapshot_to_json(const Snapshot& snap) {
       jd["class_name"] = d.class_name;
       jd["driver"] = d.driver;
       jd["numa_node"] = opt(d.numa_node);
-      jd["local_cpus"] = d.local_cpus_known ? ids(d.local_cpus) : json(nullptr);
+      jd["local_cpus"] = d.local_cpus ? ids(*d.local_cpus) : json(nullptr);
       jd["current_link"] = link_json(d.current_link);
       jd["max_link"] = link_json(d.max_link);
       jd["sriov_totalvfs"] = opt(d.sriov_totalvfs);

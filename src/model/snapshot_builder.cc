@@ -601,10 +601,7 @@ class SnapshotBuilder {
       d.class_name = str(*o, "class_name");
       d.driver = str(*o, "driver");
       d.numa_node = o->get_int("numa_node");
-      if (const IdSet* c = o->get_ids("local_cpus")) {
-        d.local_cpus = *c;
-        d.local_cpus_known = true;
-      }
+      d.local_cpus = o->get_ids("local_cpus");
       d.current_link =
           make_link(*o, "current_link_speed", "current_link_width", Provenance::kLinkTrained, current_bw_source);
       d.max_link = make_link(*o, "max_link_speed", "max_link_width", Provenance::kNominal, max_bw_source);
