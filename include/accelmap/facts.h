@@ -539,7 +539,9 @@ extern const std::string_view kNameTable[];
 /// `auto&& [name, attr]` to change the attribute), and `it->second` reaches the
 /// attribute. Unlike std::map, an insertion or erasure moves the elements: it
 /// invalidates iterators, references and pointers (Object::find results) into
-/// the same AttrMap; other objects' attributes are not touched.
+/// the same AttrMap; other objects' attributes are not touched. An iterator
+/// also refers to its map (for the names that are not accelmap's), so moving
+/// the AttrMap itself invalidates its iterators too.
 ///
 /// Errors: inserting a name that is not accelmap's into a map that already
 /// holds 32,768 such names throws std::length_error.
