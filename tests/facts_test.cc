@@ -271,6 +271,26 @@ TEST(AttrMap, RefusesMoreForeignNamesThanItCanNumber) {
   EXPECT_EQ(m.find("x032767").name(), "x032767");
 }
 
+TEST(AttrMap, ANameThatGoesAndComesBackDoesNotUseNumbersUp) {
+  // An attribute erased and set again, 40,000 times (a long watch): the numbers
+  // of erased names are taken back when they run out, the others keep theirs.
+  AttrMap m;
+  m.emplace(std::string("a_from_a_newer_accelmap"), Attr{std::int64_t{-1}, {}, Unit::kNone, Provenance::kKernel});
+  m.emplace("numa_node", Attr{});
+  for (int i = 0; i < 40000; ++i) {
+    m.emplace(std::string("z_from_a_newer_accelmap"), Attr{std::int64_t{i}, {}, Unit::kNone, Provenance::kKernel});
+    ASSERT_EQ(*m.at("z_from_a_newer_accelmap").value.as_int(), i);
+    ASSERT_EQ(m.erase("z_from_a_newer_accelmap"), 1u);
+  }
+  m.emplace(std::string("z_from_a_newer_accelmap"), Attr{});
+  std::vector<std::string> names;
+  for (const auto& [name, a] : m) names.push_back(name.str());
+  EXPECT_EQ(names, (std::vector<std::string>{"a_from_a_newer_accelmap", "numa_node", "z_from_a_newer_accelmap"}));
+  EXPECT_EQ(*m.at("a_from_a_newer_accelmap").value.as_int(), -1);
+  AttrMap copy = m;
+  EXPECT_EQ(copy, m);
+}
+
 TEST(FactJournal, KeepsEachTouchedObjectAsItWasBeforeTheFirstAccess) {
   FactSet f;
   f.object("pci:a", "pci_device").set("vendor", std::string("0x8086"), Unit::kNone, Provenance::kKernel, "/x/vendor");

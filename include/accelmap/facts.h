@@ -655,6 +655,7 @@ class AttrMap {
   /// from kForeignName on, positions in foreign_ (names that are not accelmap's).
   static constexpr std::uint16_t kEmptyName = 0x7fff;
   static constexpr std::uint16_t kForeignName = 0x8000;
+  static constexpr std::size_t kForeignNames = 0x10000 - kForeignName;
   std::string_view name_view(const Slot& slot) const noexcept {
     if (slot.name < kEmptyName) [[likely]] return internal::kNameTable[slot.name];
     return other_name_view(slot);
@@ -667,11 +668,14 @@ class AttrMap {
   AttrName other_name_at(const Slot& slot) const;
   /// The number `name` is kept as here (adding it to foreign_ where it must).
   std::uint16_t number_for(const AttrName& name);
+  /// Makes foreign_ again from the names in use, numbering them anew.
+  void renumber_foreign();
   Slot* lower_bound(std::string_view name) noexcept;
   iterator insert_at(Slot* at, AttrName name, Attr attr);
   std::vector<Slot> items_;
   /// The names that are not accelmap's, by number - kForeignName; null while
-  /// there is none (nearly always). Not shrunk by erase().
+  /// there is none (nearly always). Not shrunk by erase(): made again from the
+  /// names in use when the numbers run out (renumber_foreign).
   std::unique_ptr<std::vector<AttrName>> foreign_;
 };
 

@@ -416,12 +416,25 @@ std::uint16_t AttrMap::number_for(const AttrName& name) {
   if (name.text_ == nullptr) return kEmptyName;
   if (name.is_builtin()) return internal::table_index(name.text_);
   // Only a name new to this map gets here (a replaced attribute keeps its
-  // number), so the list holds no name twice unless one was erased.
+  // number). An erased one stays in the list, so an attribute that goes and
+  // comes back again and again (a long watch) uses numbers up: when they are,
+  // the list is made again from the names in use.
   if (!foreign_) foreign_ = std::make_unique<std::vector<AttrName>>();
-  if (foreign_->size() >= 0x10000u - kForeignName)
+  if (foreign_->size() >= kForeignNames) renumber_foreign();
+  if (foreign_->size() >= kForeignNames)
     throw std::length_error("more than 32768 attribute names that are not accelmap's in one object");
   foreign_->push_back(name);
   return static_cast<std::uint16_t>(kForeignName + foreign_->size() - 1);
+}
+
+void AttrMap::renumber_foreign() {
+  auto in_use = std::make_unique<std::vector<AttrName>>();
+  for (Slot& slot : items_)
+    if (slot.name >= kForeignName) {
+      in_use->push_back(std::move((*foreign_)[slot.name - kForeignName]));
+      slot.name = static_cast<std::uint16_t>(kForeignName + in_use->size() - 1);
+    }
+  foreign_ = std::move(in_use);
 }
 
 AttrMap::Slot* AttrMap::lower_bound(std::string_view name) noexcept {
