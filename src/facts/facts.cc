@@ -268,7 +268,7 @@ struct Source::Split {
       leaf = {};
     }
   }
-  /// True when `leaf` fits inside the Source or is in the table (then `entry` is set).
+  /// True when `text` fits inside the Source or is in the table (then `entry` is set).
   bool keeps(std::string_view text) noexcept {
     if (text.size() <= kLeafCapacity) return true;
     entry = internal::table_name(text);
